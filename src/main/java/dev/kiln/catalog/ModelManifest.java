@@ -1,0 +1,76 @@
+package dev.kiln.catalog;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code model.yaml}: what an operator declares about a model. Absent fields take the defaults of
+ * {@link #withDefaults(String)}; {@code size_gb} is never declared, it is measured.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record ModelManifest(
+        String name,
+        String category,
+        String provider,
+        String inferenceEngine,
+        Boolean lazyLoad,
+        Boolean enabled,
+        Boolean pinned,
+        String description,
+        Source source,
+        Warmup warmup,
+        Execution execution) {
+
+    public static final String DEFAULT_PROVIDER = "local";
+    public static final String DEFAULT_ENGINE = "onnxruntime";
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Source(String url, String sha256) {
+    }
+
+    /** Warm-up: how many inferences, and the sizes to use for dynamic dimensions per input. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Warmup(Integer iterations, Map<String, List<Long>> shapes) {
+    }
+
+    /** Per-model execution overrides of the service-wide settings. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Execution(List<String> providers, Integer intraOpThreads, Integer interOpThreads) {
+    }
+
+    /** The manifest a bare directory holding only {@code model.onnx} gets. */
+    public static ModelManifest defaults(String name) {
+        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null)
+                .withDefaults(name);
+    }
+
+    public ModelManifest withDefaults(String directoryName) {
+        return new ModelManifest(
+                name != null ? name : directoryName,
+                category != null ? category : Category.UNSPECIFIED,
+                provider != null ? provider : DEFAULT_PROVIDER,
+                inferenceEngine != null ? inferenceEngine : DEFAULT_ENGINE,
+                lazyLoad != null ? lazyLoad : Boolean.FALSE,
+                enabled != null ? enabled : Boolean.TRUE,
+                pinned != null ? pinned : Boolean.FALSE,
+                description,
+                source,
+                warmup,
+                execution);
+    }
+
+    public ModelManifest withEnabled(boolean value) {
+        return new ModelManifest(name, category, provider, inferenceEngine, lazyLoad, value, pinned,
+                description, source, warmup, execution);
+    }
+
+    public boolean isLazy() {
+        return Boolean.TRUE.equals(lazyLoad);
+    }
+
+    public boolean isEnabled() {
+        return !Boolean.FALSE.equals(enabled);
+    }
+}

@@ -1,0 +1,73 @@
+package dev.kiln.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * Every Kiln setting, under the prefix {@code ai.models}. Each key also has its environment form
+ * ({@code ai.models.lazy-load} = {@code AI_MODELS_LAZY_LOAD}), and a {@code .env} file works too.
+ */
+@ConfigMapping(prefix = "ai.models")
+public interface AiModelsConfig {
+
+    /** Directory holding one sub-directory per model. */
+    @WithDefault("target/demo-models")
+    String repository();
+
+    /** When true, models whose manifest says {@code lazy_load: true} stay unloaded until first used. */
+    @WithDefault("false")
+    boolean lazyLoad();
+
+    /** Execution providers in order of preference; the first that works for a model is used. */
+    @WithDefault("cuda,cpu")
+    List<String> executionProviders();
+
+    Session session();
+
+    Inference inference();
+
+    Registry registry();
+
+    interface Session {
+        /** Threads inside one operator; 0 lets ONNX Runtime choose (one per core). */
+        @WithDefault("0")
+        int intraOpThreads();
+
+        /** Threads across independent operators; 0 lets ONNX Runtime choose. */
+        @WithDefault("0")
+        int interOpThreads();
+
+        /** Graph optimisation: none, basic, extended or all. */
+        @WithDefault("all")
+        String optimizationLevel();
+    }
+
+    interface Inference {
+        /** Threads that run inference; default is the number of cores. */
+        OptionalInt workers();
+
+        /** Requests that may wait for a worker before new ones are answered 503. */
+        @WithDefault("64")
+        int queueSize();
+
+        /** Largest accepted inference request body. */
+        @WithDefault("67108864")
+        long maxRequestBytes();
+    }
+
+    interface Registry {
+        /** How long an unload waits for in-flight requests before it gives up with 409. */
+        @WithDefault("10s")
+        Duration drainTimeout();
+
+        /** Threads that load models; loads of different models run in parallel up to this. */
+        @WithDefault("2")
+        @WithName("load-threads")
+        int loadThreads();
+    }
+}

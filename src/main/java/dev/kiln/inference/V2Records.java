@@ -1,0 +1,59 @@
+package dev.kiln.inference;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.runtime.TensorSpec;
+
+import java.util.List;
+import java.util.Map;
+
+/** The JSON shapes of the KServe Open Inference Protocol (V2), REST flavour. */
+public final class V2Records {
+
+    private V2Records() {
+    }
+
+    public record ServerMetadata(String name, String version, List<String> extensions) {
+    }
+
+    public record ServerLive(boolean live) {
+    }
+
+    public record ServerReady(boolean ready) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ModelReady(String name, boolean ready, String state, String reason) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ModelMetadata(String name, List<String> versions, String platform,
+                                List<TensorSpec> inputs, List<TensorSpec> outputs, String state) {
+    }
+
+    public record InferRequest(String id, Map<String, Object> parameters, List<InferInput> inputs,
+                               List<RequestedOutput> outputs) {
+    }
+
+    public record InferInput(String name, long[] shape, String datatype, Map<String, Object> parameters, JsonNode data) {
+    }
+
+    public record RequestedOutput(String name, Map<String, Object> parameters) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record InferResponse(String modelName, String modelVersion, String id, Map<String, Object> parameters,
+                                List<InferOutput> outputs) {
+    }
+
+    public record InferOutput(String name, String datatype, long[] shape, Object data) {
+    }
+
+    /** Entry of {@code POST /v2/repository/index}; state is one of the protocol's five words. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record RepositoryModel(String name, String version, String state, String reason) {
+    }
+
+    public record RepositoryIndexRequest(Boolean ready) {
+    }
+}

@@ -1,0 +1,133 @@
+package dev.kiln.inference;
+
+import dev.kiln.inference.V2Records.InferResponse;
+import dev.kiln.inference.V2Records.ModelMetadata;
+import dev.kiln.inference.V2Records.ModelReady;
+import dev.kiln.inference.V2Records.RepositoryIndexRequest;
+import dev.kiln.inference.V2Records.RepositoryModel;
+import dev.kiln.inference.V2Records.ServerLive;
+import dev.kiln.inference.V2Records.ServerMetadata;
+import dev.kiln.inference.V2Records.ServerReady;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelStatus;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
+import org.eclipse.microprofile.openapi.annotations.tags.Tag;
+
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+
+/** KServe Open Inference Protocol (V2) over REST, plus the model repository extension. */
+@Path("/v2")
+@Produces(MediaType.APPLICATION_JSON)
+@Tag(name = "V2 inference", description = "KServe Open Inference Protocol (REST) and the repository extension")
+public class V2Resource {
+
+    private final InferenceService inference;
+    private final ModelRegistry registry;
+    private final V2Views views;
+
+    public V2Resource(InferenceService inference, ModelRegistry registry, V2Views views) {
+        this.inference = inference;
+        this.registry = registry;
+        this.views = views;
+    }
+
+    @GET
+    @Operation(summary = "Server metadata")
+    public ServerMetadata server() {
+        return views.serverMetadata();
+    }
+
+    @GET
+    @Path("/health/live")
+    @Operation(summary = "Server liveness: 200 while the process can answer")
+    public ServerLive live() {
+        return new ServerLive(true);
+    }
+
+    @GET
+    @Path("/health/ready")
+    @Operation(summary = "Server readiness: 200 when every model that must be resident is READY, else 400")
+    @APIResponse(responseCode = "400", description = "Not ready")
+    public Response ready() {
+        boolean ready = views.serverReady();
+        return Response.status(ready ? 200 : 400).entity(new ServerReady(ready)).build();
+    }
+
+    @GET
+    @Path("/models/{model}")
+    @Blocking
+    @Operation(summary = "Model metadata: platform, inputs and outputs (loads the model once if it never was)")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    public ModelMetadata metadata(@PathParam("model") String model) {
+        return views.metadata(model);
+    }
+
+    @GET
+    @Path("/models/{model}/ready")
+    @Operation(summary = "Model readiness: 200 when READY, else 400 with the state and reason")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    public Response modelReady(@PathParam("model") String model) {
+        ModelReady ready = views.modelReady(model);
+        return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
+    }
+
+    @POST
+    @Path("/models/{model}/infer")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Run inference; a model that is not loaded is loaded first (single flight)")
+    @APIResponse(responseCode = "400", description = "Malformed request, wrong datatype or shape, missing or unknown input")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "409", description = "Model disabled")
+    @APIResponse(responseCode = "503", description = "Queue full or model unavailable; see Retry-After")
+    public CompletionStage<InferResponse> infer(@PathParam("model") String model, byte[] body) {
+        return inference.infer(model, body);
+    }
+
+    @POST
+    @Path("/repository/index")
+    @Consumes(MediaType.WILDCARD)
+    @Blocking
+    @Operation(summary = "Rescan the repository and list every model with its state and reason")
+    public List<RepositoryModel> index(RepositoryIndexRequest request) {
+        boolean readyOnly = request != null && Boolean.TRUE.equals(request.ready());
+        return registry.rescan().stream()
+                .map(V2Views::repositoryModel)
+                .filter(m -> !readyOnly || "READY".equals(m.state()))
+                .toList();
+    }
+
+    @POST
+    @Path("/repository/models/{model}/load")
+    @Consumes(MediaType.WILDCARD)
+    @Blocking
+    @Operation(summary = "Load a model (waits for a load already running instead of starting another)")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "409", description = "Model disabled")
+    @APIResponse(responseCode = "500", description = "The model failed to load; the error has ONNX Runtime's reason")
+    public RepositoryModel load(@PathParam("model") String model) {
+        ModelStatus status = registry.load(model);
+        return V2Views.requireLoaded(status);
+    }
+
+    @POST
+    @Path("/repository/models/{model}/unload")
+    @Consumes(MediaType.WILDCARD)
+    @Blocking
+    @Operation(summary = "Unload a model after in-flight requests drain")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout; the model stays loaded")
+    public RepositoryModel unload(@PathParam("model") String model) {
+        return V2Views.repositoryModel(registry.unload(model));
+    }
+}

@@ -1,0 +1,87 @@
+package dev.kiln.inference;
+
+import dev.kiln.inference.V2Records.ModelMetadata;
+import dev.kiln.inference.V2Records.ModelReady;
+import dev.kiln.inference.V2Records.RepositoryModel;
+import dev.kiln.inference.V2Records.ServerMetadata;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelState;
+import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.web.KilnException;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.util.List;
+
+/** Builds the V2 views of the registry's state; no lifecycle decisions are made here. */
+@ApplicationScoped
+public class V2Views {
+
+    private final ModelRegistry registry;
+    private final ResidencyPolicy residency;
+    private final String version;
+
+    public V2Views(ModelRegistry registry, ResidencyPolicy residency,
+                   @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+        this.registry = registry;
+        this.residency = residency;
+        this.version = version;
+    }
+
+    public ServerMetadata serverMetadata() {
+        return new ServerMetadata("kiln", version, List.of("model_repository"));
+    }
+
+    public boolean serverReady() {
+        return registry.list().stream()
+                .filter(residency::mustBeResident)
+                .allMatch(m -> m.state() == ModelState.READY);
+    }
+
+    /** Inputs and outputs come from a session; a model never loaded is loaded once to learn them. */
+    public ModelMetadata metadata(String model) {
+        ModelStatus status = registry.status(model);
+        if (status.inputs().isEmpty() && (status.state() == ModelState.AVAILABLE || status.state() == ModelState.LOADING)) {
+            status = registry.load(model);
+        }
+        return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
+                status.inputs(), status.outputs(), status.state().name());
+    }
+
+    public ModelReady modelReady(String model) {
+        ModelStatus status = registry.status(model);
+        return new ModelReady(status.name(), status.loaded(), status.state().name(), reason(status));
+    }
+
+    public static RepositoryModel repositoryModel(ModelStatus status) {
+        return new RepositoryModel(status.name(), InferenceService.VERSION, v2State(status.state()), reason(status));
+    }
+
+    /** A load that ended FAILED is an error answer carrying ONNX Runtime's reason. */
+    public static RepositoryModel requireLoaded(ModelStatus status) {
+        if (status.state() == ModelState.FAILED) {
+            throw new KilnException(500, "model '" + status.name() + "' failed to load: " + status.reason());
+        }
+        return repositoryModel(status);
+    }
+
+    /** The protocol's five words: UNKNOWN, READY, UNAVAILABLE, LOADING, UNLOADING. */
+    static String v2State(ModelState state) {
+        return switch (state) {
+            case READY -> "READY";
+            case LOADING -> "LOADING";
+            case UNLOADING -> "UNLOADING";
+            case AVAILABLE, FAILED, DISABLED -> "UNAVAILABLE";
+        };
+    }
+
+    static String reason(ModelStatus status) {
+        return switch (status.state()) {
+            case READY, LOADING, UNLOADING -> "";
+            case AVAILABLE -> "not loaded";
+            case FAILED -> "failed: " + status.reason();
+            case DISABLED -> "disabled: " + status.reason();
+        };
+    }
+}

@@ -1,0 +1,39 @@
+package dev.kiln.web;
+
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+
+import java.util.stream.Collectors;
+
+/** Turns Jackson's failures into one line a client can act on, naming the field at fault. */
+public final class JsonErrors {
+
+    private JsonErrors() {
+    }
+
+    public static String describe(JsonProcessingException e) {
+        if (e instanceof UnrecognizedPropertyException u) {
+            return "unknown field '" + u.getPropertyName() + "'";
+        }
+        if (e instanceof JsonParseException p) {
+            return "malformed JSON: " + p.getOriginalMessage();
+        }
+        if (e instanceof InvalidFormatException || e instanceof MismatchedInputException) {
+            String field = path((JsonMappingException) e);
+            return field.isEmpty()
+                    ? "malformed JSON: " + e.getOriginalMessage()
+                    : "field '" + field + "' has the wrong type";
+        }
+        return "malformed JSON: " + e.getOriginalMessage();
+    }
+
+    private static String path(JsonMappingException e) {
+        return e.getPath().stream()
+                .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                .collect(Collectors.joining("."));
+    }
+}
