@@ -1,5 +1,6 @@
 package dev.kiln.catalog;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.List;
@@ -66,10 +67,12 @@ public record ModelManifest(
                 description, source, warmup, execution);
     }
 
+    @JsonIgnore
     public boolean isLazy() {
         return Boolean.TRUE.equals(lazyLoad);
     }
 
+    @JsonIgnore
     public boolean isEnabled() {
         return !Boolean.FALSE.equals(enabled);
     }

@@ -95,18 +95,20 @@ public class ModelRepository {
 
     private ModelEntry read(Path dir) {
         String name = dir.getFileName().toString();
-        long size = measure(dir);
+        long[] measured = measure(dir);
+        long size = measured[0];
+        long modified = measured[1];
         Path manifestFile = dir.resolve(ModelEntry.MANIFEST_FILE);
         if (!Files.exists(manifestFile)) {
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, null);
+            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, null);
         }
         try {
             ModelManifest declared = yaml.readValue(manifestFile.toFile(), ModelManifest.class);
             ModelManifest manifest = (declared == null ? ModelManifest.defaults(name) : declared.withDefaults(name));
-            return new ModelEntry(name, dir, manifest, size, check(name, manifest));
+            return new ModelEntry(name, dir, manifest, size, modified, check(name, manifest));
         } catch (IOException e) {
             String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size,
+            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified,
                     "model.yaml is not valid: " + firstLine(reason));
         }
     }
@@ -124,20 +126,24 @@ public class ModelRepository {
         return null;
     }
 
-    private static long measure(Path dir) {
+    /** Total bytes of the model's files and the newest modification time among them. */
+    private static long[] measure(Path dir) {
+        long[] sizeAndTime = new long[2];
         try (Stream<Path> files = Files.walk(dir)) {
-            return files.filter(Files::isRegularFile)
+            files.filter(Files::isRegularFile)
                     .filter(p -> !p.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX))
-                    .mapToLong(p -> {
+                    .forEach(p -> {
                         try {
-                            return Files.size(p);
+                            sizeAndTime[0] += Files.size(p);
+                            sizeAndTime[1] = Math.max(sizeAndTime[1], Files.getLastModifiedTime(p).toMillis());
                         } catch (IOException e) {
-                            return 0L;
+                            // A file removed while we walk simply does not count.
                         }
-                    }).sum();
+                    });
         } catch (IOException e) {
-            return 0L;
+            // An unreadable directory measures as empty; loading it will say why.
         }
+        return sizeAndTime;
     }
 
     private static String firstLine(String s) {

@@ -169,7 +169,7 @@ public class InferenceService {
                 throw KilnException.badRequest("input '" + input.name() + "': 'datatype' is missing");
             }
             feeds.put(input.name(), TensorCodec.decode(engine.environment(), input.name(), input.datatype(),
-                    input.shape(), input.data(), spec));
+                    input.dims(), input.data(), spec));
         }
         List<String> missing = declared.stream().map(TensorSpec::name).filter(n -> !feeds.containsKey(n)).toList();
         if (!missing.isEmpty()) {

@@ -3,6 +3,7 @@ package dev.kiln.inference;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.runtime.TensorSpec;
+import dev.kiln.web.KilnException;
 
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,26 @@ public final class V2Records {
                                List<RequestedOutput> outputs) {
     }
 
-    public record InferInput(String name, long[] shape, String datatype, Map<String, Object> parameters, JsonNode data) {
+    public record InferInput(String name, JsonNode shape, String datatype, Map<String, Object> parameters, JsonNode data) {
+
+        /** The shape as numbers, or a 400 that names the input when it is not an array of integers. */
+        public long[] dims() {
+            if (shape == null || shape.isNull()) {
+                return null;
+            }
+            if (!shape.isArray()) {
+                throw KilnException.badRequest("input '" + name + "': 'shape' must be an array of integers");
+            }
+            long[] dims = new long[shape.size()];
+            for (int i = 0; i < dims.length; i++) {
+                JsonNode d = shape.get(i);
+                if (!d.isIntegralNumber() || !d.canConvertToLong()) {
+                    throw KilnException.badRequest("input '" + name + "': 'shape' must be an array of integers, got " + shape);
+                }
+                dims[i] = d.longValue();
+            }
+            return dims;
+        }
     }
 
     public record RequestedOutput(String name, Map<String, Object> parameters) {

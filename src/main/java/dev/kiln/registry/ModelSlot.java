@@ -47,10 +47,14 @@ final class ModelSlot {
         return loaded;
     }
 
-    /** Takes a newer reading of the directory; an idle model's state follows it. */
+    /**
+     * Takes a newer reading of the directory. An idle model's state follows it only when its files
+     * changed, so a FAILED model keeps its reason until someone fixes the files or loads it again.
+     */
     synchronized void update(ModelEntry newer) {
+        boolean changed = !newer.equals(entry);
         this.entry = newer;
-        if (state == ModelState.AVAILABLE || state == ModelState.FAILED || state == ModelState.DISABLED) {
+        if (changed && (state == ModelState.AVAILABLE || state == ModelState.FAILED || state == ModelState.DISABLED)) {
             resetFromEntry();
         }
     }

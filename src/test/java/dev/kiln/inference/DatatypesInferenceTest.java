@@ -1,0 +1,117 @@
+package dev.kiln.inference;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.testing.Json;
+import dev.kiln.testing.TestRepository;
+import dev.kiln.testing.TinyOnnx;
+import dev.kiln.testing.V2;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Every tensor type ONNX Runtime Java can create goes through a real session and comes back intact. */
+@QuarkusTest
+class DatatypesInferenceTest {
+
+    record Case(String datatype, int onnxType, List<?> data) {
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                new Case("FP32", TinyOnnx.FLOAT, List.of(1.5, -2.25, 3.0e-3)),
+                new Case("FP64", TinyOnnx.DOUBLE, List.of(1.0000000001, -1e300, 0.1)),
+                new Case("FP16", TinyOnnx.FLOAT16, List.of(0.5, -1.25, 2048.0)),
+                new Case("INT8", TinyOnnx.INT8, List.of(-128, 0, 127)),
+                new Case("UINT8", TinyOnnx.UINT8, List.of(0, 128, 255)),
+                new Case("INT16", TinyOnnx.INT16, List.of(-32768, 1, 32767)),
+                new Case("INT32", TinyOnnx.INT32, List.of(-2147483648, 7, 2147483647)),
+                new Case("INT64", TinyOnnx.INT64, List.of(-5L, 0L, 9007199254740993L)),
+                new Case("BOOL", TinyOnnx.BOOL, List.of(true, false, true)),
+                new Case("BYTES", TinyOnnx.STRING, List.of("héllo", "", "kiln"))
+        ).map(Arguments::of);
+    }
+
+    static String modelFor(String datatype) {
+        return "tiny-" + datatype.toLowerCase();
+    }
+
+    @BeforeAll
+    static void writeModels() throws Exception {
+        for (Arguments a : cases().toList()) {
+            Case c = (Case) a.get()[0];
+            TinyOnnx.writeModel(TestRepository.ROOT, modelFor(c.datatype()), TinyOnnx.identity(c.onnxType(), -1));
+        }
+        TinyOnnx.writeModel(TestRepository.ROOT, "tiny-dynamic", TinyOnnx.doubler(-1, 2));
+    }
+
+    @AfterAll
+    static void removeModels() throws Exception {
+        for (Arguments a : cases().toList()) {
+            TestRepository.delete(modelFor(((Case) a.get()[0]).datatype()));
+        }
+        TestRepository.delete("tiny-dynamic");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void identityRoundTrip(Case c) {
+        V2.index().statusCode(200);
+        JsonNode body = Json.of(V2.infer(modelFor(c.datatype()), Map.of("id", "rt-" + c.datatype(),
+                "inputs", List.of(V2.input("X", c.datatype(), List.of(3L), c.data())))).statusCode(200));
+
+        assertEquals("rt-" + c.datatype(), body.get("id").asText());
+        JsonNode out = body.get("outputs").get(0);
+        assertEquals("Y", out.get("name").asText());
+        assertEquals(c.datatype(), out.get("datatype").asText());
+        assertEquals("[3]", out.get("shape").toString());
+        for (int i = 0; i < 3; i++) {
+            Object expected = c.data().get(i);
+            JsonNode actual = out.get("data").get(i);
+            if (expected instanceof Double d) {
+                assertEquals(c.datatype().equals("FP64") ? d : (double) (float) (double) d, actual.asDouble(),
+                        c.datatype().equals("FP64") ? 0 : Math.abs(d) * 1e-6, "value " + i);
+            } else if (expected instanceof Boolean b) {
+                assertEquals(b, actual.asBoolean());
+            } else if (expected instanceof String s) {
+                assertEquals(s, actual.asText());
+            } else {
+                assertEquals(((Number) expected).longValue(), actual.asLong(), "value " + i);
+            }
+        }
+    }
+
+    @Test
+    void dynamicDimensionTakesAnySizeAndNestedData() {
+        V2.index().statusCode(200);
+        for (int rows : new int[]{1, 3}) {
+            List<List<Double>> data = new java.util.ArrayList<>();
+            for (int r = 0; r < rows; r++) {
+                data.add(List.of(r + 0.5, -r - 0.25));
+            }
+            JsonNode out = Json.of(V2.infer("tiny-dynamic", Map.of("inputs",
+                    List.of(V2.input("X", "FP32", List.of((long) rows, 2L), data)))).statusCode(200))
+                    .get("outputs").get(0);
+            assertEquals("[" + rows + ",2]", out.get("shape").toString());
+            assertEquals((rows - 1 + 0.5) * 2, out.get("data").get((rows - 1) * 2).asDouble(), 1e-6);
+        }
+    }
+
+    @Test
+    void metadataReportsDynamicDimensionsAsMinusOne() {
+        V2.index().statusCode(200);
+        io.restassured.RestAssured.get("/v2/models/tiny-dynamic").then().statusCode(200)
+                .body(containsString("\"shape\":[-1,2]"))
+                .body(containsString("\"platform\":\"onnx_onnxv1\""));
+    }
+}
