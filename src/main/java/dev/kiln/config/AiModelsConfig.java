@@ -7,6 +7,7 @@ import io.smallrye.config.WithName;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * Every Kiln setting, under the prefix {@code ai.models}. Each key also has its environment form
@@ -32,6 +33,14 @@ public interface AiModelsConfig {
     Inference inference();
 
     Registry registry();
+
+    Warmup warmup();
+
+    Telemetry telemetry();
+
+    Health health();
+
+    Memory memory();
 
     interface Session {
         /** Threads inside one operator; 0 lets ONNX Runtime choose (one per core). */
@@ -69,5 +78,36 @@ public interface AiModelsConfig {
         @WithDefault("2")
         @WithName("load-threads")
         int loadThreads();
+    }
+
+    interface Warmup {
+        /** Run the warm-up as a one-shot scheduler job right after boot. */
+        @WithDefault("true")
+        boolean onStartup();
+
+        /** Warm-up inferences per model when its manifest does not say. */
+        @WithDefault("1")
+        int iterations();
+    }
+
+    interface Telemetry {
+        /** A loaded model unused for longer than this is recommended for unloading. */
+        @WithDefault("1h")
+        Duration idleAfter();
+    }
+
+    interface Health {
+        /** Free space in the repository below this is a warning. */
+        @WithDefault("1073741824")
+        long minFreeDiskBytes();
+    }
+
+    interface Memory {
+        /** Bytes the loaded models may use; unset means the memory the machine has available now. */
+        OptionalLong budgetBytes();
+
+        /** A session needs about this many times its files' size in memory. */
+        @WithDefault("1.5")
+        double sessionOverhead();
     }
 }

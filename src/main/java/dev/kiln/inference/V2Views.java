@@ -34,9 +34,7 @@ public class V2Views {
     }
 
     public boolean serverReady() {
-        return registry.list().stream()
-                .filter(residency::mustBeResident)
-                .allMatch(m -> m.state() == ModelState.READY);
+        return residency.notReady(registry.list()).isEmpty();
     }
 
     /** Inputs and outputs come from a session; a model never loaded is loaded once to learn them. */

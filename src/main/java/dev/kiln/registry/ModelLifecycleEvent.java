@@ -6,5 +6,5 @@ package dev.kiln.registry;
  */
 public record ModelLifecycleEvent(String model, String category, Kind kind, double seconds, boolean onDemand, String reason) {
 
-    public enum Kind { LOADED, LOAD_FAILED, UNLOADED, REMOVED }
+    public enum Kind { DISCOVERED, LOADED, LOAD_FAILED, UNLOADED, REMOVED }
 }

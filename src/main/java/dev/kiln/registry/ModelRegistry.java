@@ -85,7 +85,9 @@ public class ModelRegistry {
             seen.add(entry.name());
             ModelSlot slot = slots.get(entry.name());
             if (slot == null) {
-                slots.put(entry.name(), new ModelSlot(entry));
+                ModelSlot added = new ModelSlot(entry);
+                slots.put(entry.name(), added);
+                fire(added, Kind.DISCOVERED, 0, false, null);
             } else {
                 slot.update(entry);
             }

@@ -1,6 +1,6 @@
 package dev.kiln.registry;
 
-import dev.kiln.config.AiModelsConfig;
+import dev.kiln.config.RuntimeSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /**
@@ -10,21 +10,14 @@ import jakarta.enterprise.context.ApplicationScoped;
 @ApplicationScoped
 public class ResidencyPolicy {
 
-    private final AiModelsConfig config;
-    private volatile Boolean lazyLoadOverride;
+    private final RuntimeSettings settings;
 
-    public ResidencyPolicy(AiModelsConfig config) {
-        this.config = config;
+    public ResidencyPolicy(RuntimeSettings settings) {
+        this.settings = settings;
     }
 
     public boolean lazyLoad() {
-        Boolean override = lazyLoadOverride;
-        return override != null ? override : config.lazyLoad();
-    }
-
-    /** Changes the lazy-load switch at run time (the setup config endpoint). */
-    public void setLazyLoad(boolean value) {
-        lazyLoadOverride = value;
+        return settings.current().lazyLoad();
     }
 
     public boolean mustBeResident(ModelStatus model) {
@@ -32,5 +25,11 @@ public class ResidencyPolicy {
             return false;
         }
         return !(lazyLoad() && model.entry().manifest().isLazy());
+    }
+
+    /** Names of models that must be resident but are not READY: empty means ready to serve. */
+    public java.util.List<String> notReady(java.util.List<ModelStatus> models) {
+        return models.stream().filter(this::mustBeResident).filter(m -> m.state() != ModelState.READY)
+                .map(ModelStatus::name).toList();
     }
 }

@@ -1,53 +1,112 @@
 package dev.kiln.telemetry;
 
+import dev.kiln.catalog.Category;
 import dev.kiln.registry.ModelLifecycleEvent;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
-import java.time.Instant;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The one bookkeeping of model use. Inference reports each request here; the registry's lifecycle
- * events report loads. Warm-up runs never come here, so they are never counted as use.
+ * The one bookkeeping of model use, kept in Micrometer meters. Inference reports every request;
+ * the registry's lifecycle events report loads; warm-up reports its runs separately, so warm-up
+ * is never counted as use.
  */
 @ApplicationScoped
 public class UsageTracker {
 
-    private final Map<String, ModelUsage> usage = new ConcurrentHashMap<>();
+    private final MeterRegistry meters;
+    private final ModelRegistry registry;
+    private final ResidencyPolicy residency;
+    private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
+    private final Set<String> categoryGauges = ConcurrentHashMap.newKeySet();
+
+    public UsageTracker(MeterRegistry meters, ModelRegistry registry, ResidencyPolicy residency) {
+        this.meters = meters;
+        this.registry = registry;
+        this.residency = residency;
+        Category.STANDARD.forEach(this::categoryGauge);
+    }
 
     public void recordInference(String model, String outcome, long nanos) {
-        ModelUsage u = of(model);
-        if ("success".equals(outcome)) {
-            u.served(nanos, Instant.now());
-        } else {
-            u.failed();
-        }
+        of(model).ifPresent(m -> m.inference(outcome, nanos));
     }
 
     public void recordRejected(String model) {
-        of(model).rejected();
+        recordInference(model, "rejected", 0);
+    }
+
+    public void recordWarmup(String model, double seconds) {
+        of(model).ifPresent(m -> m.warmedUp(seconds));
     }
 
     void onLifecycle(@Observes ModelLifecycleEvent event) {
         switch (event.kind()) {
-            case LOADED -> {
-                if (event.onDemand()) {
-                    of(event.model()).coldStart();
+            case DISCOVERED -> register(event.model(), event.category());
+            case LOADED -> register(event.model(), event.category()).loaded(event.seconds(), event.onDemand());
+            case LOAD_FAILED -> register(event.model(), event.category()).loadFailed();
+            case REMOVED -> {
+                ModelMeters gone = byModel.remove(event.model());
+                if (gone != null) {
+                    gone.remove();
+                    meters.find("ai.model.loaded").tag("model", event.model()).meters().forEach(meters::remove);
+                    meters.find("ai.model.required").tag("model", event.model()).meters().forEach(meters::remove);
+                    meters.find("ai.model.failed").tag("model", event.model()).meters().forEach(meters::remove);
+                    meters.find("ai.model.size").tag("model", event.model()).meters().forEach(meters::remove);
                 }
             }
-            case REMOVED -> usage.remove(event.model());
             default -> {
             }
         }
     }
 
-    public ModelUsage.Snapshot snapshot(String model) {
-        return of(model).snapshot();
+    /** Counts for one model; zeros for a model that has not been seen. */
+    public ModelMeters.Usage usage(String model) {
+        ModelMeters m = byModel.get(model);
+        return m != null ? m.usage() : new ModelMeters.Usage(0, 0, 0, null, null, 0);
     }
 
-    private ModelUsage of(String model) {
-        return usage.computeIfAbsent(model, m -> new ModelUsage());
+    private java.util.Optional<ModelMeters> of(String model) {
+        ModelMeters m = byModel.get(model);
+        if (m != null) {
+            return java.util.Optional.of(m);
+        }
+        return registry.find(model).map(s -> register(s.name(), s.category()));
+    }
+
+    private ModelMeters register(String model, String category) {
+        return byModel.computeIfAbsent(model, name -> {
+            categoryGauge(category);
+            stateGauge("ai.model.loaded", "1 when the model is loaded and ready", name, category, s -> s.loaded() ? 1 : 0);
+            stateGauge("ai.model.required", "1 when the model must stay loaded (enabled, not lazy)", name, category,
+                    s -> residency.mustBeResident(s) ? 1 : 0);
+            stateGauge("ai.model.failed", "1 when the model's last load failed", name, category,
+                    s -> s.state() == dev.kiln.registry.ModelState.FAILED ? 1 : 0);
+            Gauge.builder("ai.model.size", registry, r -> r.find(name).map(s -> (double) s.entry().sizeBytes()).orElse(Double.NaN))
+                    .description("Size of the model's files").baseUnit("bytes")
+                    .tags("model", name, "category", category).register(meters);
+            return new ModelMeters(meters, name, category);
+        });
+    }
+
+    private void stateGauge(String metric, String help, String model, String category,
+                            java.util.function.ToDoubleFunction<ModelStatus> value) {
+        Gauge.builder(metric, registry, r -> r.find(model).map(value::applyAsDouble).orElse(Double.NaN))
+                .description(help).tags("model", model, "category", category).register(meters);
+    }
+
+    private void categoryGauge(String category) {
+        if (categoryGauges.add(category)) {
+            Gauge.builder("ai.models.loaded", registry, r -> r.list().stream()
+                            .filter(s -> s.category().equals(category) && s.loaded()).count())
+                    .description("Loaded models per category").tag("category", category).register(meters);
+        }
     }
 }

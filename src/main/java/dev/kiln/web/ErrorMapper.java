@@ -1,6 +1,7 @@
 package dev.kiln.web;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -21,6 +22,12 @@ public class ErrorMapper {
             b.header("Retry-After", e.retryAfterSeconds());
         }
         return b.build();
+    }
+
+    /** More specific than Quarkus's own mapper for it, which answers 400 with no body. */
+    @ServerExceptionMapper
+    public Response mismatched(MismatchedInputException e) {
+        return error(400, JsonErrors.describe(e));
     }
 
     @ServerExceptionMapper

@@ -3,7 +3,7 @@ package dev.kiln.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.testing.Json;
 import dev.kiln.testing.TestRepository;
-import dev.kiln.testing.TinyOnnx;
+import dev.kiln.runtime.TinyOnnx;
 import dev.kiln.testing.V2;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.AfterAll;
@@ -50,9 +50,9 @@ class DatatypesInferenceTest {
     static void writeModels() throws Exception {
         for (Arguments a : cases().toList()) {
             Case c = (Case) a.get()[0];
-            TinyOnnx.writeModel(TestRepository.ROOT, modelFor(c.datatype()), TinyOnnx.identity(c.onnxType(), -1));
+            TestRepository.writeModel(modelFor(c.datatype()), TinyOnnx.identity(c.onnxType(), -1));
         }
-        TinyOnnx.writeModel(TestRepository.ROOT, "tiny-dynamic", TinyOnnx.doubler(-1, 2));
+        TestRepository.writeModel("tiny-dynamic", TinyOnnx.doubler(-1, 2));
     }
 
     @AfterAll

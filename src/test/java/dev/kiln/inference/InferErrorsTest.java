@@ -1,7 +1,7 @@
 package dev.kiln.inference;
 
 import dev.kiln.testing.TestRepository;
-import dev.kiln.testing.TinyOnnx;
+import dev.kiln.runtime.TinyOnnx;
 import dev.kiln.testing.V2;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -24,7 +24,7 @@ class InferErrorsTest {
 
     @BeforeAll
     static void tinyInt8() throws Exception {
-        TinyOnnx.writeModel(TestRepository.ROOT, "err-int8", TinyOnnx.identity(TinyOnnx.INT8, 2));
+        TestRepository.writeModel("err-int8", TinyOnnx.identity(TinyOnnx.INT8, 2));
     }
 
     @AfterAll

@@ -14,6 +14,12 @@ public final class TestRepository {
     private TestRepository() {
     }
 
+    public static Path writeModel(String name, byte[] onnx) throws IOException {
+        Path dir = Files.createDirectories(ROOT.resolve(name));
+        Files.write(dir.resolve("model.onnx"), onnx);
+        return dir;
+    }
+
     public static void delete(String name) throws IOException {
         Path dir = ROOT.resolve(name);
         if (!Files.exists(dir)) {

@@ -1,15 +1,12 @@
-package dev.kiln.testing;
+package dev.kiln.runtime;
 
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
- * Writes tiny ONNX models by encoding the protobuf messages by hand (ModelProto, GraphProto,
- * NodeProto, ValueInfoProto), so tests can make any datatype or shape without an ONNX library.
- * Field numbers are those of onnx.proto.
+ * Tiny ONNX models encoded by hand (ModelProto, GraphProto, NodeProto, ValueInfoProto; field
+ * numbers from onnx.proto). Kiln uses one to prove an execution provider really starts a session;
+ * tests use them for every datatype and shape without an ONNX library.
  */
 public final class TinyOnnx {
 
@@ -30,12 +27,6 @@ public final class TinyOnnx {
     public static byte[] doubler(long... dims) {
         byte[] node = node("Add", new String[]{"X", "X"}, "Y");
         return model(graph("doubler", node, valueInfo("X", FLOAT, dims), valueInfo("Y", FLOAT, dims)));
-    }
-
-    public static Path writeModel(Path repository, String name, byte[] onnx) throws IOException {
-        Path dir = Files.createDirectories(repository.resolve(name));
-        Files.write(dir.resolve("model.onnx"), onnx);
-        return dir;
     }
 
     private static byte[] model(byte[] graph) {

@@ -1,0 +1,8 @@
+package dev.kiln.config;
+
+/**
+ * Body of {@code POST /api/v1/setup/config}; absent fields keep their value. The idle window is a
+ * duration such as {@code 30m}, {@code 2h} or {@code PT90S}.
+ */
+public record SettingsUpdate(Boolean lazyLoad, Integer warmupIterations, String telemetryIdleAfter) {
+}

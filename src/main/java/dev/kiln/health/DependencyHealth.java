@@ -1,0 +1,252 @@
+package dev.kiln.health;
+
+import dev.kiln.catalog.Category;
+import dev.kiln.catalog.ModelRepository;
+import dev.kiln.config.AiModelsConfig;
+import dev.kiln.health.HealthReport.CategoryStatus;
+import dev.kiln.health.HealthReport.Dependency;
+import dev.kiln.health.HealthReport.EngineStatus;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelState;
+import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.runtime.ExecutionProviders;
+import dev.kiln.runtime.GpuPresence;
+import dev.kiln.runtime.OnnxEngine;
+import dev.kiln.runtime.ProviderVerdict;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Checks what Kiln depends on. Expensive facts (library search, provider probes, ONNX Runtime's
+ * native load) are found once and cached; cheap ones (disk space, model states) are read each call.
+ */
+@ApplicationScoped
+public class DependencyHealth {
+
+    static final List<String> CUDA_LIBS = List.of("libcudart.so.12", "libcublas.so.12", "libcublasLt.so.12",
+            "libcurand.so.10", "libcufft.so.11");
+    static final List<String> CUDNN_LIBS = List.of("libcudnn.so.9");
+    static final List<String> TENSORRT_LIBS = List.of("libnvinfer.so.10", "libnvinfer_plugin.so.10", "libnvonnxparser.so.10");
+    static final String DRIVER_VERSION = "/proc/driver/nvidia/version";
+
+    private final OnnxEngine engine;
+    private final ExecutionProviders providers;
+    private final ModelRegistry registry;
+    private final ModelRepository repository;
+    private final ResidencyPolicy residency;
+    private final AiModelsConfig config;
+    private volatile Map<String, Dependency> staticDeps;
+    private volatile String ortVersion;
+    private volatile String ortError;
+
+    public DependencyHealth(OnnxEngine engine, ExecutionProviders providers, ModelRegistry registry,
+                            ModelRepository repository, ResidencyPolicy residency, AiModelsConfig config) {
+        this.engine = engine;
+        this.providers = providers;
+        this.registry = registry;
+        this.repository = repository;
+        this.residency = residency;
+        this.config = config;
+    }
+
+    public HealthReport check() {
+        List<String> issues = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        Map<String, Dependency> deps = new LinkedHashMap<>(staticDependencies());
+        if (ortVersion == null) {
+            issues.add("ONNX Runtime cannot be loaded: " + ortError);
+        }
+        Dependency repo = repositoryDependency(issues, warnings);
+        deps.put("model-repository", repo);
+        List<ModelStatus> models = registry.list();
+        Map<String, EngineStatus> engines = engines();
+        modelProblems(models, issues, warnings);
+        gpuWarnings(models, warnings);
+        String overall = !issues.isEmpty() ? "unhealthy" : !warnings.isEmpty() ? "degraded" : "healthy";
+        return new HealthReport(overall, deps, engines, categories(models), issues, warnings);
+    }
+
+    /** Engine view, shared with {@code GET /api/v1/setup/inference-engines/status}. */
+    public Map<String, EngineStatus> engines() {
+        staticDependencies();
+        Map<String, EngineStatus> out = new LinkedHashMap<>();
+        List<String> preferred = engine.preferredProviders();
+        out.put("onnxruntime-cpu", ortVersion == null
+                ? new EngineStatus("error", null, ortError, List.of(), true)
+                : new EngineStatus("installed", ortVersion, null,
+                List.of("cpu (" + Runtime.getRuntime().availableProcessors() + " cores)"), true));
+        out.put("onnxruntime-cuda", provider(ExecutionProviders.CUDA, preferred));
+        out.put("onnxruntime-tensorrt", provider(ExecutionProviders.TENSORRT, preferred));
+        return out;
+    }
+
+    private EngineStatus provider(String name, List<String> preferred) {
+        if (ortVersion == null) {
+            return new EngineStatus("error", null, ortError, List.of(), preferred.contains(name));
+        }
+        ProviderVerdict v = providers.verdict(name);
+        return new EngineStatus(v.usable() ? "installed" : "unavailable", ortVersion, v.reason(),
+                v.usable() ? gpuDevices() : List.of(), preferred.contains(name));
+    }
+
+    /** Missing GPU libraries by provider, for the engine install check to name exactly. */
+    public List<String> missingLibraries(String provider) {
+        NativeLibraries libs = new NativeLibraries();
+        List<String> missing = new ArrayList<>(libs.missing(CUDA_LIBS));
+        missing.addAll(libs.missing(CUDNN_LIBS));
+        if (ExecutionProviders.TENSORRT.equals(provider)) {
+            missing.addAll(libs.missing(TENSORRT_LIBS));
+        }
+        return missing;
+    }
+
+    private Map<String, Dependency> staticDependencies() {
+        Map<String, Dependency> d = staticDeps;
+        if (d != null) {
+            return d;
+        }
+        synchronized (this) {
+            if (staticDeps == null) {
+                staticDeps = findStaticDependencies();
+            }
+            return staticDeps;
+        }
+    }
+
+    private Map<String, Dependency> findStaticDependencies() {
+        Map<String, Dependency> d = new LinkedHashMap<>();
+        d.put("java", Dependency.of("installed", Runtime.version().toString(), "runtime",
+                System.getProperty("java.vendor") + ", " + System.getProperty("os.arch")));
+        d.put("quarkus", Dependency.of("installed", BuildInfo.get("quarkus.version"), "runtime", null));
+        try {
+            ortVersion = engine.version();
+            d.put("onnxruntime", Dependency.of("installed", ortVersion, "ml",
+                    "native library loaded (" + BuildInfo.get("onnxruntime.artifact") + " " + BuildInfo.get("onnxruntime.version")
+                            + "); built with providers " + providers.builtIn()));
+        } catch (RuntimeException | LinkageError e) {
+            ortError = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
+            d.put("onnxruntime", Dependency.of("error", BuildInfo.get("onnxruntime.version"), "ml", ortError));
+        }
+        NativeLibraries libs = new NativeLibraries();
+        d.put("cuda", libraries(libs, CUDA_LIBS, "libcudart.so.12"));
+        d.put("cudnn", libraries(libs, CUDNN_LIBS, "libcudnn.so.9"));
+        d.put("tensorrt", libraries(libs, TENSORRT_LIBS, "libnvinfer.so.10"));
+        d.put("nvidia-driver", driver(libs));
+        return java.util.Collections.unmodifiableMap(d);
+    }
+
+    private static Dependency libraries(NativeLibraries libs, List<String> needed, String versioned) {
+        List<String> missing = libs.missing(needed);
+        if (missing.isEmpty()) {
+            return Dependency.of("installed", libs.version(versioned).orElse(null), "gpu", "found " + needed);
+        }
+        return Dependency.of("missing", null, "gpu", "not found: " + String.join(", ", missing) + " (searched " + libs.searched() + ")");
+    }
+
+    private static Dependency driver(NativeLibraries libs) {
+        Path version = Path.of(DRIVER_VERSION);
+        Optional<Path> libcuda = libs.find("libcuda.so.1");
+        if (Files.isReadable(version)) {
+            try {
+                String first = Files.readAllLines(version).stream().findFirst().orElse("");
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+\\.\\d+(\\.\\d+)?)").matcher(first);
+                return Dependency.of("installed", m.find() ? m.group(1) : null, "gpu",
+                        libcuda.isPresent() ? first.trim() : first.trim() + "; but libcuda.so.1 is not found");
+            } catch (IOException e) {
+                return Dependency.of("error", null, "gpu", DRIVER_VERSION + " unreadable: " + e.getMessage());
+            }
+        }
+        return Dependency.of("missing", null, "gpu", DRIVER_VERSION + " not found"
+                + (libcuda.isPresent() ? " (libcuda.so.1 present at " + libcuda.get() + ")" : " and libcuda.so.1 not found"));
+    }
+
+    private Dependency repositoryDependency(List<String> issues, List<String> warnings) {
+        Path root = repository.root();
+        boolean readable = Files.isDirectory(root) && Files.isReadable(root);
+        boolean writable = readable && Files.isWritable(root);
+        Long free = null;
+        try {
+            free = readable ? Files.getFileStore(root).getUsableSpace() : null;
+        } catch (IOException e) {
+            warnings.add("cannot read free space of " + root + ": " + e.getMessage());
+        }
+        if (!readable) {
+            issues.add("model repository " + root + " is missing or unreadable");
+        } else if (!writable) {
+            warnings.add("model repository " + root + " is read-only: settings, installs and manifests cannot be saved");
+        }
+        if (free != null && free < config.health().minFreeDiskBytes()) {
+            warnings.add("low disk space in " + root + ": " + free / (1024 * 1024) + " MiB free, below "
+                    + config.health().minFreeDiskBytes() / (1024 * 1024) + " MiB");
+        }
+        String status = readable ? "installed" : Files.exists(root) ? "error" : "missing";
+        return new Dependency(status, null, "storage", null, root.toString(), readable, writable, free);
+    }
+
+    private void modelProblems(List<ModelStatus> models, List<String> issues, List<String> warnings) {
+        for (ModelStatus m : models) {
+            if (m.state() != ModelState.FAILED) {
+                continue;
+            }
+            boolean required = !(residency.lazyLoad() && m.entry().manifest().isLazy());
+            if (required) {
+                issues.add("model '" + m.name() + "' must be resident but failed: " + m.reason());
+            } else {
+                warnings.add("model '" + m.name() + "' failed: " + m.reason());
+            }
+        }
+    }
+
+    /** GPU asked for and present, yet models run on CPU: that is a misconfigured node, worth a warning. */
+    private void gpuWarnings(List<ModelStatus> models, List<String> warnings) {
+        List<String> preferred = engine.preferredProviders();
+        boolean gpuAsked = preferred.contains(ExecutionProviders.CUDA) || preferred.contains(ExecutionProviders.TENSORRT);
+        GpuPresence gpu = providers.gpu();
+        if (!gpuAsked || !gpu.plausible()) {
+            return;
+        }
+        List<String> onCpu = models.stream().filter(ModelStatus::loaded)
+                .filter(m -> ExecutionProviders.CPU.equals(m.executionProvider())).map(ModelStatus::name).toList();
+        if (!onCpu.isEmpty()) {
+            ProviderVerdict cuda = providers.verdict(ExecutionProviders.CUDA);
+            warnings.add("GPU asked for and present (" + String.join(", ", gpu.evidence()) + ") but " + onCpu
+                    + " run on CPU" + (cuda.usable() ? "" : ": cuda: " + cuda.reason()));
+        }
+    }
+
+    private static Map<String, CategoryStatus> categories(List<ModelStatus> models) {
+        Map<String, CategoryStatus> out = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>(Category.STANDARD);
+        models.stream().map(ModelStatus::category).filter(c -> !names.contains(c)).distinct().sorted().forEach(names::add);
+        for (String c : names) {
+            List<ModelStatus> in = models.stream().filter(m -> m.category().equals(c)).toList();
+            int loaded = (int) in.stream().filter(ModelStatus::loaded).count();
+            boolean failed = in.stream().anyMatch(m -> m.state() == ModelState.FAILED);
+            out.put(c, new CategoryStatus(loaded, in.size(), failed ? "error" : loaded > 0 ? "ready" : "no_models"));
+        }
+        return out;
+    }
+
+    private static List<String> gpuDevices() {
+        Path gpus = Path.of("/proc/driver/nvidia/gpus");
+        List<String> out = new ArrayList<>();
+        try (var dirs = Files.list(gpus)) {
+            for (Path dir : dirs.toList()) {
+                Files.readAllLines(dir.resolve("information")).stream().filter(l -> l.startsWith("Model:"))
+                        .findFirst().ifPresent(l -> out.add(l.substring(6).trim() + " (" + dir.getFileName() + ")"));
+            }
+        } catch (IOException e) {
+            // No per-GPU information: the provider still works, the list stays empty.
+        }
+        return out;
+    }
+}

@@ -1,0 +1,61 @@
+package dev.kiln.registry;
+
+import dev.kiln.config.AiModelsConfig;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Whether a model would fit in memory now. With {@code ai.models.memory.budget-bytes} the budget
+ * is that number less what loaded models take; without it, what the machine has available.
+ */
+@ApplicationScoped
+public class MemoryBudget {
+
+    private static final Path MEMINFO = Path.of("/proc/meminfo");
+    private final AiModelsConfig config;
+
+    public MemoryBudget(AiModelsConfig config) {
+        this.config = config;
+    }
+
+    /** Estimated resident bytes of a model's session. */
+    public long needed(ModelStatus model) {
+        return (long) (model.entry().sizeBytes() * config.memory().sessionOverhead());
+    }
+
+    public long available(List<ModelStatus> all) {
+        if (config.memory().budgetBytes().isPresent()) {
+            long used = all.stream().filter(ModelStatus::loaded).mapToLong(this::needed).sum();
+            return Math.max(0, config.memory().budgetBytes().getAsLong() - used);
+        }
+        return systemAvailable();
+    }
+
+    /** True when the model is enabled, its file is readable, and it is loaded or would fit now. */
+    public boolean canLoad(ModelStatus model, List<ModelStatus> all) {
+        if (model.state() == ModelState.DISABLED || model.entry().problem() != null) {
+            return false;
+        }
+        if (model.loaded()) {
+            return true;
+        }
+        return Files.isReadable(model.entry().modelFile()) && needed(model) <= available(all);
+    }
+
+    static long systemAvailable() {
+        try {
+            for (String line : Files.readAllLines(MEMINFO)) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024L;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // Not Linux, or an unusual /proc: fall back to what the JVM can see.
+        }
+        return Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
+    }
+}

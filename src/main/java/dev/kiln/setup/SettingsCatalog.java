@@ -1,0 +1,85 @@
+package dev.kiln.setup;
+
+import dev.kiln.config.AiModelsConfig;
+import dev.kiln.config.RuntimeSettings;
+import dev.kiln.config.SettingsValues;
+import dev.kiln.setup.SetupViews.Setting;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/** Every setting an operator can set, with its environment name, default and current value. */
+final class SettingsCatalog {
+
+    private record Row(String key, String type, String defaultValue, boolean runtime, String description,
+                       Function<Sources, Object> current) {
+    }
+
+    record Sources(AiModelsConfig config, SettingsValues runtime) {
+    }
+
+    private static final List<Row> ROWS = List.of(
+            new Row("ai.models.repository", "path", "target/demo-models", false,
+                    "Directory holding one sub-directory per model (model.onnx + optional model.yaml)", s -> s.config().repository()),
+            new Row("ai.models.lazy-load", "boolean", "false", true,
+                    "Models marked lazy_load stay unloaded until their first request", s -> s.runtime().lazyLoad()),
+            new Row("ai.models.execution-providers", "list", "cuda,cpu", false,
+                    "Execution providers in order of preference; CPU is always the last resort",
+                    s -> String.join(",", s.config().executionProviders())),
+            new Row("ai.models.session.intra-op-threads", "int", "0", false,
+                    "Threads inside one operator (0: ONNX Runtime decides)", s -> s.config().session().intraOpThreads()),
+            new Row("ai.models.session.inter-op-threads", "int", "0", false,
+                    "Threads across operators (0: ONNX Runtime decides)", s -> s.config().session().interOpThreads()),
+            new Row("ai.models.session.optimization-level", "enum", "all", false,
+                    "Graph optimisation: none, basic, extended or all", s -> s.config().session().optimizationLevel()),
+            new Row("ai.models.inference.workers", "int", "cores", false,
+                    "Threads that run inference", s -> s.config().inference().workers().orElse(Runtime.getRuntime().availableProcessors())),
+            new Row("ai.models.inference.queue-size", "int", "64", false,
+                    "Requests that may wait for a worker; beyond it requests get 503 + Retry-After", s -> s.config().inference().queueSize()),
+            new Row("ai.models.registry.drain-timeout", "duration", "10s", false,
+                    "How long an unload waits for in-flight requests before answering 409", s -> s.config().registry().drainTimeout()),
+            new Row("ai.models.registry.load-threads", "int", "2", false,
+                    "Models that may load in parallel", s -> s.config().registry().loadThreads()),
+            new Row("ai.models.warmup.on-startup", "boolean", "true", false,
+                    "Run the warm-up as a scheduler job right after boot", s -> s.config().warmup().onStartup()),
+            new Row("ai.models.warmup.iterations", "int", "1", true,
+                    "Warm-up inferences per model when its manifest does not say", s -> s.runtime().warmupIterations()),
+            new Row("ai.models.telemetry.idle-after", "duration", "1h", true,
+                    "A loaded model unused this long is recommended for unloading",
+                    s -> RuntimeSettings.format(s.runtime().telemetryIdleAfter())),
+            new Row("ai.models.health.min-free-disk-bytes", "bytes", "1073741824", false,
+                    "Free space in the repository below this is a health warning", s -> s.config().health().minFreeDiskBytes()),
+            new Row("ai.models.memory.budget-bytes", "bytes", "(available memory)", false,
+                    "Memory the loaded models may use; decides can_load",
+                    s -> s.config().memory().budgetBytes().isPresent() ? s.config().memory().budgetBytes().getAsLong() : ""),
+            new Row("ai.models.memory.session-overhead", "double", "1.5", false,
+                    "A session needs about this many times its files' size", s -> s.config().memory().sessionOverhead()));
+
+    private SettingsCatalog() {
+    }
+
+    static List<Setting> settings(Sources sources) {
+        List<Setting> out = new ArrayList<>();
+        for (Row r : ROWS) {
+            out.add(new Setting(r.key(), env(r.key()), r.type(), r.defaultValue(), String.valueOf(r.current().apply(sources)),
+                    r.runtime(), r.description()));
+        }
+        return out;
+    }
+
+    /** The environment form of a key, as MicroProfile Config maps it: ai.models.lazy-load → AI_MODELS_LAZY_LOAD. */
+    static String env(String key) {
+        return key.toUpperCase(Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    static String dotEnv(List<Setting> settings) {
+        StringBuilder sb = new StringBuilder("# Kiln settings: copy to .env in the working directory and edit.\n");
+        for (Setting s : settings) {
+            sb.append("\n# ").append(s.description()).append(" (").append(s.type()).append(", default ")
+                    .append(s.defaultValue()).append(")\n").append(s.env()).append('=').append(s.current()).append('\n');
+        }
+        return sb.toString();
+    }
+}

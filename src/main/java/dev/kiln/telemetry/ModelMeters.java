@@ -1,0 +1,126 @@
+package dev.kiln.telemetry;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The meters of one model. They are the only bookkeeping: Prometheus scrapes them and the JSON
+ * telemetry reads them, so the two views cannot disagree.
+ */
+final class ModelMeters {
+
+    static final String SUCCESS = "success";
+    private static final Duration[] LATENCY_BUCKETS = durations(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10);
+    private static final Duration[] LOAD_BUCKETS = durations(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120);
+
+    private final MeterRegistry registry;
+    private final String model;
+    private final String category;
+    private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Timer latency;
+    private final Timer load;
+    private final Timer warmup;
+    private final Counter coldStarts;
+    private final Counter loadFailures;
+    private final AtomicLong lastUsedMillis = new AtomicLong();
+    private final List<Meter> owned = new ArrayList<>();
+
+    ModelMeters(MeterRegistry registry, String model, String category) {
+        this.registry = registry;
+        this.model = model;
+        this.category = category;
+        Tags tags = Tags.of("model", model, "category", category);
+        latency = own(Timer.builder("ai.model.inference.duration").description("Time to serve successful inference requests")
+                .tags(tags).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
+        load = own(Timer.builder("ai.model.load.duration").description("Time to open a model in ONNX Runtime")
+                .tags(tags).serviceLevelObjectives(LOAD_BUCKETS).register(registry));
+        warmup = own(Timer.builder("ai.model.warmup.duration").description("Time of a model's warm-up inferences")
+                .tags(tags).serviceLevelObjectives(LOAD_BUCKETS).register(registry));
+        coldStarts = own(Counter.builder("ai.model.cold.starts").description("Loads that a request had to wait for")
+                .tag("model", model).register(registry));
+        loadFailures = own(Counter.builder("ai.model.load.failures").description("Loads that failed")
+                .tags(tags).register(registry));
+        own(io.micrometer.core.instrument.Gauge.builder("ai.model.last.used.timestamp.seconds", lastUsedMillis,
+                        v -> v.get() == 0 ? Double.NaN : v.get() / 1000.0)
+                .description("Unix time of the model's last served inference request").tag("model", model).register(registry));
+        for (String outcome : List.of(SUCCESS, "invalid", "unavailable", "error", "rejected")) {
+            requests(outcome);
+        }
+    }
+
+    private <M extends Meter> M own(M meter) {
+        owned.add(meter);
+        return meter;
+    }
+
+    private Counter requests(String outcome) {
+        return requests.computeIfAbsent(outcome, o -> own(Counter.builder("ai.model.inference.requests")
+                .description("Inference requests by outcome").tags("model", model, "category", category, "outcome", o)
+                .register(registry)));
+    }
+
+    void inference(String outcome, long nanos) {
+        requests(outcome).increment();
+        if (SUCCESS.equals(outcome)) {
+            latency.record(nanos, TimeUnit.NANOSECONDS);
+            lastUsedMillis.set(System.currentTimeMillis());
+        }
+    }
+
+    void loaded(double seconds, boolean onDemand) {
+        load.record(Duration.ofNanos((long) (seconds * 1e9)));
+        if (onDemand) {
+            coldStarts.increment();
+        }
+    }
+
+    void loadFailed() {
+        loadFailures.increment();
+    }
+
+    void warmedUp(double seconds) {
+        warmup.record(Duration.ofNanos((long) (seconds * 1e9)));
+    }
+
+    String category() {
+        return category;
+    }
+
+    Usage usage() {
+        long served = (long) requests(SUCCESS).count();
+        long errors = requests.entrySet().stream().filter(e -> !e.getKey().equals(SUCCESS))
+                .mapToLong(e -> (long) e.getValue().count()).sum();
+        Double avgMs = served == 0 ? null : Math.round(latency.mean(TimeUnit.MICROSECONDS) / 10.0) / 100.0;
+        long last = lastUsedMillis.get();
+        return new Usage(served, errors, (long) coldStarts.count(), avgMs,
+                last == 0 ? null : Instant.ofEpochMilli(last), (long) load.count());
+    }
+
+    void remove() {
+        owned.forEach(registry::remove);
+    }
+
+    private static Duration[] durations(double... seconds) {
+        Duration[] d = new Duration[seconds.length];
+        for (int i = 0; i < seconds.length; i++) {
+            d[i] = Duration.ofNanos((long) (seconds[i] * 1e9));
+        }
+        return d;
+    }
+
+    /** Counts for one model, read from its meters. */
+    record Usage(long usageCount, long errorCount, long coldStarts, Double avgLatencyMs, Instant lastUsed, long loads) {
+    }
+}

@@ -1,0 +1,157 @@
+package dev.kiln.warmup;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtSession;
+import dev.kiln.catalog.Category;
+import dev.kiln.config.RuntimeSettings;
+import dev.kiln.registry.Lease;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelState;
+import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.runtime.OnnxEngine;
+import dev.kiln.telemetry.UsageTracker;
+import dev.kiln.warmup.WarmupReport.ModelWarmup;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Loads the models that should be resident and runs synthetic inferences through each. Idempotent
+ * and coalesced: concurrent calls share one run, and when every target's current session has
+ * already been warmed it answers at once without running anything.
+ */
+@ApplicationScoped
+public class Warmup {
+
+    private static final Logger LOG = Logger.getLogger(Warmup.class);
+
+    private final ModelRegistry registry;
+    private final ResidencyPolicy residency;
+    private final OnnxEngine engine;
+    private final UsageTracker usage;
+    private final RuntimeSettings settings;
+    /** Model name to the load time of the session that was warmed: a reload makes it cold again. */
+    private final Map<String, Instant> warmed = new ConcurrentHashMap<>();
+    private final Map<Boolean, CompletableFuture<WarmupReport>> running = new ConcurrentHashMap<>();
+
+    public Warmup(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
+                  RuntimeSettings settings) {
+        this.registry = registry;
+        this.residency = residency;
+        this.engine = engine;
+        this.usage = usage;
+        this.settings = settings;
+    }
+
+    public WarmupReport warmUp(boolean includeLazy) {
+        CompletableFuture<WarmupReport> mine = new CompletableFuture<>();
+        CompletableFuture<WarmupReport> shared = running.putIfAbsent(includeLazy, mine);
+        if (shared != null) {
+            return shared.join();
+        }
+        try {
+            WarmupReport report = run(includeLazy);
+            mine.complete(report);
+            return report;
+        } catch (RuntimeException e) {
+            mine.completeExceptionally(e);
+            throw e;
+        } finally {
+            running.remove(includeLazy, mine);
+        }
+    }
+
+    /** True when the model's current session has been through warm-up. */
+    public boolean isWarm(ModelStatus m) {
+        return m.loaded() && Objects.equals(warmed.get(m.name()), m.loadedAt());
+    }
+
+    private WarmupReport run(boolean includeLazy) {
+        long start = System.nanoTime();
+        List<ModelStatus> targets = registry.list().stream()
+                .filter(m -> m.state() != ModelState.DISABLED && m.entry().problem() == null)
+                .filter(m -> includeLazy || residency.mustBeResident(m))
+                .toList();
+        boolean alreadyWarm = targets.stream().allMatch(this::isWarm);
+        List<ModelWarmup> results = new ArrayList<>();
+        for (ModelStatus target : targets) {
+            results.add(isWarm(target)
+                    ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null)
+                    : warm(target));
+        }
+        return report(results, alreadyWarm, (System.nanoTime() - start) / 1e9);
+    }
+
+    private ModelWarmup warm(ModelStatus target) {
+        String name = target.name();
+        Double loadSeconds = null;
+        try {
+            if (!target.loaded()) {
+                long t0 = System.nanoTime();
+                ModelStatus after = registry.load(name);
+                loadSeconds = round((System.nanoTime() - t0) / 1e9);
+                if (after.state() != ModelState.READY) {
+                    return new ModelWarmup(name, target.category(), "failed", loadSeconds, null,
+                            "load failed: " + after.reason());
+                }
+            }
+            double seconds = infer(name, registry.status(name));
+            return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null);
+        } catch (RuntimeException | ai.onnxruntime.OrtException e) {
+            LOG.warnf("warm-up of %s failed: %s", name, e.getMessage());
+            return new ModelWarmup(name, target.category(), "failed", loadSeconds, null, e.getMessage());
+        }
+    }
+
+    /** Runs the warm-up inferences on a lease, outside inference accounting: warm-up is not use. */
+    private double infer(String name, ModelStatus status) throws ai.onnxruntime.OrtException {
+        Integer declared = status.entry().manifest().warmup() == null ? null : status.entry().manifest().warmup().iterations();
+        int iterations = declared != null ? declared : settings.current().warmupIterations();
+        long t0 = System.nanoTime();
+        try (Lease lease = registry.acquire(name)) {
+            for (int i = 0; i < iterations; i++) {
+                Map<String, OnnxTensor> feeds = WarmupInputs.build(engine.environment(), lease.model().inputs(),
+                        status.entry().manifest());
+                try (OrtSession.Result ignored = lease.model().run(feeds, java.util.Set.of())) {
+                    // The outputs are not needed: the point is that kernels and memory are now warm.
+                } finally {
+                    feeds.values().forEach(OnnxTensor::close);
+                }
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            warmed.put(name, lease.model().loadedAt());
+            usage.recordWarmup(name, seconds);
+            return seconds;
+        }
+    }
+
+    private WarmupReport report(List<ModelWarmup> results, boolean alreadyWarm, double elapsed) {
+        List<String> failed = results.stream().filter(r -> "failed".equals(r.status())).map(ModelWarmup::name).toList();
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        Category.STANDARD.forEach(c -> counts.put(c, 0));
+        List<ModelStatus> all = registry.list();
+        all.forEach(m -> counts.merge(m.category(), m.loaded() ? 1 : 0, Integer::sum));
+        int total = (int) all.stream().filter(ModelStatus::loaded).count();
+        String took = String.format(Locale.ROOT, "%.2fs", elapsed);
+        String message = !failed.isEmpty() ? "Warm-up failed for " + String.join(", ", failed) + " in " + took
+                + " (the other models are warm)"
+                : alreadyWarm ? "AI models already warm (checked in " + took + ")"
+                : "AI models warmed up successfully in " + took;
+        return new WarmupReport(failed.isEmpty() ? "success" : "error", message, failed.isEmpty(), round(elapsed),
+                counts, total, alreadyWarm, results);
+    }
+
+    private static double round(double seconds) {
+        return Math.round(seconds * 1000.0) / 1000.0;
+    }
+}
