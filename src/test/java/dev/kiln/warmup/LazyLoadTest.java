@@ -1,0 +1,111 @@
+package dev.kiln.warmup;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.telemetry.Recommendations;
+import dev.kiln.testing.Json;
+import dev.kiln.testing.Startup;
+import dev.kiln.testing.V2;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * AI_MODELS_LAZY_LOAD=true: lazy models stay unloaded through startup and warm-up, load on first
+ * request (a counted cold start), and telemetry moves with inference but not with warm-up.
+ */
+@QuarkusTest
+@TestProfile(LazyLoadTest.Lazy.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class LazyLoadTest {
+
+    public static class Lazy implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ai.models.lazy-load", "true");
+        }
+    }
+
+    private static final List<String> LAZY = List.of("all-minilm-l6-v2", "ppocr-v4-rec");
+    private static final List<String> EAGER = List.of("all-minilm-l6-v2-q", "ppocr-cls", "ppocr-v4-det");
+
+    static JsonNode telemetry(String model) {
+        return Json.of(given().get("/api/v1/setup/ai-models/telemetry").then().statusCode(200)).get("models").get(model);
+    }
+
+    @Test
+    @Order(1)
+    void lazyModelsStayUnloadedThroughStartupAndWarmup() throws Exception {
+        Startup.awaitStarted();
+        JsonNode status = Json.of(given().get("/api/v1/setup/models/status").then().statusCode(200));
+        LAZY.forEach(m -> assertFalse(EagerStartupTest.find(status, m).get("loaded").asBoolean(), m));
+        EAGER.forEach(m -> assertTrue(EagerStartupTest.find(status, m).get("loaded").asBoolean(), m));
+
+        JsonNode warm = Json.of(given().post("/api/v1/setup/ai-models/warm-up").then().statusCode(200));
+        assertEquals(3, warm.get("total_loaded").asInt());
+        assertEquals(1, warm.get("loaded_counts").get("text").asInt());
+        assertEquals(2, warm.get("loaded_counts").get("image").asInt());
+        LAZY.forEach(m -> assertFalse(telemetry(m).get("loaded").asBoolean(), m + " still unloaded after warm-up"));
+        given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    @Test
+    @Order(2)
+    void warmupIsNotUsage() {
+        given().post("/api/v1/setup/ai-models/warm-up?include_lazy=true").then().statusCode(200);
+        JsonNode t = telemetry("all-minilm-l6-v2-q");
+        assertEquals(0, t.get("usage_count").asLong());
+        assertTrue(t.get("last_used").isNull());
+        given().post("/v2/repository/models/all-minilm-l6-v2/unload").then().statusCode(200);
+        given().post("/v2/repository/models/ppocr-v4-rec/unload").then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    @Test
+    @Order(3)
+    void firstInferenceOnALazyModelLoadsItAndCountsAColdStart() {
+        assertEquals(0, telemetry("all-minilm-l6-v2").get("cold_starts").asLong());
+        V2.infer("all-minilm-l6-v2", V2.helloWorld()).statusCode(200);
+        JsonNode t = telemetry("all-minilm-l6-v2");
+        assertTrue(t.get("loaded").asBoolean());
+        assertEquals(1, t.get("cold_starts").asLong());
+        assertEquals(1, t.get("usage_count").asLong());
+        assertNotNull(t.get("last_used").textValue());
+        assertTrue(t.get("last_used").asText().matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z"), t.toString());
+
+        V2.infer("all-minilm-l6-v2", V2.helloWorld()).statusCode(200);
+        t = telemetry("all-minilm-l6-v2");
+        assertEquals(1, t.get("cold_starts").asLong(), "a warm model is not a cold start");
+        assertEquals(2, t.get("usage_count").asLong());
+
+        String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
+        assertTrue(metrics.contains("ai_model_cold_starts_total{model=\"all-minilm-l6-v2\",} 1.0"), "cold start in Prometheus");
+        assertTrue(metrics.contains("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2\",outcome=\"success\",} 2.0"));
+    }
+
+    @Test
+    @Order(4)
+    void coldStartsLeadToALoadEagerlyRecommendationWithEvidence() {
+        JsonNode recs = Json.of(given().get("/api/v1/setup/ai-models/telemetry").then().statusCode(200)).get("recommendations");
+        JsonNode found = null;
+        for (JsonNode r : recs) {
+            if (r.get("model").asText().equals("all-minilm-l6-v2") && r.get("recommendation").asText().equals(Recommendations.LOAD)) {
+                found = r;
+            }
+        }
+        assertNotNull(found, "recommendation for the lazy model: " + recs);
+        assertTrue(found.get("reason").asText().contains("1 cold start(s)"), found.toString());
+    }
+}
