@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Against the packaged jar, serving the demo repository as `java -jar` from the project root does. */
 @QuarkusIntegrationTest
-class TestNewEndpointsScriptIT {
+class NewEndpointsScriptIT {
 
     private static final Path SETTINGS = Path.of("target/demo-models").resolve(RuntimeSettings.FILE);
 
