@@ -1,0 +1,139 @@
+package dev.kiln.deployment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.testing.Processes;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Renders each overlay with kubectl kustomize and parses every object strictly. */
+class KubernetesManifestsTest {
+
+    static Map<String, Object> render(String overlay) throws Exception {
+        Processes.Result r = Processes.run(List.of("kubectl", "kustomize", "k8s/overlays/" + overlay), null, 60);
+        assertEquals(0, r.exitCode(), r.output());
+        Map<String, Object> byKind = new HashMap<>();
+        for (JsonNode doc : StrictKubernetesParser.documents(r.output())) {
+            byKind.put(doc.get("kind").asText(), StrictKubernetesParser.parse(doc));
+        }
+        return byKind;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
+    void overlayRendersAndEveryObjectParsesStrictly(String overlay) throws Exception {
+        Map<String, Object> objects = render(overlay);
+        assertEquals(List.of("ConfigMap", "Deployment", "HorizontalPodAutoscaler", "PersistentVolumeClaim",
+                "PodDisruptionBudget", "PrometheusRule", "Secret", "Service", "ServiceMonitor"),
+                objects.keySet().stream().sorted().toList());
+        Deployment d = (Deployment) objects.get("Deployment");
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("/q/health/started", c.getStartupProbe().getHttpGet().getPath());
+        assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
+        assertEquals("/q/health/live", c.getLivenessProbe().getHttpGet().getPath());
+        assertTrue(c.getStartupProbe().getFailureThreshold() * c.getStartupProbe().getPeriodSeconds() >= 300,
+                "startup probe allows a slow warm-up");
+        assertEquals(Boolean.FALSE, c.getSecurityContext().getAllowPrivilegeEscalation());
+        assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem());
+        assertEquals(Boolean.TRUE, d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot());
+        assertTrue(c.getResources().getLimits().containsKey("memory"));
+        assertEquals("kiln-admin", c.getEnvFrom().get(1).getSecretRef().getName());
+        assertEquals("/models", c.getVolumeMounts().get(0).getMountPath());
+        assertEquals("kiln", d.getMetadata().getNamespace());
+    }
+
+    @Test
+    void gpuOverlayAsksForAGpuAndPrefersCuda() throws Exception {
+        Map<String, Object> objects = render("gpu");
+        Deployment d = (Deployment) objects.get("Deployment");
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("1", c.getResources().getLimits().get("nvidia.com/gpu").getAmount());
+        assertTrue(c.getImage().endsWith(":0.1.0-gpu"), c.getImage());
+        assertEquals("true", d.getSpec().getTemplate().getSpec().getNodeSelector().get("nvidia.com/gpu.present"));
+        assertEquals("nvidia.com/gpu", d.getSpec().getTemplate().getSpec().getTolerations().get(0).getKey());
+        io.fabric8.kubernetes.api.model.ConfigMap cm = (io.fabric8.kubernetes.api.model.ConfigMap) objects.get("ConfigMap");
+        assertEquals("cuda,cpu", cm.getData().get("AI_MODELS_EXECUTION_PROVIDERS"));
+        assertEquals("cpu", ((io.fabric8.kubernetes.api.model.ConfigMap) render("cpu").get("ConfigMap"))
+                .getData().get("AI_MODELS_EXECUTION_PROVIDERS"));
+    }
+
+    @Test
+    void aMisspeltFieldFailsTheParse() throws Exception {
+        String deployment = Files.readString(Path.of("k8s/base/deployment.yaml"))
+                .replace("  revisionHistoryLimit: 3", "  revisionHistoryLimit: 3\n  replicaz: 2");
+        JsonNode doc = StrictKubernetesParser.documents(deployment).get(0);
+        AssertionError e = assertThrows(AssertionError.class, () -> StrictKubernetesParser.parse(doc));
+        assertTrue(e.getMessage().contains("replicaz"), e.getMessage());
+        String probe = Files.readString(Path.of("k8s/base/deployment.yaml")).replace("failureThreshold: 60", "failureTreshold: 60");
+        AssertionError e2 = assertThrows(AssertionError.class,
+                () -> StrictKubernetesParser.parse(StrictKubernetesParser.documents(probe).get(0)));
+        assertTrue(e2.getMessage().contains("failureTreshold"), e2.getMessage());
+    }
+
+    @Test
+    void prometheusRuleCarriesTheSameRulesAsAlertsYml() throws Exception {
+        JsonNode alerts = StrictKubernetesParser.YAML.readTree(Path.of("deployment/prometheus/alerts.yml").toFile());
+        JsonNode rule = StrictKubernetesParser.YAML.readTree(Path.of("k8s/base/prometheusrule.yaml").toFile());
+        assertEquals(alerts.get("groups"), rule.get("spec").get("groups"));
+        PrometheusRule typed = (PrometheusRule) render("cpu").get("PrometheusRule");
+        assertEquals(7, typed.getSpec().getGroups().get(0).getRules().size());
+    }
+
+    // KServe's CRDs have no fabric8 model: these records mirror the fields Kiln's manifests use,
+    // and the strict mapper refuses any other field; containers and resources are fabric8 types.
+    record ServingRuntime(String apiVersion, String kind, ObjectMeta metadata, ServingRuntimeSpec spec) {
+    }
+
+    record ServingRuntimeSpec(Map<String, String> annotations, List<ModelFormat> supportedModelFormats,
+                              List<String> protocolVersions, Boolean multiModel, List<Container> containers) {
+    }
+
+    record ModelFormat(String name, String version, Boolean autoSelect, Integer priority) {
+    }
+
+    record InferenceService(String apiVersion, String kind, ObjectMeta metadata, IsvcSpec spec) {
+    }
+
+    record IsvcSpec(Predictor predictor) {
+    }
+
+    record Predictor(PredictorModel model) {
+    }
+
+    record PredictorModel(ModelFormatName modelFormat, String runtime, String protocolVersion, String storageUri,
+                          ResourceRequirements resources) {
+    }
+
+    record ModelFormatName(String name) {
+    }
+
+    @Test
+    void kserveRuntimeAndExampleParseStrictly() throws Exception {
+        ServingRuntime rt = StrictKubernetesParser.YAML.readValue(Path.of("k8s/kserve/clusterservingruntime.yaml").toFile(), ServingRuntime.class);
+        assertEquals("serving.kserve.io/v1alpha1", rt.apiVersion());
+        assertEquals("ClusterServingRuntime", rt.kind());
+        assertEquals("onnx", rt.spec().supportedModelFormats().get(0).name());
+        assertEquals(List.of("v2"), rt.spec().protocolVersions());
+        StrictKubernetesParser.requireNoUnknownFields(rt.spec().containers(), "ClusterServingRuntime.containers");
+        InferenceService isvc = StrictKubernetesParser.YAML.readValue(Path.of("k8s/kserve/inferenceservice-example.yaml").toFile(), InferenceService.class);
+        assertEquals("serving.kserve.io/v1beta1", isvc.apiVersion());
+        assertEquals(rt.metadata().getName(), isvc.spec().predictor().model().runtime());
+        assertEquals("onnx", isvc.spec().predictor().model().modelFormat().name());
+        StrictKubernetesParser.requireNoUnknownFields(isvc.spec().predictor().model().resources(), "InferenceService.resources");
+    }
+}
