@@ -14,9 +14,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -27,6 +29,8 @@ import java.util.stream.Stream;
 public class ModelRepository {
 
     private static final Logger LOG = Logger.getLogger(ModelRepository.class);
+    /** Where a replaced model waits while its successor moves in. */
+    static final String REPLACED_PREFIX = ".kiln-replaced-";
 
     private final Path root;
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
@@ -86,6 +90,100 @@ public class ModelRepository {
             AtomicFiles.write(directoryOf(name).resolve(ModelEntry.MANIFEST_FILE), toYaml(manifest));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write manifest of " + name, e);
+        }
+    }
+
+    /** A fresh directory for an install to stage into; swept away at startup if a crash leaves it. */
+    public Path newStagingDirectory(String purpose) throws IOException {
+        Files.createDirectories(root);
+        return Files.createDirectory(root.resolve(AtomicFiles.TEMP_PREFIX + purpose + "-" + UUID.randomUUID()));
+    }
+
+    /** Reads a staged model directory as it will be read once in place under {@code name}. */
+    public ModelEntry readStaged(Path staged, String name) {
+        ModelEntry e = read(staged);
+        String problem = e.problem() != null && e.problem().contains("but the directory is") ? null : e.problem();
+        if (problem == null && !name.equals(e.manifest().name())) {
+            problem = "model.yaml names '" + e.manifest().name() + "' but the model is installed as '" + name + "'";
+        }
+        return new ModelEntry(name, staged, e.manifest(), e.sizeBytes(), e.modifiedMillis(), problem);
+    }
+
+    /**
+     * Moves a staged directory into place with atomic renames. An existing model is first set aside
+     * as {@code .kiln-replaced-<name>}: if a crash falls between the two renames, {@link #recover()}
+     * puts it back, so a restart sees the old model or the new one, never neither.
+     */
+    public void moveIntoPlace(Path staged, String name) throws IOException {
+        Path target = directoryOf(name);
+        Path aside = root.resolve(REPLACED_PREFIX + name);
+        deleteTree(aside);
+        if (Files.exists(target)) {
+            Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.syncDirectory(root);
+        deleteTree(aside);
+    }
+
+    /** Removes a model's directory: one atomic rename out of sight, then the slow delete. */
+    public void delete(String name) {
+        Path dir = directoryOf(name);
+        try {
+            Path gone = root.resolve(AtomicFiles.TEMP_PREFIX + "uninstall-" + name + "-" + UUID.randomUUID());
+            Files.move(dir, gone, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.syncDirectory(root);
+            deleteTree(gone);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove model directory " + dir, e);
+        }
+    }
+
+    /**
+     * Startup repair after a crash: half-made temporary files and directories go, and a model set
+     * aside by a replace that did not finish comes back.
+     */
+    public void recover() {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> entries = Files.list(root)) {
+            for (Path p : entries.toList()) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(REPLACED_PREFIX)) {
+                    Path original = root.resolve(n.substring(REPLACED_PREFIX.length()));
+                    if (Files.exists(original.resolve(ModelEntry.MODEL_FILE))) {
+                        deleteTree(p);
+                    } else {
+                        deleteTree(original);
+                        Files.move(p, original, StandardCopyOption.ATOMIC_MOVE);
+                        LOG.warnf("restored %s, set aside by a replace that did not finish", original.getFileName());
+                    }
+                } else if (n.startsWith(AtomicFiles.TEMP_PREFIX)) {
+                    LOG.infof("removing leftover %s", n);
+                    deleteTree(p);
+                } else if (Files.isDirectory(p)) {
+                    try (Stream<Path> inside = Files.list(p)) {
+                        for (Path f : inside.filter(f -> f.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)).toList()) {
+                            deleteTree(f);
+                        }
+                    }
+                }
+            }
+            AtomicFiles.syncDirectory(root);
+        } catch (IOException e) {
+            LOG.warnf("repository recovery incomplete: %s", e.getMessage());
+        }
+    }
+
+    public static void deleteTree(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import io.smallrye.config.WithName;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 
@@ -41,6 +42,27 @@ public interface AiModelsConfig {
     Health health();
 
     Memory memory();
+
+    Install install();
+
+    /** Bearer token for mutating endpoints; unset means no token (see {@link #adminTokenRequired()}). */
+    Optional<String> adminToken();
+
+    /** Whether a token must exist for mutating endpoints to work at all (true in the prod profile). */
+    @WithDefault("false")
+    boolean adminTokenRequired();
+
+    /** Lets mutating endpoints work without a token where one is required (trusted networks only). */
+    @WithDefault("false")
+    boolean allowUnauthenticatedAdmin();
+
+    /** Also require the admin token for V2 inference. */
+    @WithDefault("false")
+    boolean protectInference();
+
+    /** Largest accepted management request body. */
+    @WithDefault("65536")
+    long maxManagementBodyBytes();
 
     interface Session {
         /** Threads inside one operator; 0 lets ONNX Runtime choose (one per core). */
@@ -109,5 +131,34 @@ public interface AiModelsConfig {
         /** A session needs about this many times its files' size in memory. */
         @WithDefault("1.5")
         double sessionOverhead();
+    }
+
+    interface Install {
+        /** Refuse installs without a sha256. */
+        @WithDefault("false")
+        boolean requireChecksum();
+
+        /** Allow plain http:// sources. */
+        @WithDefault("false")
+        boolean allowHttp();
+
+        /** Directories under which file:// sources are allowed; none by default. */
+        Optional<List<String>> fileRoots();
+
+        /** Largest download, and largest total unpacked size. */
+        @WithDefault("4294967296")
+        long maxBytes();
+
+        /** Allow loopback, link-local and private addresses (tests use it for their own server). */
+        @WithDefault("false")
+        boolean allowPrivateNetworks();
+
+        /** Longest a download may take. */
+        @WithDefault("30m")
+        Duration downloadTimeout();
+
+        /** Installs that may run at once. */
+        @WithDefault("2")
+        int threads();
     }
 }

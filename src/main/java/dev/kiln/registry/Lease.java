@@ -41,7 +41,7 @@ public final class Lease implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            slot.release();
+            slot.release(model);
         }
     }
 }

@@ -63,6 +63,7 @@ public class ModelRegistry {
     }
 
     void onStart(@Observes @Priority(10) StartupEvent ev) {
+        repository.recover();
         rescan();
         LOG.infof("model repository %s: %d model(s)", repository.root(), slots.size());
     }
@@ -138,7 +139,12 @@ public class ModelRegistry {
             switch (slot.state()) {
                 case DISABLED -> throw new ModelConflictException("model '" + name + "' is disabled: " + slot.reason());
                 case FAILED -> throw new ModelUnavailableException("model '" + name + "' failed to load: " + slot.reason(), null);
-                case UNLOADING -> throw new ModelUnavailableException("model '" + name + "' is unloading", 1);
+                case UNLOADING -> {
+                    if (slot.target() == ModelState.DISABLED) {
+                        throw new ModelConflictException("model '" + name + "' is being disabled or uninstalled");
+                    }
+                    throw new ModelUnavailableException("model '" + name + "' is unloading", 1);
+                }
                 default -> {
                     await(startLoad(slot, true), name);
                     waited = true;
@@ -169,6 +175,100 @@ public class ModelRegistry {
         ModelSlot slot = slot(name);
         unloadSlot(slot, ModelState.AVAILABLE, null);
         return slot.snapshot();
+    }
+
+    /** Reads one model directory into the registry (after an install); returns its status. */
+    public synchronized ModelStatus register(String name) {
+        ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+        ModelSlot slot = slots.get(name);
+        if (slot == null) {
+            slot = new ModelSlot(entry);
+            slots.put(name, slot);
+            fire(slot, Kind.DISCOVERED, 0, false, null);
+        } else {
+            slot.update(entry);
+        }
+        return slot.snapshot();
+    }
+
+    /**
+     * Opens a staged new version next to the serving one. A failure is an answer naming ONNX
+     * Runtime's reason; nothing is registered.
+     */
+    public Replacement prepare(ModelEntry staged) {
+        if (staged.problem() != null) {
+            throw new KilnException(422, staged.problem());
+        }
+        long start = System.nanoTime();
+        try {
+            return new Replacement(staged, engine.open(staged), (System.nanoTime() - start) / 1e9);
+        } catch (Exception e) {
+            throw new KilnException(422, "ONNX Runtime cannot open the model: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Puts a prepared version in service: requests from now on run the new session, and the old
+     * one is closed once the requests still running on it finish. A model that was not loaded
+     * just takes the new files, and the prepared session is closed.
+     */
+    public ModelStatus swapIn(String name, Replacement replacement) {
+        ModelSlot slot = slot(name);
+        ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+        LoadedModel old = slot.swap(entry, replacement.model, replacement.seconds);
+        if (old == null) {
+            replacement.model.close();
+            return slot.snapshot();
+        }
+        fire(slot, Kind.LOADED, replacement.seconds, false, null);
+        loader.execute(() -> retire(slot, old));
+        return slot.snapshot();
+    }
+
+    public void discard(Replacement replacement) {
+        if (replacement != null) {
+            replacement.model.close();
+        }
+    }
+
+    private void retire(ModelSlot slot, LoadedModel old) {
+        try {
+            slot.awaitIdle(old);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        old.close();
+        LOG.infof("retired the previous session of %s", slot.name());
+    }
+
+    /** Drains and unloads the model, then keeps it refusing requests (409) until enabled again. */
+    public ModelStatus disable(String name) {
+        ModelSlot slot = slot(name);
+        unloadSlot(slot, ModelState.DISABLED, "disabled by an operator");
+        repository.writeManifest(name, slot.entry().manifest().withEnabled(false));
+        repository.find(name).ifPresent(slot::update);
+        return slot.snapshot();
+    }
+
+    /** Makes the model loadable again; the caller decides whether to load it now. */
+    public ModelStatus enable(String name) {
+        ModelSlot slot = slot(name);
+        repository.writeManifest(name, slot.entry().manifest().withEnabled(true));
+        repository.find(name).ifPresent(slot::update);
+        return slot.snapshot();
+    }
+
+    /**
+     * Drains and unloads the model, removes its files and forgets it. In-flight requests finish
+     * normally; new ones get 409 while it drains and 404 afterwards.
+     */
+    public synchronized void uninstall(String name) {
+        ModelSlot slot = slot(name);
+        unloadSlot(slot, ModelState.DISABLED, "being uninstalled");
+        repository.delete(name);
+        slots.remove(name);
+        fire(slot, Kind.REMOVED, 0, false, "uninstalled");
     }
 
     private CompletableFuture<Void> startLoad(ModelSlot slot, boolean onDemand) {

@@ -4,21 +4,27 @@ import dev.kiln.catalog.ModelEntry;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.TensorSpec;
 
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The registry's record of one model. Every field is guarded by the slot's monitor; waiting for
- * leases to drain uses the same monitor, so {@link #release()} wakes an unload.
+ * leases to drain uses the same monitor, so {@link #release(LoadedModel)} wakes an unload.
+ * Leases are counted per session, so a session swapped out by a replace is closed only when the
+ * requests still running on it have finished.
  */
 final class ModelSlot {
 
     private ModelEntry entry;
     private ModelState state;
+    /** While UNLOADING: the state the model goes to (AVAILABLE, or DISABLED when disabling). */
+    private ModelState target;
     private String reason;
     private LoadedModel loaded;
     private CompletableFuture<Void> loading;
-    private int leases;
+    private final Map<LoadedModel, Integer> inUse = new IdentityHashMap<>();
     private long loadCount;
     private Double lastLoadSeconds;
     private List<TensorSpec> inputs = List.of();
@@ -43,8 +49,12 @@ final class ModelSlot {
         return state;
     }
 
-    synchronized LoadedModel loaded() {
-        return loaded;
+    synchronized ModelState target() {
+        return target;
+    }
+
+    synchronized String reason() {
+        return reason;
     }
 
     /**
@@ -88,6 +98,11 @@ final class ModelSlot {
     }
 
     synchronized void loadSucceeded(LoadedModel model, double seconds) {
+        install(model, seconds);
+        finishLoading();
+    }
+
+    private void install(LoadedModel model, double seconds) {
         loaded = model;
         state = ModelState.READY;
         reason = null;
@@ -97,7 +112,6 @@ final class ModelSlot {
         outputs = model.outputs();
         lastProvider = model.executionProvider();
         lastFallbacks = model.fallbackReasons();
-        finishLoading();
     }
 
     synchronized void loadFailed(String why) {
@@ -114,19 +128,44 @@ final class ModelSlot {
         }
     }
 
+    /**
+     * Puts a new session and entry in place of a READY one without a gap: new leases get the new
+     * session at once. Returns the old session, which the caller retires; null when the model was
+     * not READY (then the new entry simply takes effect and the new session is not used).
+     */
+    synchronized LoadedModel swap(ModelEntry newer, LoadedModel fresh, double seconds) {
+        entry = newer;
+        if (state != ModelState.READY) {
+            resetFromEntry();
+            return null;
+        }
+        LoadedModel old = loaded;
+        install(fresh, seconds);
+        return old;
+    }
+
     /** A lease on the loaded session, or null when the model is not READY. */
     synchronized Lease tryLease(boolean coldStart) {
         if (state != ModelState.READY || loaded == null) {
             return null;
         }
-        leases++;
+        inUse.merge(loaded, 1, Integer::sum);
         return new Lease(this, loaded, coldStart);
     }
 
-    synchronized void release() {
-        leases--;
-        if (leases == 0) {
-            notifyAll();
+    synchronized void release(LoadedModel model) {
+        inUse.computeIfPresent(model, (m, n) -> n == 1 ? null : n - 1);
+        notifyAll();
+    }
+
+    private int leases() {
+        return inUse.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
+    /** Blocks until no request runs on this (retired) session. */
+    synchronized void awaitIdle(LoadedModel model) throws InterruptedException {
+        while (inUse.containsKey(model)) {
+            wait();
         }
     }
 
@@ -143,15 +182,20 @@ final class ModelSlot {
             return null;
         }
         state = ModelState.UNLOADING;
+        target = after;
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (leases > 0) {
-            long remaining = (deadline - System.nanoTime()) / 1_000_000L;
-            if (remaining <= 0) {
-                state = ModelState.READY;
-                throw new ModelConflictException("model '" + name() + "' still has " + leases
-                        + " request(s) in flight after " + timeoutMillis + " ms; it stays loaded");
+        try {
+            while (inUse.containsKey(loaded)) {
+                long remaining = (deadline - System.nanoTime()) / 1_000_000L;
+                if (remaining <= 0) {
+                    state = ModelState.READY;
+                    throw new ModelConflictException("model '" + name() + "' still has " + leases()
+                            + " request(s) in flight after " + timeoutMillis + " ms; it stays loaded");
+                }
+                wait(remaining);
             }
-            wait(remaining);
+        } finally {
+            target = null;
         }
         LoadedModel out = loaded;
         loaded = null;
@@ -163,12 +207,7 @@ final class ModelSlot {
     synchronized ModelStatus snapshot() {
         return new ModelStatus(entry, state, reason,
                 loaded != null ? loaded.executionProvider() : lastProvider,
-                lastFallbacks, inputs, outputs, leases,
+                lastFallbacks, inputs, outputs, leases(),
                 loaded != null ? loaded.loadedAt() : null, loadCount, lastLoadSeconds);
     }
-
-    synchronized String reason() {
-        return reason;
-    }
-
 }

@@ -1,28 +1,68 @@
 package dev.kiln.setup;
 
+import dev.kiln.setup.SetupViews.EnableRequest;
+import dev.kiln.setup.SetupViews.ModelChange;
 import dev.kiln.setup.SetupViews.ModelsStatus;
+import dev.kiln.setup.SetupViews.UninstallRequest;
+import dev.kiln.web.KilnException;
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
-@Path("/api/v1/setup/models")
+@Path("/api/v1/setup")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Models")
 public class ModelsResource {
 
     private final SetupService setup;
+    private final ModelAdmin admin;
 
-    public ModelsResource(SetupService setup) {
+    public ModelsResource(SetupService setup, ModelAdmin admin) {
         this.setup = setup;
+        this.admin = admin;
     }
 
     @GET
-    @Path("/status")
+    @Path("/models/status")
     @Operation(summary = "Every installed model: state, loaded, can_load, lazy_load, size_gb, engine and execution provider")
     public ModelsStatus status() {
         return setup.modelsStatus();
+    }
+
+    @POST
+    @Path("/ai-models/enable")
+    @Blocking
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Enable or disable a model",
+            description = "Disabling drains in-flight requests, unloads, and makes inference answer 409; enabling loads it "
+                    + "at once unless it is lazy. Persisted in model.yaml.")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout")
+    public ModelChange enable(EnableRequest request) {
+        if (request == null) {
+            throw KilnException.badRequest("request body is missing: send name and enabled");
+        }
+        return admin.setEnabled(request.name(), request.enabled());
+    }
+
+    @POST
+    @Path("/ai-models/uninstall")
+    @Blocking
+    @Consumes(MediaType.APPLICATION_JSON)
+    @Operation(summary = "Unload a model after in-flight requests drain, then remove its files")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout")
+    public ModelChange uninstall(UninstallRequest request) {
+        if (request == null) {
+            throw KilnException.badRequest("request body is missing: send name");
+        }
+        return admin.uninstall(request.name());
     }
 }

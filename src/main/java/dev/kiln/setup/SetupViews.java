@@ -53,4 +53,14 @@ public final class SetupViews {
                                  boolean lazyLoad, double sizeGb, String inferenceEngine, String state, boolean enabled,
                                  String executionProvider, String reason, String description) {
     }
+
+    public record EnableRequest(String name, Boolean enabled) {
+    }
+
+    public record UninstallRequest(String name) {
+    }
+
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record ModelChange(String name, String state, boolean enabled, String reason, String message) {
+    }
 }

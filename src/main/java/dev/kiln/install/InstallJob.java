@@ -1,0 +1,79 @@
+package dev.kiln.install;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+
+import java.time.Instant;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** One install, from request to READY or failure; its view is what clients poll. */
+final class InstallJob {
+
+    enum Status { QUEUED, DOWNLOADING, VERIFYING, UNPACKING, VALIDATING, INSTALLING, LOADING, DONE, FAILED }
+
+    final String id = UUID.randomUUID().toString();
+    final InstallRequest request;
+    final String shownUrl;
+    final Instant createdAt = Instant.now();
+    final AtomicLong bytesDone = new AtomicLong();
+    final CompletableFuture<InstallJob> finished = new CompletableFuture<>();
+    private volatile long bytesTotal = -1;
+    private volatile Status status = Status.QUEUED;
+    private volatile String sha256;
+    private volatile String error;
+    private volatile Instant finishedAt;
+    private volatile String state;
+
+    InstallJob(InstallRequest request, String shownUrl) {
+        this.request = request;
+        this.shownUrl = shownUrl;
+    }
+
+    void status(Status s) {
+        status = s;
+    }
+
+    Status status() {
+        return status;
+    }
+
+    void bytesTotal(long total) {
+        bytesTotal = total;
+    }
+
+    void sha256(String hex) {
+        sha256 = hex;
+    }
+
+    void done(String modelState) {
+        state = modelState;
+        status = Status.DONE;
+        finishedAt = Instant.now();
+        finished.complete(this);
+    }
+
+    void failed(String step, String message) {
+        error = step + ": " + message;
+        status = Status.FAILED;
+        finishedAt = Instant.now();
+        finished.complete(this);
+    }
+
+    boolean ended() {
+        return status == Status.DONE || status == Status.FAILED;
+    }
+
+    View view() {
+        return new View(id, request.name(), status.name().toLowerCase(java.util.Locale.ROOT), bytesDone.get(),
+                bytesTotal < 0 ? null : bytesTotal, sha256, error, shownUrl, Boolean.TRUE.equals(request.replace()),
+                state, createdAt, finishedAt);
+    }
+
+    /** The job as clients see it. */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record View(String id, String name, String status, long bytesDone, Long bytesTotal, String sha256,
+                       String error, String url, boolean replace, String modelState, Instant createdAt,
+                       Instant finishedAt) {
+    }
+}

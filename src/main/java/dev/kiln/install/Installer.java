@@ -1,0 +1,239 @@
+package dev.kiln.install;
+
+import dev.kiln.catalog.AtomicFiles;
+import dev.kiln.catalog.Category;
+import dev.kiln.catalog.ModelEntry;
+import dev.kiln.catalog.ModelManifest;
+import dev.kiln.catalog.ModelName;
+import dev.kiln.catalog.ModelRepository;
+import dev.kiln.config.AiModelsConfig;
+import dev.kiln.install.InstallJob.Status;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelState;
+import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.Replacement;
+import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.web.KilnException;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * Installs models while Kiln serves: download into a staging directory inside the repository,
+ * verify, unpack, let ONNX Runtime open it, then move it into place atomically and register it.
+ * Any failure leaves nothing behind; a replace keeps the old version serving until the new one
+ * is ready.
+ */
+@ApplicationScoped
+public class Installer {
+
+    private static final Logger LOG = Logger.getLogger(Installer.class);
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-fA-F]{64}");
+    private static final int KEEP_JOBS = 100;
+
+    private final AiModelsConfig.Install config;
+    private final SourcePolicy policy;
+    private final ModelRepository repository;
+    private final ModelRegistry registry;
+    private final ResidencyPolicy residency;
+    private final Downloader downloader = new Downloader();
+    private final Map<String, InstallJob> jobs = Collections.synchronizedMap(new LinkedHashMap<>());
+    private final Map<String, InstallJob> runningByName = new ConcurrentHashMap<>();
+    private final ExecutorService executor;
+
+    public Installer(AiModelsConfig config, SourcePolicy policy, ModelRepository repository, ModelRegistry registry,
+                     ResidencyPolicy residency) {
+        this.config = config.install();
+        this.policy = policy;
+        this.repository = repository;
+        this.registry = registry;
+        this.residency = residency;
+        this.executor = Executors.newFixedThreadPool(Math.max(1, this.config.threads()), r -> {
+            Thread t = new Thread(r, "kiln-install");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        executor.shutdownNow();
+    }
+
+    /** Validates at once (400/409), then runs the install as a job. */
+    public InstallJob.View submit(InstallRequest r) {
+        URI source = validate(r);
+        boolean exists = registry.find(r.name()).isPresent();
+        if (exists && !Boolean.TRUE.equals(r.replace())) {
+            throw new KilnException(409, "model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it");
+        }
+        InstallJob job = new InstallJob(r, SourcePolicy.shown(source));
+        InstallJob running = runningByName.putIfAbsent(r.name(), job);
+        if (running != null) {
+            throw new KilnException(409, "an install of '" + r.name() + "' is already running as job " + running.id);
+        }
+        remember(job);
+        try {
+            executor.execute(() -> run(job, source));
+        } catch (RejectedExecutionException e) {
+            runningByName.remove(r.name(), job);
+            throw new KilnException(503, "the installer is shutting down", 5, e);
+        }
+        LOG.infof("install job %s: %s from %s", job.id, r.name(), job.shownUrl);
+        return job.view();
+    }
+
+    public Optional<InstallJob.View> job(String id) {
+        return Optional.ofNullable(jobs.get(id)).map(InstallJob::view);
+    }
+
+    public List<InstallJob.View> jobs() {
+        synchronized (jobs) {
+            return new ArrayList<>(jobs.values()).stream().map(InstallJob::view).toList();
+        }
+    }
+
+    /** Waits for the job to end (bounded by the download timeout plus loading time). */
+    public InstallJob.View await(String id) {
+        InstallJob job = jobs.get(id);
+        if (job == null) {
+            throw new KilnException(404, "unknown install job '" + id + "'");
+        }
+        try {
+            return job.finished.get(config.downloadTimeout().toMillis() + 600_000, TimeUnit.MILLISECONDS).view();
+        } catch (Exception e) {
+            return job.view();
+        }
+    }
+
+    private URI validate(InstallRequest r) {
+        if (r == null) {
+            throw KilnException.badRequest("request body is missing: send name, url and category");
+        }
+        if (r.name() == null) {
+            throw KilnException.badRequest("field 'name' is required");
+        }
+        ModelName.require(r.name());
+        if (r.url() == null || r.url().isBlank()) {
+            throw KilnException.badRequest("field 'url' is required");
+        }
+        if (r.category() == null) {
+            throw KilnException.badRequest("field 'category' is required: text, image, voice, video or another lowercase word");
+        }
+        if (!Category.isValid(r.category())) {
+            throw KilnException.badRequest("field 'category' must be a lowercase word such as text, image, voice or video");
+        }
+        if (r.sha256() != null && !SHA256.matcher(r.sha256()).matches()) {
+            throw KilnException.badRequest("field 'sha256' must be 64 hexadecimal characters");
+        }
+        if (r.sha256() == null && config.requireChecksum()) {
+            throw KilnException.badRequest("field 'sha256' is required (ai.models.install.require-checksum is on)");
+        }
+        if (r.provider() != null && !Category.isValid(r.provider())) {
+            throw KilnException.badRequest("field 'provider' must be a lowercase word");
+        }
+        if (r.description() != null && r.description().length() > 2000) {
+            throw KilnException.badRequest("field 'description' is longer than 2000 characters");
+        }
+        return policy.check(r.url());
+    }
+
+    private void run(InstallJob job, URI source) {
+        InstallRequest r = job.request;
+        Path staging = null;
+        Replacement replacement = null;
+        String step = "prepare";
+        try {
+            staging = repository.newStagingDirectory("install-" + job.id);
+            step = "download";
+            job.status(Status.DOWNLOADING);
+            Path download = staging.resolve("download");
+            String sha = downloader.fetch(source, download, job, config.maxBytes(), config.downloadTimeout(), policy::check);
+            job.sha256(sha);
+            step = "verify";
+            job.status(Status.VERIFYING);
+            if (r.sha256() != null && !r.sha256().equalsIgnoreCase(sha)) {
+                throw new InstallStepException("sha256 mismatch: expected " + r.sha256().toLowerCase() + ", got " + sha);
+            }
+            step = "unpack";
+            job.status(Status.UNPACKING);
+            Path modelDir = staging.resolve("model");
+            ArchiveUnpacker.unpack(download, modelDir, config.maxBytes());
+            AtomicFiles.write(modelDir.resolve(ModelEntry.MANIFEST_FILE), repository.toYaml(manifest(r, sha)));
+            step = "validate";
+            job.status(Status.VALIDATING);
+            replacement = registry.prepare(repository.readStaged(modelDir, r.name()));
+            step = "install";
+            job.status(Status.INSTALLING);
+            repository.moveIntoPlace(modelDir, r.name());
+            ModelStatus status;
+            if (registry.find(r.name()).isPresent()) {
+                status = registry.swapIn(r.name(), replacement);
+            } else {
+                registry.discard(replacement);
+                status = registry.register(r.name());
+            }
+            replacement = null;
+            step = "load";
+            if (status.state() == ModelState.AVAILABLE && residency.mustBeResident(status)) {
+                job.status(Status.LOADING);
+                status = registry.load(r.name());
+                if (status.state() == ModelState.FAILED) {
+                    throw new InstallStepException(status.reason());
+                }
+            }
+            job.done(status.state().name());
+            LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
+        } catch (InstallStepException | KilnException e) {
+            job.failed(step, e.getMessage());
+            LOG.warnf("install job %s failed at %s: %s", job.id, step, e.getMessage());
+        } catch (Exception e) {
+            job.failed(step, e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : ""));
+            LOG.warnf(e, "install job %s failed at %s", job.id, step);
+        } finally {
+            registry.discard(replacement);
+            try {
+                if (staging != null) {
+                    ModelRepository.deleteTree(staging);
+                }
+            } catch (Exception e) {
+                LOG.warnf("could not remove %s: %s (it is removed at next start)", staging, e.getMessage());
+            }
+            runningByName.remove(r.name(), job);
+        }
+    }
+
+    private static ModelManifest manifest(InstallRequest r, String sha) {
+        return new ModelManifest(r.name(), r.category(), r.provider() != null ? r.provider() : ModelManifest.DEFAULT_PROVIDER,
+                ModelManifest.DEFAULT_ENGINE, r.lazyLoad() != null ? r.lazyLoad() : Boolean.FALSE,
+                r.enabled() != null ? r.enabled() : Boolean.TRUE, null, r.description(),
+                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null);
+    }
+
+    private void remember(InstallJob job) {
+        synchronized (jobs) {
+            jobs.put(job.id, job);
+            var it = jobs.entrySet().iterator();
+            while (jobs.size() > KEEP_JOBS && it.hasNext()) {
+                if (it.next().getValue().ended()) {
+                    it.remove();
+                }
+            }
+        }
+    }
+}

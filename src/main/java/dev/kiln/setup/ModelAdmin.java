@@ -1,0 +1,56 @@
+package dev.kiln.setup;
+
+import dev.kiln.catalog.ModelName;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelState;
+import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.setup.SetupViews.ModelChange;
+import dev.kiln.web.KilnException;
+import jakarta.enterprise.context.ApplicationScoped;
+
+/** Enable, disable and uninstall: the operator's switches, each asking the registry. */
+@ApplicationScoped
+public class ModelAdmin {
+
+    private final ModelRegistry registry;
+    private final ResidencyPolicy residency;
+
+    public ModelAdmin(ModelRegistry registry, ResidencyPolicy residency) {
+        this.registry = registry;
+        this.residency = residency;
+    }
+
+    public ModelChange setEnabled(String name, Boolean enabled) {
+        requireName(name);
+        if (enabled == null) {
+            throw KilnException.badRequest("field 'enabled' is required (true or false)");
+        }
+        if (!enabled) {
+            ModelStatus s = registry.disable(name);
+            return change(s, "disabled: in-flight requests finished, new ones get 409");
+        }
+        ModelStatus s = registry.enable(name);
+        if (s.state() == ModelState.AVAILABLE && residency.mustBeResident(s)) {
+            s = registry.load(name);
+        }
+        return change(s, s.state() == ModelState.READY ? "enabled and loaded" : "enabled");
+    }
+
+    public ModelChange uninstall(String name) {
+        requireName(name);
+        registry.uninstall(name);
+        return new ModelChange(name, "UNINSTALLED", false, null, "unloaded after in-flight requests finished; files removed");
+    }
+
+    private static void requireName(String name) {
+        if (name == null) {
+            throw KilnException.badRequest("field 'name' is required");
+        }
+        ModelName.require(name);
+    }
+
+    private static ModelChange change(ModelStatus s, String message) {
+        return new ModelChange(s.name(), s.state().name(), s.state() != ModelState.DISABLED, s.reason(), message);
+    }
+}
