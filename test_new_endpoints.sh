@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Checks the shape of Kiln's seed endpoints and setup endpoints against a running service.
-# Usage: BASE_URL=http://localhost:8000 ./test_new_endpoints.sh   (needs curl and jq)
+# Usage: BASE_URL=http://localhost:8000 ADMIN_TOKEN=... ./test_new_endpoints.sh   (needs curl and jq)
+# ADMIN_TOKEN is sent as a bearer token when set (the service's AI_MODELS_ADMIN_TOKEN).
 # Exits non-zero with a message at the first failure.
 set -euo pipefail
 
 BASE_URL="${BASE_URL:-http://localhost:8000}"
+AUTH=()
+if [ -n "${ADMIN_TOKEN:-}" ]; then
+  AUTH=(-H "Authorization: Bearer $ADMIN_TOKEN")
+fi
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 step=0
@@ -26,7 +31,7 @@ call() {
   step=$((step + 1))
   echo "[$step] $method $path"
   local status
-  status=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X "$method" "$BASE_URL$path" "$@") \
+  status=$(curl -sS -o "$WORK/body" -w '%{http_code}' -X "$method" "${AUTH[@]}" "$BASE_URL$path" "$@") \
     || fail "$method $path: no answer from $BASE_URL"
   [ "$status" = "$expected" ] || fail "$method $path answered $status, expected $expected"
 }

@@ -22,7 +22,8 @@ REPO="$(mktemp -d)"
 cp -r target/demo-models/. "$REPO/"
 rm -f "$REPO/.kiln-settings.yaml"
 LOG="$(mktemp)"
-java -Dquarkus.http.port="$PORT" -Dai.models.repository="$REPO" -jar "$JAR" >"$LOG" 2>&1 &
+TOKEN=bench-token
+AI_MODELS_ADMIN_TOKEN=$TOKEN java -Dquarkus.http.port="$PORT" -Dai.models.repository="$REPO" -jar "$JAR" >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$REPO" "$LOG"' EXIT
 
@@ -31,12 +32,12 @@ for _ in $(seq 1 240); do
   sleep 0.5
 done
 curl -sf "$BASE/q/health/started" >/dev/null || { echo "service did not start; log:" >&2; cat "$LOG" >&2; exit 1; }
-curl -sf -X POST "$BASE/api/v1/setup/ai-models/warm-up" >/dev/null
+curl -sf -X POST -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/setup/ai-models/warm-up" >/dev/null
 
 # measure METHOD PATH: runs hey and prints one markdown row
 measure() {
   local method=$1 path=$2 raw
-  raw="$(hey -z "$DURATION" -c "$CONNECTIONS" -m "$method" "$BASE$path")"
+  raw="$(hey -z "$DURATION" -c "$CONNECTIONS" -m "$method" -H "Authorization: Bearer $TOKEN" "$BASE$path")"
   local p50 p99 rps errors
   p50=$(awk '/ 50% in /{printf "%.1f", $3*1000}' <<<"$raw")
   p99=$(awk '/ 99% in /{printf "%.1f", $3*1000}' <<<"$raw")

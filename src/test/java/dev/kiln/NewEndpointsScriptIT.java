@@ -3,6 +3,8 @@ package dev.kiln;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.testing.Processes;
 import io.quarkus.test.junit.QuarkusIntegrationTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -10,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -17,7 +20,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Against the packaged jar, serving the demo repository as `java -jar` from the project root does. */
 @QuarkusIntegrationTest
+@TestProfile(NewEndpointsScriptIT.WithToken.class)
 class NewEndpointsScriptIT {
+
+    static final String TOKEN = "it-admin-token";
+
+    /** The prod profile requires an admin token for mutating endpoints, as a deployment would set. */
+    public static class WithToken implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ai.models.admin-token", TOKEN,
+                    "ai.models.install.file-roots", Path.of("target/model-jars").toAbsolutePath().toString());
+        }
+    }
 
     private static final Path SETTINGS = Path.of("target/demo-models").resolve(RuntimeSettings.FILE);
 
@@ -32,7 +47,7 @@ class NewEndpointsScriptIT {
     @Test
     void scriptPassesAgainstThePackagedJar() throws Exception {
         Processes.Result r = Processes.run(List.of("bash", "test_new_endpoints.sh"), null, 120,
-                "BASE_URL", "http://localhost:" + RestAssured.port);
+                "BASE_URL", "http://localhost:" + RestAssured.port, "ADMIN_TOKEN", TOKEN);
         assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("checks passed"), r.output());
     }
@@ -40,23 +55,35 @@ class NewEndpointsScriptIT {
     @Test
     void readmeCurlExamplesWorkAsPasted() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
-        String block = readme.substring(readme.indexOf("## API"));
-        block = block.substring(block.indexOf("```sh") + 5);
-        block = block.substring(0, block.indexOf("```"));
-        List<String> curls = block.lines().filter(l -> l.startsWith("curl ")).toList();
-        assertTrue(curls.size() >= 20, "examples found: " + curls.size());
+        List<String> curls = new java.util.ArrayList<>();
+        String[] parts = readme.split("```");
+        for (int i = 1; i < parts.length; i += 2) {
+            if (parts[i].startsWith("sh\n")) {
+                parts[i].lines().filter(l -> l.startsWith("curl ")).forEach(curls::add);
+            }
+        }
+        assertTrue(curls.size() >= 28, "examples found: " + curls.size());
         try {
             for (String example : curls) {
                 String command = example.replace("localhost:8000", "localhost:" + RestAssured.port)
+                        .replace("Bearer change-me", "Bearer " + TOKEN)
                         + " --fail-with-body -o /dev/null -w '%{http_code}'";
                 Processes.Result r = Processes.run(List.of("bash", "-c", command), null, 60);
                 assertEquals(0, r.exitCode(), example + " answered " + r.output());
                 assertTrue(r.output().startsWith("2"), example + " answered " + r.output());
             }
         } finally {
-            given().contentType("application/json").body("{\"warmup_iterations\": 1, \"telemetry_idle_after\": \"1h\"}")
-                    .post("/api/v1/setup/config");
+            given().contentType("application/json").header("Authorization", "Bearer " + TOKEN)
+                    .body("{\"warmup_iterations\": 1, \"telemetry_idle_after\": \"1h\"}").post("/api/v1/setup/config");
             Files.deleteIfExists(SETTINGS);
         }
+    }
+
+    @Test
+    void mutatingEndpointsNeedTheToken() {
+        given().post("/api/v1/setup/ai-models/warm-up").then().statusCode(401);
+        given().header("Authorization", "Bearer wrong").post("/api/v1/setup/ai-models/warm-up").then().statusCode(401);
+        given().header("Authorization", "Bearer " + TOKEN).post("/api/v1/setup/ai-models/warm-up").then().statusCode(200);
+        given().get("/api/v1/setup/ai-models/telemetry").then().statusCode(200);
     }
 }

@@ -14,6 +14,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 
 /**
@@ -24,6 +29,13 @@ import java.util.function.Function;
 final class Downloader {
 
     private static final int MAX_REDIRECTS = 5;
+    /** A download that makes no progress for this long is abandoned (the request timeout covers only headers). */
+    private static final long STALL_MILLIS = 60_000;
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "kiln-download-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
     private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(Duration.ofSeconds(15)).build();
 
@@ -71,6 +83,25 @@ final class Downloader {
 
     private static String copy(InputStream in, Path target, InstallJob job, long maxBytes, long expected)
             throws IOException, InstallStepException {
+        AtomicLong lastProgress = new AtomicLong(System.currentTimeMillis());
+        ScheduledFuture<?> watchdog = WATCHDOG.scheduleAtFixedRate(() -> {
+            if (System.currentTimeMillis() - lastProgress.get() > STALL_MILLIS) {
+                try {
+                    in.close();
+                } catch (IOException ignored) {
+                    // Closing is how a blocked read is woken; its own failure changes nothing.
+                }
+            }
+        }, 5, 5, TimeUnit.SECONDS);
+        try {
+            return copyWatched(in, target, job, maxBytes, expected, lastProgress);
+        } finally {
+            watchdog.cancel(false);
+        }
+    }
+
+    private static String copyWatched(InputStream in, Path target, InstallJob job, long maxBytes, long expected,
+                                      AtomicLong lastProgress) throws IOException, InstallStepException {
         MessageDigest sha = sha256();
         byte[] buf = new byte[64 * 1024];
         long total = 0;
@@ -84,6 +115,7 @@ final class Downloader {
                 sha.update(buf, 0, n);
                 out.write(buf, 0, n);
                 job.bytesDone.set(total);
+                lastProgress.set(System.currentTimeMillis());
             }
         } catch (IOException e) {
             throw new InstallStepException("download broke off after " + total + " bytes"

@@ -50,13 +50,16 @@ final class InstallJob {
         state = modelState;
         status = Status.DONE;
         finishedAt = Instant.now();
-        finished.complete(this);
     }
 
     void failed(String step, String message) {
         error = step + ": " + message;
         status = Status.FAILED;
         finishedAt = Instant.now();
+    }
+
+    /** Wakes waiters; called last, after the staging area is cleaned, so a waiter sees the final disk. */
+    void release() {
         finished.complete(this);
     }
 

@@ -215,6 +215,7 @@ public class Installer {
                 LOG.warnf("could not remove %s: %s (it is removed at next start)", staging, e.getMessage());
             }
             runningByName.remove(r.name(), job);
+            job.release();
         }
     }
 

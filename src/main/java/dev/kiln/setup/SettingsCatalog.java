@@ -55,7 +55,32 @@ final class SettingsCatalog {
                     "Memory the loaded models may use; decides can_load",
                     s -> s.config().memory().budgetBytes().isPresent() ? s.config().memory().budgetBytes().getAsLong() : ""),
             new Row("ai.models.memory.session-overhead", "double", "1.5", false,
-                    "A session needs about this many times its files' size", s -> s.config().memory().sessionOverhead()));
+                    "A session needs about this many times its files' size", s -> s.config().memory().sessionOverhead()),
+            new Row("ai.models.admin-token", "secret", "", false,
+                    "Bearer token for mutating endpoints (the value is never shown)",
+                    s -> s.config().adminToken().filter(t -> !t.isBlank()).map(t -> "(set)").orElse("")),
+            new Row("ai.models.admin-token-required", "boolean", "true in prod", false,
+                    "Without a token, mutating endpoints answer 403", s -> s.config().adminTokenRequired()),
+            new Row("ai.models.allow-unauthenticated-admin", "boolean", "false", false,
+                    "Allow mutating endpoints without a token (trusted networks only)", s -> s.config().allowUnauthenticatedAdmin()),
+            new Row("ai.models.protect-inference", "boolean", "false", false,
+                    "Require the admin token for V2 inference too", s -> s.config().protectInference()),
+            new Row("ai.models.max-management-body-bytes", "bytes", "65536", false,
+                    "Largest management request body", s -> s.config().maxManagementBodyBytes()),
+            new Row("ai.models.install.require-checksum", "boolean", "false", false,
+                    "Refuse installs without sha256", s -> s.config().install().requireChecksum()),
+            new Row("ai.models.install.allow-http", "boolean", "false", false,
+                    "Allow http:// sources", s -> s.config().install().allowHttp()),
+            new Row("ai.models.install.file-roots", "list", "", false,
+                    "Directories file:// sources may come from", s -> String.join(",", s.config().install().fileRoots().orElse(List.of()))),
+            new Row("ai.models.install.max-bytes", "bytes", "4294967296", false,
+                    "Largest download and unpacked total", s -> s.config().install().maxBytes()),
+            new Row("ai.models.install.allow-private-networks", "boolean", "false", false,
+                    "Allow loopback, link-local and private source addresses", s -> s.config().install().allowPrivateNetworks()),
+            new Row("ai.models.install.download-timeout", "duration", "30m", false,
+                    "Longest a download may take", s -> s.config().install().downloadTimeout()),
+            new Row("ai.models.install.threads", "int", "2", false,
+                    "Installs running at once", s -> s.config().install().threads()));
 
     private SettingsCatalog() {
     }
