@@ -89,11 +89,6 @@ public class InferenceService {
         }
     }
 
-    /** Requests waiting for a worker now. */
-    public int queued() {
-        return workers.getQueue().size();
-    }
-
     private InferResponse run(String model, byte[] body) {
         long start = System.nanoTime();
         String outcome = "error";

@@ -1,5 +1,6 @@
 package dev.kiln.install;
 
+import dev.kiln.web.ClientText;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
@@ -59,7 +60,7 @@ final class ArchiveUnpacker {
                     throw new InstallStepException("the archive has more than " + MAX_ENTRIES + " entries");
                 }
                 if (e.isSymbolicLink() || e.isLink()) {
-                    throw new InstallStepException("the archive holds a link (" + safe(e.getName()) + "); links are not allowed");
+                    throw new InstallStepException("the archive holds a link (" + ClientText.printable(e.getName(), 100) + "); links are not allowed");
                 }
                 total = extract(tar, e.getName(), e.isDirectory(), dir, total, maxBytes);
             }
@@ -87,7 +88,7 @@ final class ArchiveUnpacker {
             if (target.equals(dir)) {
                 return total;
             }
-            throw new InstallStepException("the archive entry '" + safe(name) + "' would land outside the model directory");
+            throw new InstallStepException("the archive entry '" + ClientText.printable(name, 100) + "' would land outside the model directory");
         }
         if (directory) {
             Files.createDirectories(target);
@@ -126,10 +127,5 @@ final class ArchiveUnpacker {
             }
             Files.delete(inner);
         }
-    }
-
-    private static String safe(String s) {
-        String cut = s.length() > 100 ? s.substring(0, 100) + "..." : s;
-        return cut.replaceAll("[^\\x20-\\x7e]", "?");
     }
 }

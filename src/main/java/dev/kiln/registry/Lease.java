@@ -12,13 +12,11 @@ public final class Lease implements AutoCloseable {
 
     private final ModelSlot slot;
     private final LoadedModel model;
-    private final boolean coldStart;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    Lease(ModelSlot slot, LoadedModel model, boolean coldStart) {
+    Lease(ModelSlot slot, LoadedModel model) {
         this.slot = slot;
         this.model = model;
-        this.coldStart = coldStart;
     }
 
     public LoadedModel model() {
@@ -27,15 +25,6 @@ public final class Lease implements AutoCloseable {
 
     public String modelName() {
         return slot.name();
-    }
-
-    public String category() {
-        return slot.entry().manifest().category();
-    }
-
-    /** True when this request had to wait for the model to load. */
-    public boolean coldStart() {
-        return coldStart;
     }
 
     @Override

@@ -35,15 +35,18 @@ public class MemoryBudget {
         return systemAvailable();
     }
 
-    /** True when the model is enabled, its file is readable, and it is loaded or would fit now. */
-    public boolean canLoad(ModelStatus model, List<ModelStatus> all) {
+    /**
+     * True when the model is enabled, its file is readable, and it is loaded or would fit in
+     * {@code available} bytes (read once per view with {@link #available(List)}).
+     */
+    public boolean canLoad(ModelStatus model, long available) {
         if (model.state() == ModelState.DISABLED || model.entry().problem() != null) {
             return false;
         }
         if (model.loaded()) {
             return true;
         }
-        return Files.isReadable(model.entry().modelFile()) && needed(model) <= available(all);
+        return Files.isReadable(model.entry().modelFile()) && needed(model) <= available;
     }
 
     static long systemAvailable() {

@@ -130,9 +130,8 @@ public class ModelRegistry {
      */
     public Lease acquire(String name) {
         ModelSlot slot = slot(name);
-        boolean waited = false;
         for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-            Lease lease = slot.tryLease(waited);
+            Lease lease = slot.tryLease();
             if (lease != null) {
                 return lease;
             }
@@ -145,10 +144,7 @@ public class ModelRegistry {
                     }
                     throw new ModelUnavailableException("model '" + name + "' is unloading", 1);
                 }
-                default -> {
-                    await(startLoad(slot, true), name);
-                    waited = true;
-                }
+                default -> await(startLoad(slot, true), name);
             }
         }
         throw new ModelUnavailableException("model '" + name + "' was unloaded while this request waited; retry", 1);

@@ -145,12 +145,12 @@ final class ModelSlot {
     }
 
     /** A lease on the loaded session, or null when the model is not READY. */
-    synchronized Lease tryLease(boolean coldStart) {
+    synchronized Lease tryLease() {
         if (state != ModelState.READY || loaded == null) {
             return null;
         }
         inUse.merge(loaded, 1, Integer::sum);
-        return new Lease(this, loaded, coldStart);
+        return new Lease(this, loaded);
     }
 
     synchronized void release(LoadedModel model) {

@@ -18,8 +18,4 @@ public final class Replacement {
         this.model = model;
         this.seconds = seconds;
     }
-
-    public String executionProvider() {
-        return model.executionProvider();
-    }
 }

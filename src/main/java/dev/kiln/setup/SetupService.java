@@ -169,8 +169,9 @@ public class SetupService {
 
     public ModelsStatus modelsStatus() {
         List<ModelStatus> all = registry.list();
+        long available = memory.available(all);
         List<InstalledModel> installed = all.stream().map(m -> new InstalledModel(m.name(), m.category(),
-                m.entry().manifest().provider(), m.loaded(), memory.canLoad(m, all), m.entry().manifest().isLazy(),
+                m.entry().manifest().provider(), m.loaded(), memory.canLoad(m, available), m.entry().manifest().isLazy(),
                 m.entry().sizeGb(), m.entry().manifest().inferenceEngine(), m.state().name(),
                 m.state() != ModelState.DISABLED, m.loaded() ? m.executionProvider() : null, m.reason(),
                 m.entry().manifest().description())).toList();

@@ -33,6 +33,7 @@ public class TelemetryService {
 
     public TelemetryView view() {
         List<ModelStatus> all = registry.list();
+        long available = memory.available(all);
         Map<String, ModelTelemetry> models = new LinkedHashMap<>();
         int used = 0;
         for (ModelStatus m : all) {
@@ -41,7 +42,7 @@ public class TelemetryService {
                 used++;
             }
             models.put(m.name(), new ModelTelemetry(m.category(), m.entry().manifest().provider(), m.loaded(),
-                    memory.canLoad(m, all), m.entry().sizeGb(), u.usageCount(),
+                    memory.canLoad(m, available), m.entry().sizeGb(), u.usageCount(),
                     u.lastUsed() == null ? null : u.lastUsed().truncatedTo(ChronoUnit.MILLIS),
                     m.state().name(), u.errorCount(), u.coldStarts(), u.avgLatencyMs()));
         }
