@@ -17,6 +17,8 @@ public class MemoryBudget {
 
     private static final Path MEMINFO = Path.of("/proc/meminfo");
     private final AiModelsConfig config;
+    /** Bytes held for loads under way, so two parallel loads cannot both take the last room. */
+    private long reserved;
 
     public MemoryBudget(AiModelsConfig config) {
         this.config = config;
@@ -30,7 +32,9 @@ public class MemoryBudget {
     public long available(List<ModelStatus> all) {
         if (config.memory().budgetBytes().isPresent()) {
             long used = all.stream().filter(ModelStatus::loaded).mapToLong(this::needed).sum();
-            return Math.max(0, config.memory().budgetBytes().getAsLong() - used);
+            synchronized (this) {
+                return Math.max(0, config.memory().budgetBytes().getAsLong() - used - reserved);
+            }
         }
         return systemAvailable();
     }
@@ -47,6 +51,34 @@ public class MemoryBudget {
             return true;
         }
         return Files.isReadable(model.entry().modelFile()) && needed(model) <= available;
+    }
+
+    /**
+     * Holds room for a load until the returned reservation is closed, or refuses with the numbers
+     * when the model does not fit a configured budget. Without a configured budget nothing is
+     * refused: the machine's own figure is too rough to turn loads away on.
+     */
+    public synchronized AutoCloseable reserve(ModelStatus model, List<ModelStatus> all) {
+        if (config.memory().budgetBytes().isEmpty() || model.loaded()) {
+            return () -> { };
+        }
+        long needed = needed(model);
+        long available = available(all);
+        if (needed > available) {
+            throw new IllegalStateException("does not fit the memory budget: needs about " + mib(needed) + " MiB, "
+                    + mib(available) + " MiB of ai.models.memory.budget-bytes (" + mib(config.memory().budgetBytes().getAsLong())
+                    + " MiB) is free; unload a model or raise the budget");
+        }
+        reserved += needed;
+        return () -> {
+            synchronized (this) {
+                reserved -= needed;
+            }
+        };
+    }
+
+    private static long mib(long bytes) {
+        return bytes / (1024 * 1024);
     }
 
     static long systemAvailable() {

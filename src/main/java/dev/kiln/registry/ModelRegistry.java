@@ -46,11 +46,13 @@ public class ModelRegistry {
     private final AiModelsConfig config;
     private final Event<ModelLifecycleEvent> events;
     private final Map<String, ModelSlot> slots = new ConcurrentSkipListMap<>();
+    private final MemoryBudget memory;
     private final ExecutorService loader;
 
     public ModelRegistry(ModelRepository repository, OnnxEngine engine, AiModelsConfig config,
-                         Event<ModelLifecycleEvent> events) {
+                         Event<ModelLifecycleEvent> events, MemoryBudget memory) {
         this.repository = repository;
+        this.memory = memory;
         this.engine = engine;
         this.config = config;
         this.events = events;
@@ -293,7 +295,10 @@ public class ModelRegistry {
             if (entry.problem() != null) {
                 throw new IllegalStateException(entry.problem());
             }
-            LoadedModel model = engine.open(entry);
+            LoadedModel model;
+            try (AutoCloseable room = memory.reserve(slot.snapshot(), list())) {
+                model = engine.open(entry);
+            }
             double seconds = (System.nanoTime() - start) / 1e9;
             slot.loadSucceeded(model, seconds);
             LOG.infof("loaded %s on %s in %.2fs%s", entry.name(), model.executionProvider(), seconds,

@@ -52,7 +52,7 @@ final class SettingsCatalog {
             new Row("ai.models.health.min-free-disk-bytes", "bytes", "1073741824", false,
                     "Free space in the repository below this is a health warning", s -> s.config().health().minFreeDiskBytes()),
             new Row("ai.models.memory.budget-bytes", "bytes", "(available memory)", false,
-                    "Memory the loaded models may use; decides can_load",
+                    "Memory the loaded models may use; loads that would not fit are refused",
                     s -> s.config().memory().budgetBytes().isPresent() ? s.config().memory().budgetBytes().getAsLong() : ""),
             new Row("ai.models.memory.session-overhead", "double", "1.5", false,
                     "A session needs about this many times its files' size", s -> s.config().memory().sessionOverhead()),
