@@ -173,8 +173,8 @@ public class SetupService {
         List<InstalledModel> installed = all.stream().map(m -> new InstalledModel(m.name(), m.category(),
                 m.entry().manifest().provider(), m.loaded(), memory.canLoad(m, available), m.entry().manifest().isLazy(),
                 m.entry().sizeGb(), m.entry().manifest().inferenceEngine(), m.state().name(),
-                m.state() != ModelState.DISABLED, m.loaded() ? m.executionProvider() : null, m.reason(),
-                m.entry().manifest().description())).toList();
+                m.state() != ModelState.DISABLED, m.loaded() ? m.executionProvider() : null, m.providerFallbacks(),
+                m.reason(), m.entry().manifest().description(), m.inFlight(), m.loadCount())).toList();
         return new ModelsStatus(count(all, ModelState.READY), all.size(), installed);
     }
 

@@ -51,7 +51,8 @@ public final class SetupViews {
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record InstalledModel(String name, String category, String provider, boolean loaded, boolean canLoad,
                                  boolean lazyLoad, double sizeGb, String inferenceEngine, String state, boolean enabled,
-                                 String executionProvider, String reason, String description) {
+                                 String executionProvider, List<String> executionProviderFallbacks, String reason,
+                                 String description, int inFlight, long loadCount) {
     }
 
     public record EnableRequest(String name, Boolean enabled) {

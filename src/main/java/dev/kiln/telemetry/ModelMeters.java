@@ -27,7 +27,7 @@ final class ModelMeters {
 
     private final MeterRegistry registry;
     private final String model;
-    private final String category;
+    private final Tags tags;
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
     private final Timer latency;
     private final Timer load;
@@ -40,8 +40,7 @@ final class ModelMeters {
     ModelMeters(MeterRegistry registry, String model, String category) {
         this.registry = registry;
         this.model = model;
-        this.category = category;
-        Tags tags = Tags.of("model", model, "category", category);
+        this.tags = Tags.of("model", model, "category", category);
         latency = own(Timer.builder("ai.model.inference.duration").description("Time to serve successful inference requests")
                 .tags(tags).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
         load = own(Timer.builder("ai.model.load.duration").description("Time to open a model in ONNX Runtime")
@@ -67,7 +66,7 @@ final class ModelMeters {
 
     private Counter requests(String outcome) {
         return requests.computeIfAbsent(outcome, o -> own(Counter.builder("ai.model.inference.requests")
-                .description("Inference requests by outcome").tags("model", model, "category", category, "outcome", o)
+                .description("Inference requests by outcome").tags(tags.and("outcome", o))
                 .register(registry)));
     }
 
@@ -94,18 +93,13 @@ final class ModelMeters {
         warmup.record(Duration.ofNanos((long) (seconds * 1e9)));
     }
 
-    String category() {
-        return category;
-    }
-
     Usage usage() {
         long served = (long) requests(SUCCESS).count();
         long errors = requests.entrySet().stream().filter(e -> !e.getKey().equals(SUCCESS))
                 .mapToLong(e -> (long) e.getValue().count()).sum();
         Double avgMs = served == 0 ? null : Math.round(latency.mean(TimeUnit.MICROSECONDS) / 10.0) / 100.0;
         long last = lastUsedMillis.get();
-        return new Usage(served, errors, (long) coldStarts.count(), avgMs,
-                last == 0 ? null : Instant.ofEpochMilli(last), (long) load.count());
+        return new Usage(served, errors, (long) coldStarts.count(), avgMs, last == 0 ? null : Instant.ofEpochMilli(last));
     }
 
     void remove() {
@@ -121,6 +115,6 @@ final class ModelMeters {
     }
 
     /** Counts for one model, read from its meters. */
-    record Usage(long usageCount, long errorCount, long coldStarts, Double avgLatencyMs, Instant lastUsed, long loads) {
+    record Usage(long usageCount, long errorCount, long coldStarts, Double avgLatencyMs, Instant lastUsed) {
     }
 }

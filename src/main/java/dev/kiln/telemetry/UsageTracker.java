@@ -70,7 +70,7 @@ public class UsageTracker {
     /** Counts for one model; zeros for a model that has not been seen. */
     public ModelMeters.Usage usage(String model) {
         ModelMeters m = byModel.get(model);
-        return m != null ? m.usage() : new ModelMeters.Usage(0, 0, 0, null, null, 0);
+        return m != null ? m.usage() : new ModelMeters.Usage(0, 0, 0, null, null);
     }
 
     private java.util.Optional<ModelMeters> of(String model) {
