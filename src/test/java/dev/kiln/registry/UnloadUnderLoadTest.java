@@ -75,6 +75,7 @@ class UnloadUnderLoadTest {
         } finally {
             pool.shutdownNow();
         }
+        System.out.printf("unload-under-load: statuses %s, %d unload/load cycles, %d wrong answers%n", statuses, cycles.get(), wrong.get());
         assertTrue(statuses.keySet().stream().allMatch(s -> s == 200 || s == 503), "statuses " + statuses);
         assertTrue(statuses.get(200).get() > 50, "enough answers succeeded: " + statuses);
         assertTrue(cycles.get() > 10, "enough unload/load cycles: " + cycles.get());
