@@ -41,6 +41,9 @@ public class AdminAccess {
         boolean management = path.startsWith("/api/v1/setup") && mutating;
         boolean lifecycle = mutating && V2_LIFECYCLE.matcher(path).matches();
         boolean inference = config.protectInference() && V2_INFER.matcher(path).matches();
+        if (management && isChunked(request)) {
+            return Optional.of(error(411, "management requests must send Content-Length (bodies of unknown length are not accepted)"));
+        }
         if (management && tooLarge(request)) {
             return Optional.of(error(413, "request body is larger than " + config.maxManagementBodyBytes()
                     + " bytes (ai.models.max-management-body-bytes)"));
@@ -62,6 +65,18 @@ public class AdminAccess {
                     .entity(new ErrorBody("missing or wrong admin token: send 'Authorization: Bearer <token>'")).build());
         }
         return Optional.empty();
+    }
+
+    /**
+     * A body without a declared length (chunked HTTP/1.1, or HTTP/2 without content-length) cannot
+     * be checked against the limit up front, so it is refused.
+     */
+    private static boolean isChunked(HttpServerRequest request) {
+        String te = request.getHeader("Transfer-Encoding");
+        boolean chunked = te != null && te.toLowerCase(java.util.Locale.ROOT).contains("chunked");
+        boolean unsizedHttp2 = request.version() == io.vertx.core.http.HttpVersion.HTTP_2
+                && request.getHeader("Content-Length") == null;
+        return chunked || unsizedHttp2;
     }
 
     private boolean tooLarge(HttpServerRequest request) {

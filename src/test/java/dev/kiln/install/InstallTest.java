@@ -220,7 +220,7 @@ class InstallTest {
     }
 
     @Test
-    void requestsAreCheckedFieldByField() {
+    void requestsAreCheckedFieldByField() throws Exception {
         String url = server.serve("/x.onnx", identity, Mode.NORMAL);
         Admin.install(Map.of("name", "Bad Name", "url", url, "category", "text"), false).statusCode(400)
                 .body("error", containsString("invalid model name"));
@@ -238,9 +238,29 @@ class InstallTest {
                 .body("error", containsString("file:// sources are not allowed"));
         given().contentType("application/json").body("{\"name\": \"" + "a".repeat(70_000) + "\"}")
                 .post("/api/v1/setup/ai-models/install").then().statusCode(413).body("error", containsString("larger than"));
+        assertChunkedBodyRefused();
         Admin.enable("no-such-model", false).statusCode(404);
         Admin.uninstall("no-such-model").statusCode(404).body("error", equalTo("unknown model 'no-such-model'"));
         given().contentType("application/json").body(Map.of("name", "ppocr-cls")).post("/api/v1/setup/ai-models/enable")
                 .then().statusCode(400).body("error", containsString("'enabled' is required"));
+    }
+
+    /** A body of unknown length (chunked over HTTP/1.1, unsized over HTTP/2) is refused: the limit needs a length. */
+    static void assertChunkedBodyRefused() throws Exception {
+        for (java.net.http.HttpClient.Version version : java.net.http.HttpClient.Version.values()) {
+            assertUnsizedBodyRefused(version);
+        }
+    }
+
+    static void assertUnsizedBodyRefused(java.net.http.HttpClient.Version version) throws Exception {
+        java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newBuilder().version(version).build().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + io.restassured.RestAssured.port
+                                + "/api/v1/setup/ai-models/install"))
+                        .header("Content-Type", "application/json")
+                        .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(
+                                () -> new java.io.ByteArrayInputStream("{\"name\": \"x\"}".getBytes())))
+                        .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(411, r.statusCode(), version + ": " + r.body());
+        assertTrue(r.body().contains("Content-Length"), r.body());
     }
 }
