@@ -65,7 +65,7 @@ public class ModelRepository {
                     continue;
                 }
                 if (Files.isRegularFile(dir.resolve(ModelEntry.MODEL_FILE))) {
-                    entries.add(read(dir));
+                    entries.add(read(dir, name));
                 }
             }
         } catch (IOException e) {
@@ -77,7 +77,7 @@ public class ModelRepository {
     /** The model of that name, when its directory holds a {@code model.onnx}. */
     public Optional<ModelEntry> find(String name) {
         Path dir = directoryOf(name);
-        return Files.isRegularFile(dir.resolve(ModelEntry.MODEL_FILE)) ? Optional.of(read(dir)) : Optional.empty();
+        return Files.isRegularFile(dir.resolve(ModelEntry.MODEL_FILE)) ? Optional.of(read(dir, name)) : Optional.empty();
     }
 
     public Path directoryOf(String name) {
@@ -101,12 +101,7 @@ public class ModelRepository {
 
     /** Reads a staged model directory as it will be read once in place under {@code name}. */
     public ModelEntry readStaged(Path staged, String name) {
-        ModelEntry e = read(staged);
-        String problem = e.problem() != null && e.problem().contains("but the directory is") ? null : e.problem();
-        if (problem == null && !name.equals(e.manifest().name())) {
-            problem = "model.yaml names '" + e.manifest().name() + "' but the model is installed as '" + name + "'";
-        }
-        return new ModelEntry(name, staged, e.manifest(), e.sizeBytes(), e.modifiedMillis(), problem);
+        return read(staged, name);
     }
 
     /**
@@ -191,8 +186,8 @@ public class ModelRepository {
         return yaml.writeValueAsBytes(manifest);
     }
 
-    private ModelEntry read(Path dir) {
-        String name = dir.getFileName().toString();
+    /** Reads a model directory as the model called {@code name} (its directory name once in place). */
+    private ModelEntry read(Path dir, String name) {
         long[] measured = measure(dir);
         long size = measured[0];
         long modified = measured[1];
@@ -211,9 +206,9 @@ public class ModelRepository {
         }
     }
 
-    private static String check(String directoryName, ModelManifest m) {
-        if (!directoryName.equals(m.name())) {
-            return "model.yaml names '" + m.name() + "' but the directory is '" + directoryName + "'";
+    private static String check(String name, ModelManifest m) {
+        if (!name.equals(m.name())) {
+            return "model.yaml names '" + m.name() + "' but the directory is '" + name + "'";
         }
         if (!Category.isValid(m.category())) {
             return "model.yaml category '" + m.category() + "' is not valid: use text, image, voice, video or another lowercase word";

@@ -59,7 +59,8 @@ final class ModelMeters {
         }
     }
 
-    private <M extends Meter> M own(M meter) {
+    /** Takes a meter into this model's set, so {@link #remove()} removes it with the others. */
+    <M extends Meter> M own(M meter) {
         owned.add(meter);
         return meter;
     }

@@ -56,10 +56,6 @@ public class UsageTracker {
                 ModelMeters gone = byModel.remove(event.model());
                 if (gone != null) {
                     gone.remove();
-                    meters.find("ai.model.loaded").tag("model", event.model()).meters().forEach(meters::remove);
-                    meters.find("ai.model.required").tag("model", event.model()).meters().forEach(meters::remove);
-                    meters.find("ai.model.failed").tag("model", event.model()).meters().forEach(meters::remove);
-                    meters.find("ai.model.size").tag("model", event.model()).meters().forEach(meters::remove);
                 }
             }
             default -> {
@@ -84,22 +80,23 @@ public class UsageTracker {
     private ModelMeters register(String model, String category) {
         return byModel.computeIfAbsent(model, name -> {
             categoryGauge(category);
-            stateGauge("ai.model.loaded", "1 when the model is loaded and ready", name, category, s -> s.loaded() ? 1 : 0);
-            stateGauge("ai.model.required", "1 when the model must stay loaded (enabled, not lazy)", name, category,
+            ModelMeters m = new ModelMeters(meters, name, category);
+            stateGauge(m, "ai.model.loaded", "1 when the model is loaded and ready", name, category, s -> s.loaded() ? 1 : 0);
+            stateGauge(m, "ai.model.required", "1 when the model must stay loaded (enabled, not lazy)", name, category,
                     s -> residency.mustBeResident(s) ? 1 : 0);
-            stateGauge("ai.model.failed", "1 when the model's last load failed", name, category,
+            stateGauge(m, "ai.model.failed", "1 when the model's last load failed", name, category,
                     s -> s.state() == dev.kiln.registry.ModelState.FAILED ? 1 : 0);
-            Gauge.builder("ai.model.size", registry, r -> r.find(name).map(s -> (double) s.entry().sizeBytes()).orElse(Double.NaN))
+            m.own(Gauge.builder("ai.model.size", registry, r -> r.find(name).map(s -> (double) s.entry().sizeBytes()).orElse(Double.NaN))
                     .description("Size of the model's files").baseUnit("bytes")
-                    .tags("model", name, "category", category).register(meters);
-            return new ModelMeters(meters, name, category);
+                    .tags("model", name, "category", category).register(meters));
+            return m;
         });
     }
 
-    private void stateGauge(String metric, String help, String model, String category,
+    private void stateGauge(ModelMeters owner, String metric, String help, String model, String category,
                             java.util.function.ToDoubleFunction<ModelStatus> value) {
-        Gauge.builder(metric, registry, r -> r.find(model).map(value::applyAsDouble).orElse(Double.NaN))
-                .description(help).tags("model", model, "category", category).register(meters);
+        owner.own(Gauge.builder(metric, registry, r -> r.find(model).map(value::applyAsDouble).orElse(Double.NaN))
+                .description(help).tags("model", model, "category", category).register(meters));
     }
 
     private void categoryGauge(String category) {
