@@ -1,11 +1,11 @@
 package dev.kiln.catalog;
 
-import dev.kiln.web.ClientText;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.ClientText;
+import dev.kiln.errors.KilnError;
 
-public class InvalidModelNameException extends KilnException {
+public class InvalidModelNameException extends KilnError {
     public InvalidModelNameException(String name) {
-        super(400, "invalid model name '" + ClientText.printable(name, 80)
+        super(Kind.INVALID, "invalid model name '" + ClientText.printable(name, 80)
                 + "': names match [a-z0-9][a-z0-9._-]{0,63}");
     }
 }

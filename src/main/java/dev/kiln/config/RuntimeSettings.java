@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.kiln.catalog.AtomicFiles;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -55,7 +55,7 @@ public class RuntimeSettings {
     /** Validates every field first (400 naming each bad one), then applies and persists all. */
     public synchronized SettingsValues apply(SettingsUpdate update) {
         if (update == null) {
-            throw KilnException.badRequest("request body is missing: send lazy_load, warmup_iterations and/or telemetry_idle_after");
+            throw KilnError.invalid("request body is missing: send lazy_load, warmup_iterations and/or telemetry_idle_after");
         }
         SettingsValues next = merge(current, update);
         try {
@@ -63,7 +63,7 @@ public class RuntimeSettings {
             AtomicFiles.write(file, yaml.writeValueAsBytes(new SettingsUpdate(next.lazyLoad(), next.warmupIterations(),
                     format(next.telemetryIdleAfter()))));
         } catch (IOException e) {
-            throw new KilnException(500, "settings are valid but could not be saved to " + file + ": " + e.getMessage());
+            throw KilnError.internal("settings are valid but could not be saved to " + file + ": " + e.getMessage());
         }
         current = next;
         LOG.infof("settings changed: %s", next);
@@ -92,7 +92,7 @@ public class RuntimeSettings {
             }
         }
         if (!problems.isEmpty()) {
-            throw KilnException.badRequest(String.join("; ", problems));
+            throw KilnError.invalid(String.join("; ", problems));
         }
         boolean lazy = u.lazyLoad() != null ? u.lazyLoad() : base.lazyLoad();
         return new SettingsValues(lazy, iterations, idle);
@@ -134,7 +134,7 @@ public class RuntimeSettings {
                 current = merge(current, saved);
                 LOG.infof("settings from %s: %s", file, current);
             }
-        } catch (IOException | KilnException e) {
+        } catch (IOException | KilnError e) {
             LOG.warnf("ignoring %s: %s", file, e.getMessage());
         }
     }

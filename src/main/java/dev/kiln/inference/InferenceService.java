@@ -20,8 +20,8 @@ import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.TensorCodec;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.telemetry.UsageTracker;
-import dev.kiln.web.JsonErrors;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.JsonErrors;
+import dev.kiln.errors.KilnError;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -99,8 +99,8 @@ public class InferenceService {
                 outcome = "success";
                 return response;
             }
-        } catch (KilnException e) {
-            outcome = e.status() < 500 ? "invalid" : "unavailable";
+        } catch (KilnError e) {
+            outcome = e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable";
             throw e;
         } finally {
             usage.recordInference(model, outcome, System.nanoTime() - start);
@@ -109,18 +109,18 @@ public class InferenceService {
 
     private InferRequest parse(byte[] body) {
         if (body == null || body.length == 0) {
-            throw KilnException.badRequest("request body is empty: send a V2 inference request with 'inputs'");
+            throw KilnError.invalid("request body is empty: send a V2 inference request with 'inputs'");
         }
         try {
             InferRequest request = mapper.readValue(body, InferRequest.class);
             if (request == null || request.inputs() == null || request.inputs().isEmpty()) {
-                throw KilnException.badRequest("'inputs' is missing or empty");
+                throw KilnError.invalid("'inputs' is missing or empty");
             }
             return request;
         } catch (JsonProcessingException e) {
-            throw KilnException.badRequest(JsonErrors.describe(e));
+            throw KilnError.invalid(JsonErrors.describe(e));
         } catch (java.io.IOException e) {
-            throw KilnException.badRequest("unreadable request body: " + e.getMessage());
+            throw KilnError.invalid("unreadable request body: " + e.getMessage());
         }
     }
 
@@ -139,7 +139,7 @@ public class InferenceService {
                 return new InferResponse(lease.modelName(), VERSION, request.id(), null, outputs);
             }
         } catch (OrtException e) {
-            throw new KilnException(500, "ONNX Runtime failed to run '" + lease.modelName() + "': " + e.getMessage());
+            throw KilnError.internal("ONNX Runtime failed to run '" + lease.modelName() + "': " + e.getMessage());
         } finally {
             feeds.values().forEach(OnnxTensor::close);
         }
@@ -150,25 +150,25 @@ public class InferenceService {
         Map<String, TensorSpec> byName = declared.stream().collect(Collectors.toMap(TensorSpec::name, s -> s));
         for (InferInput input : request.inputs()) {
             if (input.name() == null) {
-                throw KilnException.badRequest("an input has no 'name'");
+                throw KilnError.invalid("an input has no 'name'");
             }
             TensorSpec spec = byName.get(input.name());
             if (spec == null) {
-                throw KilnException.badRequest("unknown input '" + input.name() + "': the model's inputs are "
+                throw KilnError.invalid("unknown input '" + input.name() + "': the model's inputs are "
                         + byName.keySet());
             }
             if (feeds.containsKey(input.name())) {
-                throw KilnException.badRequest("input '" + input.name() + "' is given twice");
+                throw KilnError.invalid("input '" + input.name() + "' is given twice");
             }
             if (input.datatype() == null) {
-                throw KilnException.badRequest("input '" + input.name() + "': 'datatype' is missing");
+                throw KilnError.invalid("input '" + input.name() + "': 'datatype' is missing");
             }
             feeds.put(input.name(), TensorCodec.decode(engine.environment(), input.name(), input.datatype(),
                     input.dims(), input.data(), spec));
         }
         List<String> missing = declared.stream().map(TensorSpec::name).filter(n -> !feeds.containsKey(n)).toList();
         if (!missing.isEmpty()) {
-            throw KilnException.badRequest("missing input(s) " + missing);
+            throw KilnError.invalid("missing input(s) " + missing);
         }
     }
 
@@ -180,7 +180,7 @@ public class InferenceService {
         Set<String> wanted = new HashSet<>();
         for (RequestedOutput o : request.outputs()) {
             if (o.name() == null || !known.contains(o.name())) {
-                throw KilnException.badRequest("unknown output '" + o.name() + "': the model's outputs are " + known);
+                throw KilnError.invalid("unknown output '" + o.name() + "': the model's outputs are " + known);
             }
             wanted.add(o.name());
         }

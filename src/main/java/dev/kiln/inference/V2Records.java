@@ -3,7 +3,7 @@ package dev.kiln.inference;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.runtime.TensorSpec;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 
 import java.util.List;
 import java.util.Map;
@@ -44,13 +44,13 @@ public final class V2Records {
                 return null;
             }
             if (!shape.isArray()) {
-                throw KilnException.badRequest("input '" + name + "': 'shape' must be an array of integers");
+                throw KilnError.invalid("input '" + name + "': 'shape' must be an array of integers");
             }
             long[] dims = new long[shape.size()];
             for (int i = 0; i < dims.length; i++) {
                 JsonNode d = shape.get(i);
                 if (!d.isIntegralNumber() || !d.canConvertToLong()) {
-                    throw KilnException.badRequest("input '" + name + "': 'shape' must be an array of integers, got " + shape);
+                    throw KilnError.invalid("input '" + name + "': 'shape' must be an array of integers, got " + shape);
                 }
                 dims[i] = d.longValue();
             }

@@ -8,7 +8,7 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -59,7 +59,7 @@ public class V2Views {
     /** A load that ended FAILED is an error answer carrying ONNX Runtime's reason. */
     public static RepositoryModel requireLoaded(ModelStatus status) {
         if (status.state() == ModelState.FAILED) {
-            throw new KilnException(500, "model '" + status.name() + "' failed to load: " + status.reason());
+            throw KilnError.internal("model '" + status.name() + "' failed to load: " + status.reason());
         }
         return repositoryModel(status);
     }

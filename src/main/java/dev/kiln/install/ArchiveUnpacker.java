@@ -1,6 +1,6 @@
 package dev.kiln.install;
 
-import dev.kiln.web.ClientText;
+import dev.kiln.errors.ClientText;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;

@@ -1,5 +1,6 @@
 package dev.kiln.install;
 
+import dev.kiln.errors.KilnError;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
@@ -56,7 +57,7 @@ public class InstallResource {
     @Operation(summary = "An install job: status, bytes_done, bytes_total, sha256, error")
     @APIResponse(responseCode = "404", description = "Unknown job")
     public InstallJob.View job(@PathParam("id") String id) {
-        return installer.job(id).orElseThrow(() -> new dev.kiln.web.KilnException(404, "unknown install job"));
+        return installer.job(id).orElseThrow(() -> KilnError.notFound("unknown install job"));
     }
 
     @GET

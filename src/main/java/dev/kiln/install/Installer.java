@@ -13,7 +13,7 @@ import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.Replacement;
 import dev.kiln.registry.ResidencyPolicy;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -80,19 +80,19 @@ public class Installer {
         URI source = validate(r);
         boolean exists = registry.find(r.name()).isPresent();
         if (exists && !Boolean.TRUE.equals(r.replace())) {
-            throw new KilnException(409, "model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it");
+            throw KilnError.conflict("model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it");
         }
         InstallJob job = new InstallJob(r, SourcePolicy.shown(source));
         InstallJob running = runningByName.putIfAbsent(r.name(), job);
         if (running != null) {
-            throw new KilnException(409, "an install of '" + r.name() + "' is already running as job " + running.id);
+            throw KilnError.conflict("an install of '" + r.name() + "' is already running as job " + running.id);
         }
         remember(job);
         try {
             executor.execute(() -> run(job, source));
         } catch (RejectedExecutionException e) {
             runningByName.remove(r.name(), job);
-            throw new KilnException(503, "the installer is shutting down", 5, e);
+            throw new KilnError(KilnError.Kind.UNAVAILABLE, "the installer is shutting down", 5, e);
         }
         LOG.infof("install job %s: %s from %s", job.id, r.name(), job.shownUrl);
         return job.view();
@@ -112,7 +112,7 @@ public class Installer {
     public InstallJob.View await(String id) {
         InstallJob job = jobs.get(id);
         if (job == null) {
-            throw new KilnException(404, "unknown install job '" + id + "'");
+            throw KilnError.notFound("unknown install job '" + id + "'");
         }
         try {
             return job.finished.get(config.downloadTimeout().toMillis() + 600_000, TimeUnit.MILLISECONDS).view();
@@ -123,32 +123,32 @@ public class Installer {
 
     private URI validate(InstallRequest r) {
         if (r == null) {
-            throw KilnException.badRequest("request body is missing: send name, url and category");
+            throw KilnError.invalid("request body is missing: send name, url and category");
         }
         if (r.name() == null) {
-            throw KilnException.badRequest("field 'name' is required");
+            throw KilnError.invalid("field 'name' is required");
         }
         ModelName.require(r.name());
         if (r.url() == null || r.url().isBlank()) {
-            throw KilnException.badRequest("field 'url' is required");
+            throw KilnError.invalid("field 'url' is required");
         }
         if (r.category() == null) {
-            throw KilnException.badRequest("field 'category' is required: text, image, voice, video or another lowercase word");
+            throw KilnError.invalid("field 'category' is required: text, image, voice, video or another lowercase word");
         }
         if (!Category.isValid(r.category())) {
-            throw KilnException.badRequest("field 'category' must be a lowercase word such as text, image, voice or video");
+            throw KilnError.invalid("field 'category' must be a lowercase word such as text, image, voice or video");
         }
         if (r.sha256() != null && !SHA256.matcher(r.sha256()).matches()) {
-            throw KilnException.badRequest("field 'sha256' must be 64 hexadecimal characters");
+            throw KilnError.invalid("field 'sha256' must be 64 hexadecimal characters");
         }
         if (r.sha256() == null && config.requireChecksum()) {
-            throw KilnException.badRequest("field 'sha256' is required (ai.models.install.require-checksum is on)");
+            throw KilnError.invalid("field 'sha256' is required (ai.models.install.require-checksum is on)");
         }
         if (r.provider() != null && !Category.isValid(r.provider())) {
-            throw KilnException.badRequest("field 'provider' must be a lowercase word");
+            throw KilnError.invalid("field 'provider' must be a lowercase word");
         }
         if (r.description() != null && r.description().length() > 2000) {
-            throw KilnException.badRequest("field 'description' is longer than 2000 characters");
+            throw KilnError.invalid("field 'description' is longer than 2000 characters");
         }
         return policy.check(r.url());
     }
@@ -199,7 +199,7 @@ public class Installer {
             }
             job.done(status.state().name());
             LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
-        } catch (InstallStepException | KilnException e) {
+        } catch (InstallStepException | KilnError e) {
             job.failed(step, e.getMessage());
             LOG.warnf("install job %s failed at %s: %s", job.id, step, e.getMessage());
         } catch (Exception e) {

@@ -1,7 +1,7 @@
 package dev.kiln.install;
 
 import dev.kiln.config.AiModelsConfig;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
@@ -35,19 +35,19 @@ public class SourcePolicy {
         try {
             uri = new URI(url);
         } catch (URISyntaxException e) {
-            throw KilnException.badRequest("field 'url' is not a valid URL: " + e.getReason());
+            throw KilnError.invalid("field 'url' is not a valid URL: " + e.getReason());
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         switch (scheme) {
             case "https" -> checkHost(uri);
             case "http" -> {
                 if (!config.allowHttp()) {
-                    throw KilnException.badRequest("http:// sources are not allowed: use https, or set ai.models.install.allow-http=true");
+                    throw KilnError.invalid("http:// sources are not allowed: use https, or set ai.models.install.allow-http=true");
                 }
                 checkHost(uri);
             }
             case "file" -> checkFile(uri);
-            default -> throw KilnException.badRequest("unsupported URL scheme '" + scheme + "': use https"
+            default -> throw KilnError.invalid("unsupported URL scheme '" + scheme + "': use https"
                     + (config.allowHttp() ? ", http" : "") + " or file (under ai.models.install.file-roots)");
         }
         return uri;
@@ -56,7 +56,7 @@ public class SourcePolicy {
     void checkHost(URI uri) {
         String host = uri.getHost();
         if (host == null || host.isBlank()) {
-            throw KilnException.badRequest("field 'url' has no host");
+            throw KilnError.invalid("field 'url' has no host");
         }
         if (config.allowPrivateNetworks()) {
             return;
@@ -64,13 +64,13 @@ public class SourcePolicy {
         try {
             for (InetAddress address : InetAddress.getAllByName(host)) {
                 if (isInternal(address)) {
-                    throw KilnException.badRequest("refusing to fetch from " + host + " (" + address.getHostAddress()
+                    throw KilnError.invalid("refusing to fetch from " + host + " (" + address.getHostAddress()
                             + "): loopback, link-local and private addresses are not allowed "
                             + "(ai.models.install.allow-private-networks)");
                 }
             }
         } catch (UnknownHostException e) {
-            throw KilnException.badRequest("cannot resolve host '" + host + "'");
+            throw KilnError.invalid("cannot resolve host '" + host + "'");
         }
     }
 
@@ -90,13 +90,13 @@ public class SourcePolicy {
     private void checkFile(URI uri) {
         List<String> roots = config.fileRoots().orElse(List.of());
         if (roots.isEmpty()) {
-            throw KilnException.badRequest("file:// sources are not allowed: list allowed directories in ai.models.install.file-roots");
+            throw KilnError.invalid("file:// sources are not allowed: list allowed directories in ai.models.install.file-roots");
         }
         Path path;
         try {
             path = Path.of(uri).toRealPath();
         } catch (IOException | IllegalArgumentException e) {
-            throw KilnException.badRequest("file source does not exist or is not readable");
+            throw KilnError.invalid("file source does not exist or is not readable");
         }
         for (String root : roots) {
             try {
@@ -107,7 +107,7 @@ public class SourcePolicy {
                 // A configured root that does not exist allows nothing.
             }
         }
-        throw KilnException.badRequest("file source is outside ai.models.install.file-roots");
+        throw KilnError.invalid("file source is outside ai.models.install.file-roots");
     }
 
     /** The URL as it may appear in logs and job views: no credentials, no query, bounded length. */

@@ -1,10 +1,10 @@
 package dev.kiln.registry;
 
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 
-/** The request clashes with the model's state (disabled, requests still in flight): 409. */
-public class ModelConflictException extends KilnException {
+/** The request clashes with the model's state (disabled, requests still in flight). */
+public class ModelConflictException extends KilnError {
     public ModelConflictException(String message) {
-        super(409, message);
+        super(Kind.CONFLICT, message);
     }
 }

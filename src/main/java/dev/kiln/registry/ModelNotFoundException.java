@@ -1,9 +1,9 @@
 package dev.kiln.registry;
 
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 
-public class ModelNotFoundException extends KilnException {
+public class ModelNotFoundException extends KilnError {
     public ModelNotFoundException(String name) {
-        super(404, "unknown model '" + name + "'");
+        super(Kind.NOT_FOUND, "unknown model '" + name + "'");
     }
 }

@@ -7,7 +7,7 @@ import dev.kiln.config.AiModelsConfig;
 import dev.kiln.registry.ModelLifecycleEvent.Kind;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OnnxEngine;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -108,7 +108,7 @@ public class ModelRegistry {
             unloadSlot(slot, ModelState.AVAILABLE, null);
             slots.remove(slot.name());
             fire(slot, Kind.REMOVED, 0, false, "directory removed");
-        } catch (KilnException e) {
+        } catch (KilnError e) {
             LOG.warnf("model %s left the repository but could not be unloaded yet: %s", slot.name(), e.getMessage());
         }
     }
@@ -195,13 +195,13 @@ public class ModelRegistry {
      */
     public Replacement prepare(ModelEntry staged) {
         if (staged.problem() != null) {
-            throw new KilnException(422, staged.problem());
+            throw KilnError.unprocessable(staged.problem());
         }
         long start = System.nanoTime();
         try {
             return new Replacement(staged, engine.open(staged), (System.nanoTime() - start) / 1e9);
         } catch (Exception e) {
-            throw new KilnException(422, "ONNX Runtime cannot open the model: " + e.getMessage());
+            throw KilnError.unprocessable("ONNX Runtime cannot open the model: " + e.getMessage());
         }
     }
 

@@ -1,10 +1,10 @@
 package dev.kiln.registry;
 
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 
-/** The model exists but cannot serve now (failed, unloading, queue full): 503, maybe retry later. */
-public class ModelUnavailableException extends KilnException {
+/** The model exists but cannot serve now (failed, unloading, queue full); maybe retry later. */
+public class ModelUnavailableException extends KilnError {
     public ModelUnavailableException(String message, Integer retryAfterSeconds) {
-        super(503, message, retryAfterSeconds, null);
+        super(Kind.UNAVAILABLE, message, retryAfterSeconds, null);
     }
 }

@@ -1,10 +1,10 @@
 package dev.kiln.runtime;
 
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 
-/** A tensor in a request that does not fit the model: wrong type, shape, or data. Always a 400. */
-public class InvalidTensorException extends KilnException {
+/** A tensor in a request that does not fit the model: wrong type, shape, or data. Always the caller's mistake. */
+public class InvalidTensorException extends KilnError {
     public InvalidTensorException(String message) {
-        super(400, message);
+        super(Kind.INVALID, message);
     }
 }

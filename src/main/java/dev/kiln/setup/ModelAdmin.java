@@ -6,7 +6,7 @@ import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.setup.SetupViews.ModelChange;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /** Enable, disable and uninstall: the operator's switches, each asking the registry. */
@@ -24,7 +24,7 @@ public class ModelAdmin {
     public ModelChange setEnabled(String name, Boolean enabled) {
         requireName(name);
         if (enabled == null) {
-            throw KilnException.badRequest("field 'enabled' is required (true or false)");
+            throw KilnError.invalid("field 'enabled' is required (true or false)");
         }
         if (!enabled) {
             ModelStatus s = registry.disable(name);
@@ -45,7 +45,7 @@ public class ModelAdmin {
 
     private static void requireName(String name) {
         if (name == null) {
-            throw KilnException.badRequest("field 'name' is required");
+            throw KilnError.invalid("field 'name' is required");
         }
         ModelName.require(name);
     }

@@ -4,7 +4,7 @@ import dev.kiln.setup.SetupViews.EnableRequest;
 import dev.kiln.setup.SetupViews.ModelChange;
 import dev.kiln.setup.SetupViews.ModelsStatus;
 import dev.kiln.setup.SetupViews.UninstallRequest;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -47,7 +47,7 @@ public class ModelsResource {
     @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout")
     public ModelChange enable(EnableRequest request) {
         if (request == null) {
-            throw KilnException.badRequest("request body is missing: send name and enabled");
+            throw KilnError.invalid("request body is missing: send name and enabled");
         }
         return admin.setEnabled(request.name(), request.enabled());
     }
@@ -61,7 +61,7 @@ public class ModelsResource {
     @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout")
     public ModelChange uninstall(UninstallRequest request) {
         if (request == null) {
-            throw KilnException.badRequest("request body is missing: send name");
+            throw KilnError.invalid("request body is missing: send name");
         }
         return admin.uninstall(request.name());
     }

@@ -7,7 +7,7 @@ import dev.kiln.setup.SetupViews.EngineInstalled;
 import dev.kiln.setup.SetupViews.Engines;
 import dev.kiln.setup.SetupViews.Status;
 import dev.kiln.setup.SetupViews.Template;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
@@ -92,7 +92,7 @@ public class SetupResource {
     @APIResponse(responseCode = "424", description = "The provider cannot run here; the error names what is missing")
     public EngineInstalled installEngine(EngineInstallRequest request) {
         if (request == null || request.engine() == null) {
-            throw KilnException.badRequest("field 'engine' is required: onnxruntime-cpu, onnxruntime-cuda or onnxruntime-tensorrt");
+            throw KilnError.invalid("field 'engine' is required: onnxruntime-cpu, onnxruntime-cuda or onnxruntime-tensorrt");
         }
         return setup.installEngine(request.engine());
     }

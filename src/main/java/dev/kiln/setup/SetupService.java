@@ -27,7 +27,7 @@ import dev.kiln.setup.SetupViews.Template;
 import dev.kiln.warmup.StartupWarmup;
 import dev.kiln.warmup.Warmup;
 import dev.kiln.warmup.WarmupReport;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -133,13 +133,13 @@ public class SetupService {
     public EngineInstalled installEngine(String engineName) {
         String provider = ENGINES.get(engineName);
         if (provider == null) {
-            throw KilnException.badRequest("unknown engine '" + engineName + "': use one of " + ENGINES.keySet().stream().sorted().toList());
+            throw KilnError.invalid("unknown engine '" + engineName + "': use one of " + ENGINES.keySet().stream().sorted().toList());
         }
         if (!ExecutionProviders.CPU.equals(provider)) {
             providers.forget(provider);
             ProviderVerdict verdict = providers.verdict(provider);
             if (!verdict.usable()) {
-                throw new KilnException(424, engineName + " cannot run here: " + verdict.reason() + missing(provider));
+                throw KilnError.dependencyMissing(engineName + " cannot run here: " + verdict.reason() + missing(provider));
             }
         }
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -155,7 +155,7 @@ public class SetupService {
                         engine.preferredProviders());
             }
         } catch (OrtException e) {
-            throw new KilnException(424, engineName + " failed to start a session: " + e.getMessage() + missing(provider));
+            throw KilnError.dependencyMissing(engineName + " failed to start a session: " + e.getMessage() + missing(provider));
         }
     }
 

@@ -3,6 +3,8 @@ package dev.kiln.web;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import dev.kiln.errors.JsonErrors;
+import dev.kiln.errors.KilnError;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -14,9 +16,23 @@ public class ErrorMapper {
 
     private static final Logger LOG = Logger.getLogger(ErrorMapper.class);
 
+    /** The one place a domain error becomes an HTTP status. */
+    public static int status(KilnError.Kind kind) {
+        return switch (kind) {
+            case INVALID -> 400;
+            case NOT_FOUND -> 404;
+            case CONFLICT -> 409;
+            case UNPROCESSABLE -> 422;
+            case DEPENDENCY_MISSING -> 424;
+            case UNAVAILABLE -> 503;
+            case INSUFFICIENT_MEMORY -> 507;
+            case INTERNAL -> 500;
+        };
+    }
+
     @ServerExceptionMapper
-    public Response kiln(KilnException e) {
-        Response.ResponseBuilder b = Response.status(e.status()).type(MediaType.APPLICATION_JSON)
+    public Response kiln(KilnError e) {
+        Response.ResponseBuilder b = Response.status(status(e.kind())).type(MediaType.APPLICATION_JSON)
                 .entity(new ErrorBody(e.getMessage()));
         if (e.retryAfterSeconds() != null) {
             b.header("Retry-After", e.retryAfterSeconds());
@@ -47,24 +63,25 @@ public class ErrorMapper {
             case 404 -> "no such endpoint";
             case 405 -> "method not allowed on this endpoint";
             case 406 -> "cannot produce the requested media type";
+            case 411 -> "this endpoint needs a Content-Length";
             case 413 -> "request body too large";
             case 415 -> "unsupported media type: send application/json";
-            default -> e.getMessage();
+            default -> status >= 500 ? "internal error (details are in the server log)" : "request refused";
         };
         return error(status, message);
     }
 
+    /** Whatever else: logged in full here, answered without class names or paths. */
     @ServerExceptionMapper
     public Response unexpected(Exception e) {
         if (e instanceof UnrecognizedPropertyException u) {
             return error(400, JsonErrors.describe(u));
         }
         LOG.error("unexpected failure", e);
-        return error(500, "internal error: " + e.getClass().getSimpleName()
-                + (e.getMessage() != null ? ": " + e.getMessage() : ""));
+        return error(500, "internal error (details are in the server log)");
     }
 
-    private static Response error(int status, String message) {
+    static Response error(int status, String message) {
         return Response.status(status).type(MediaType.APPLICATION_JSON).entity(new ErrorBody(message)).build();
     }
 }

@@ -1,7 +1,7 @@
 package dev.kiln.install;
 
 import dev.kiln.config.AiModelsConfig;
-import dev.kiln.web.KilnException;
+import dev.kiln.errors.KilnError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,8 +44,8 @@ class SourcePolicyTest {
     }
 
     static void refused(SourcePolicy p, String url, String why) {
-        KilnException e = assertThrows(KilnException.class, () -> p.check(url), url);
-        assertTrue(e.status() == 400 && e.getMessage().contains(why), url + ": " + e.getMessage());
+        KilnError e = assertThrows(KilnError.class, () -> p.check(url), url);
+        assertTrue(e.kind() == KilnError.Kind.INVALID && e.getMessage().contains(why), url + ": " + e.getMessage());
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.kiln.web;
+package dev.kiln.errors;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;

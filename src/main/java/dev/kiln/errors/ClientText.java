@@ -1,4 +1,4 @@
-package dev.kiln.web;
+package dev.kiln.errors;
 
 /** Text that came from a client, made safe to put in a message or a log line: printable and bounded. */
 public final class ClientText {
