@@ -37,6 +37,8 @@ public class RuntimeSettings {
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     private volatile SettingsValues current;
+    /** Only what operators changed at run time; everything else keeps following configuration. */
+    private SettingsUpdate overrides = new SettingsUpdate(null, null, null);
 
     public RuntimeSettings(AiModelsConfig config) {
         this.file = Path.of(config.repository()).toAbsolutePath().normalize().resolve(FILE);
@@ -52,16 +54,23 @@ public class RuntimeSettings {
         return file;
     }
 
-    /** Validates every field first (400 naming each bad one), then applies and persists all. */
+    /**
+     * Validates every field first (400 naming each bad one), then applies them and persists the
+     * fields that were sent: a setting nobody changed keeps following configuration after a restart.
+     */
     public synchronized SettingsValues apply(SettingsUpdate update) {
         if (update == null) {
             throw KilnError.invalid("request body is missing: send lazy_load, warmup_iterations and/or telemetry_idle_after");
         }
         SettingsValues next = merge(current, update);
+        SettingsUpdate saved = new SettingsUpdate(
+                update.lazyLoad() != null ? update.lazyLoad() : overrides.lazyLoad(),
+                update.warmupIterations() != null ? update.warmupIterations() : overrides.warmupIterations(),
+                update.telemetryIdleAfter() != null ? format(next.telemetryIdleAfter()) : overrides.telemetryIdleAfter());
         try {
             Files.createDirectories(file.getParent());
-            AtomicFiles.write(file, yaml.writeValueAsBytes(new SettingsUpdate(next.lazyLoad(), next.warmupIterations(),
-                    format(next.telemetryIdleAfter()))));
+            AtomicFiles.write(file, yaml.writeValueAsBytes(saved));
+            overrides = saved;
         } catch (IOException e) {
             throw KilnError.internal("settings are valid but could not be saved to " + file + ": " + e.getMessage());
         }
@@ -132,6 +141,7 @@ public class RuntimeSettings {
             SettingsUpdate saved = yaml.readValue(file.toFile(), SettingsUpdate.class);
             if (saved != null) {
                 current = merge(current, saved);
+                overrides = saved;
                 LOG.infof("settings from %s: %s", file, current);
             }
         } catch (IOException | KilnError e) {
