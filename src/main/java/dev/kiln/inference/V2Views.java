@@ -1,5 +1,6 @@
 package dev.kiln.inference;
 
+import dev.kiln.errors.KilnError;
 import dev.kiln.inference.V2Records.ModelMetadata;
 import dev.kiln.inference.V2Records.ModelReady;
 import dev.kiln.inference.V2Records.RepositoryModel;
@@ -8,7 +9,8 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
-import dev.kiln.errors.KilnError;
+import dev.kiln.runtime.OnnxEngine;
+import dev.kiln.runtime.OnnxFileSignature;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -20,12 +22,14 @@ public class V2Views {
 
     private final ModelRegistry registry;
     private final ResidencyPolicy residency;
+    private final OnnxEngine engine;
     private final String version;
 
-    public V2Views(ModelRegistry registry, ResidencyPolicy residency,
+    public V2Views(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine,
                    @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.residency = residency;
+        this.engine = engine;
         this.version = version;
     }
 
@@ -37,14 +41,24 @@ public class V2Views {
         return residency.notReady(registry.list()).isEmpty();
     }
 
-    /** Inputs and outputs come from a session; a model never loaded is loaded once to learn them. */
+    /**
+     * Inputs and outputs of the session when one was opened, else as the model file declares them:
+     * asking about a model never loads it. A file that cannot be read says why in {@code reason}.
+     */
     public ModelMetadata metadata(String model) {
         ModelStatus status = registry.status(model);
-        if (status.inputs().isEmpty() && (status.state() == ModelState.AVAILABLE || status.state() == ModelState.LOADING)) {
-            status = registry.load(model);
+        if (status.loadCount() > 0) {
+            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
+                    status.inputs(), status.outputs(), status.state().name(), null);
         }
-        return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
-                status.inputs(), status.outputs(), status.state().name());
+        try {
+            OnnxFileSignature.Signature declared = engine.signature(status.entry());
+            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
+                    declared.inputs(), declared.outputs(), status.state().name(), null);
+        } catch (java.io.IOException e) {
+            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
+                    null, null, status.state().name(), "model.onnx cannot be read as an ONNX model: " + e.getMessage());
+        }
     }
 
     public ModelReady modelReady(String model) {

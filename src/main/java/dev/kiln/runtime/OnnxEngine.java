@@ -3,8 +3,8 @@ package dev.kiln.runtime;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtLoggingLevel;
-import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import ai.onnxruntime.OrtSession;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.config.AiModelsConfig;
@@ -30,6 +30,7 @@ public class OnnxEngine {
     private final ExecutionProviders providers;
     private volatile OrtEnvironment env;
     private volatile List<String> preferredOverride;
+    private final java.util.Map<String, Signed> signatures = new java.util.concurrent.ConcurrentHashMap<>();
 
     public OnnxEngine(AiModelsConfig config, ExecutionProviders providers) {
         this.config = config;
@@ -64,6 +65,23 @@ public class OnnxEngine {
         List<String> order = new ArrayList<>(List.of(provider));
         preferredProviders().stream().filter(p -> !p.equals(provider)).forEach(order::add);
         preferredOverride = List.copyOf(order);
+    }
+
+    /**
+     * The inputs and outputs the model file declares, without a session; read once per version of
+     * the file. Throws when the file is not a readable ONNX model.
+     */
+    public OnnxFileSignature.Signature signature(ModelEntry entry) throws java.io.IOException {
+        Signed cached = signatures.get(entry.name());
+        if (cached != null && cached.entry().equals(entry)) {
+            return cached.signature();
+        }
+        OnnxFileSignature.Signature read = OnnxFileSignature.read(entry.modelFile());
+        signatures.put(entry.name(), new Signed(entry, read));
+        return read;
+    }
+
+    private record Signed(ModelEntry entry, OnnxFileSignature.Signature signature) {
     }
 
     /** Opens the model on the first provider that works, keeping why the others were passed over. */

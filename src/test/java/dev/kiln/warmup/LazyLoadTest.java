@@ -63,6 +63,24 @@ class LazyLoadTest {
 
     @Test
     @Order(2)
+    void metadataOfALazyModelComesFromTheFileAndLoadsNothing() {
+        for (String model : LAZY) {
+            JsonNode meta = Json.of(given().get("/v2/models/" + model).then().statusCode(200));
+            assertEquals("AVAILABLE", meta.get("state").asText(), meta.toString());
+            assertTrue(meta.get("inputs").size() > 0 && meta.get("outputs").size() > 0, meta.toString());
+        }
+        JsonNode minilm = Json.of(given().get("/v2/models/all-minilm-l6-v2").then().statusCode(200));
+        assertEquals(List.of("input_ids", "attention_mask", "token_type_ids"), minilm.get("inputs").findValuesAsText("name"));
+        assertEquals("[-1,-1,384]", minilm.get("outputs").get(0).get("shape").toString());
+        JsonNode status = Json.of(given().get("/api/v1/setup/models/status").then().statusCode(200));
+        LAZY.forEach(m -> {
+            assertFalse(EagerStartupTest.find(status, m).get("loaded").asBoolean(), m + " stays unloaded");
+            assertEquals(0, EagerStartupTest.find(status, m).get("load_count").asLong(), m + " was never opened");
+        });
+    }
+
+    @Test
+    @Order(3)
     void warmupIsNotUsage() {
         given().post("/api/v1/setup/ai-models/warm-up?include_lazy=true").then().statusCode(200);
         JsonNode t = telemetry("all-minilm-l6-v2-q");
@@ -74,7 +92,7 @@ class LazyLoadTest {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void firstInferenceOnALazyModelLoadsItAndCountsAColdStart() {
         assertEquals(0, telemetry("all-minilm-l6-v2").get("cold_starts").asLong());
         V2.infer("all-minilm-l6-v2", V2.helloWorld()).statusCode(200);
@@ -96,7 +114,7 @@ class LazyLoadTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void coldStartsLeadToALoadEagerlyRecommendationWithEvidence() {
         JsonNode recs = Json.of(given().get("/api/v1/setup/ai-models/telemetry").then().statusCode(200)).get("recommendations");
         JsonNode found = null;
