@@ -1,12 +1,9 @@
 package dev.kiln.install;
 
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -18,61 +15,85 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import javax.net.ssl.SSLContext;
 
 /**
  * Streams a source to a file, hashing and counting as it goes: the size limit stops a download
  * the moment it is crossed, and a body shorter than its Content-Length is a truncated download.
- * Redirects are followed by hand so every hop passes the source policy again.
+ * Redirects are followed by hand so every hop passes the source policy again (and is pinned to
+ * the address that passed). The whole download, redirects included, must end within the timeout;
+ * one that makes no progress for a minute is abandoned sooner.
  */
 final class Downloader {
 
     private static final int MAX_REDIRECTS = 5;
-    /** A download that makes no progress for this long is abandoned (the request timeout covers only headers). */
     private static final long STALL_MILLIS = 60_000;
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "kiln-download-watchdog");
         t.setDaemon(true);
         return t;
     });
-    private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER)
-            .connectTimeout(Duration.ofSeconds(15)).build();
+
+    private final SSLContext tls;
+    private final long stallMillis;
+
+    Downloader() {
+        this(defaultTls(), STALL_MILLIS);
+    }
+
+    Downloader(SSLContext tls, long stallMillis) {
+        this.tls = tls;
+        this.stallMillis = stallMillis;
+    }
 
     /** Returns the sha256 (hex) of what was written. */
-    String fetch(URI source, Path target, InstallJob job, long maxBytes, Duration timeout,
-                 Function<String, URI> policy) throws InstallStepException, IOException, InterruptedException {
-        if ("file".equalsIgnoreCase(source.getScheme())) {
-            long size = Files.size(Path.of(source));
+    String fetch(SourcePolicy.Source source, Path target, InstallJob job, long maxBytes, Duration timeout,
+                 Function<String, SourcePolicy.Source> policy) throws InstallStepException, IOException {
+        if (source.isFile()) {
+            long size = Files.size(Path.of(source.uri()));
             checkSize(size, maxBytes);
             job.bytesTotal(size);
-            try (InputStream in = Files.newInputStream(Path.of(source))) {
-                return copy(in, target, job, maxBytes, size);
+            try (InputStream in = Files.newInputStream(Path.of(source.uri()))) {
+                return copy(in, () -> in.close(), target, job, maxBytes, size, System.nanoTime() + timeout.toNanos());
             }
         }
-        URI uri = source;
-        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
-            HttpRequest request = HttpRequest.newBuilder(uri).timeout(timeout).GET().build();
-            HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-            int status = response.statusCode();
-            if (status >= 300 && status < 400 && response.headers().firstValue("Location").isPresent()) {
-                response.body().close();
-                uri = policy.apply(uri.resolve(response.headers().firstValue("Location").get()).toString());
-                continue;
-            }
-            try (InputStream in = response.body()) {
-                if (status != 200) {
-                    throw new InstallStepException("HTTP " + status + " from " + SourcePolicy.shown(uri));
+        long deadline = System.nanoTime() + timeout.toNanos();
+        SourcePolicy.Source hop = source;
+        for (int n = 0; n <= MAX_REDIRECTS; n++) {
+            int readTimeout = (int) Math.max(1, Math.min(stallMillis, remainingMillis(deadline)));
+            try (HttpGet response = HttpGet.open(hop, tls, CONNECT_TIMEOUT, readTimeout)) {
+                String location = response.headers.get("location");
+                if (response.status >= 300 && response.status < 400 && location != null) {
+                    hop = policy.apply(hop.uri().resolve(location).toString());
+                    continue;
                 }
-                long length = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+                if (response.status != 200) {
+                    throw new InstallStepException("HTTP " + response.status + " from " + SourcePolicy.shown(hop.uri()));
+                }
+                long length = response.contentLength();
                 if (length >= 0) {
                     checkSize(length, maxBytes);
                     job.bytesTotal(length);
                 }
-                return copy(in, target, job, maxBytes, length);
+                return copy(response.body, response, target, job, maxBytes, length, deadline);
+            } catch (java.net.SocketTimeoutException e) {
+                throw new InstallStepException("no data from " + SourcePolicy.shown(hop.uri()) + " for "
+                        + readTimeout / 1000 + " s, or the download timeout passed");
+            } catch (javax.net.ssl.SSLException e) {
+                throw new InstallStepException("TLS with " + hop.uri().getHost() + " failed: " + e.getMessage());
+            } catch (java.net.ConnectException e) {
+                throw new InstallStepException("cannot connect to " + SourcePolicy.shown(hop.uri()) + ": " + e.getMessage());
             }
         }
         throw new InstallStepException("more than " + MAX_REDIRECTS + " redirects");
+    }
+
+    private static long remainingMillis(long deadline) {
+        return Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
     }
 
     private static void checkSize(long size, long maxBytes) throws InstallStepException {
@@ -81,20 +102,32 @@ final class Downloader {
         }
     }
 
-    private static String copy(InputStream in, Path target, InstallJob job, long maxBytes, long expected)
-            throws IOException, InstallStepException {
+    /**
+     * Copies under a watchdog that closes the connection when the download stalls or its deadline
+     * passes: closing is how a blocked read is woken.
+     */
+    private String copy(InputStream in, Closeable connection, Path target, InstallJob job, long maxBytes, long expected,
+                        long deadline) throws IOException, InstallStepException {
         AtomicLong lastProgress = new AtomicLong(System.currentTimeMillis());
+        AtomicBoolean expired = new AtomicBoolean();
         ScheduledFuture<?> watchdog = WATCHDOG.scheduleAtFixedRate(() -> {
-            if (System.currentTimeMillis() - lastProgress.get() > STALL_MILLIS) {
+            boolean late = System.nanoTime() - deadline > 0;
+            if (late || System.currentTimeMillis() - lastProgress.get() > stallMillis) {
+                expired.set(late);
                 try {
-                    in.close();
+                    connection.close();
                 } catch (IOException ignored) {
-                    // Closing is how a blocked read is woken; its own failure changes nothing.
+                    // Its own failure changes nothing: the read below ends either way.
                 }
             }
-        }, 5, 5, TimeUnit.SECONDS);
+        }, 100, Math.max(100, Math.min(1000, stallMillis / 4)), TimeUnit.MILLISECONDS);
         try {
             return copyWatched(in, target, job, maxBytes, expected, lastProgress);
+        } catch (InstallStepException e) {
+            if (expired.get()) {
+                throw new InstallStepException("the download did not finish within ai.models.install.download-timeout");
+            }
+            throw e;
         } finally {
             watchdog.cancel(false);
         }
@@ -132,6 +165,14 @@ final class Downloader {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
+        }
+    }
+
+    private static SSLContext defaultTls() {
+        try {
+            return SSLContext.getDefault();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no TLS available", e);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.install;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.time.Instant;
 import java.util.UUID;
@@ -75,6 +76,7 @@ final class InstallJob {
 
     /** The job as clients see it. */
     @JsonInclude(JsonInclude.Include.ALWAYS)
+    @RegisterForReflection
     public record View(String id, String name, String status, long bytesDone, Long bytesTotal, String sha256,
                        String error, String url, boolean replace, String modelState, Instant createdAt,
                        Instant finishedAt) {

@@ -1,7 +1,10 @@
 package dev.kiln.install;
 
 import dev.kiln.errors.KilnError;
+import dev.kiln.security.Roles;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
@@ -19,6 +22,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import java.net.URI;
 import java.util.List;
 
+@PermitAll
 @Path("/api/v1/setup/ai-models/install")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Install")
@@ -30,6 +34,7 @@ public class InstallResource {
         this.installer = installer;
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)

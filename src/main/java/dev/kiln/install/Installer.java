@@ -7,13 +7,13 @@ import dev.kiln.catalog.ModelManifest;
 import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.errors.KilnError;
 import dev.kiln.install.InstallJob.Status;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.Replacement;
 import dev.kiln.registry.ResidencyPolicy;
-import dev.kiln.errors.KilnError;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -77,12 +77,12 @@ public class Installer {
 
     /** Validates at once (400/409), then runs the install as a job. */
     public InstallJob.View submit(InstallRequest r) {
-        URI source = validate(r);
+        SourcePolicy.Source source = validate(r);
         boolean exists = registry.find(r.name()).isPresent();
         if (exists && !Boolean.TRUE.equals(r.replace())) {
             throw KilnError.conflict("model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it");
         }
-        InstallJob job = new InstallJob(r, SourcePolicy.shown(source));
+        InstallJob job = new InstallJob(r, SourcePolicy.shown(source.uri()));
         InstallJob running = runningByName.putIfAbsent(r.name(), job);
         if (running != null) {
             throw KilnError.conflict("an install of '" + r.name() + "' is already running as job " + running.id);
@@ -121,7 +121,7 @@ public class Installer {
         }
     }
 
-    private URI validate(InstallRequest r) {
+    private SourcePolicy.Source validate(InstallRequest r) {
         if (r == null) {
             throw KilnError.invalid("request body is missing: send name, url and category");
         }
@@ -153,7 +153,7 @@ public class Installer {
         return policy.check(r.url());
     }
 
-    private void run(InstallJob job, URI source) {
+    private void run(InstallJob job, SourcePolicy.Source source) {
         InstallRequest r = job.request;
         Path staging = null;
         Replacement replacement = null;

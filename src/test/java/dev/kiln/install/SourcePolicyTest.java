@@ -24,10 +24,15 @@ class SourcePolicyTest {
     Path root;
 
     static SourcePolicy policy(Map<String, Object> install) {
+        return policy(install, java.net.InetAddress::getAllByName);
+    }
+
+    static SourcePolicy policy(Map<String, Object> install, SourcePolicy.Resolver resolver) {
         AiModelsConfig.Install in = (AiModelsConfig.Install) Proxy.newProxyInstance(SourcePolicyTest.class.getClassLoader(),
                 new Class<?>[]{AiModelsConfig.Install.class}, (p, m, a) -> switch (m.getName()) {
                     case "allowHttp", "allowPrivateNetworks", "requireChecksum" -> install.getOrDefault(m.getName(), false);
                     case "fileRoots" -> install.getOrDefault("fileRoots", Optional.empty());
+                    case "allowedHosts" -> install.getOrDefault("allowedHosts", Optional.empty());
                     case "maxBytes" -> 1000L;
                     case "downloadTimeout" -> Duration.ofMinutes(1);
                     case "threads" -> 1;
@@ -40,7 +45,7 @@ class SourcePolicyTest {
                     }
                     throw new UnsupportedOperationException(m.getName());
                 });
-        return new SourcePolicy(config);
+        return new SourcePolicy(config, resolver);
     }
 
     static void refused(SourcePolicy p, String url, String why) {
@@ -79,6 +84,65 @@ class SourcePolicyTest {
         refused(files, allowed.toUri() + "../secret.txt", "outside ai.models.install.file-roots");
         Path link = Files.createSymbolicLink(allowed.resolve("link.onnx"), outside);
         refused(files, link.toUri().toString(), "outside ai.models.install.file-roots");
+    }
+
+    /** A resolver that answers every name with the given address, as a DNS server might be made to. */
+    static SourcePolicy.Resolver answering(String ip) {
+        return host -> new java.net.InetAddress[]{java.net.InetAddress.getByName(ip)};
+    }
+
+    static SourcePolicy.Resolver answeringV6(String ip) {
+        return host -> new java.net.InetAddress[]{java.net.Inet6Address.getByAddress(null,
+                java.net.InetAddress.getByName(ip).getAddress().length == 16 ? java.net.InetAddress.getByName(ip).getAddress()
+                        : mapped(java.net.InetAddress.getByName(ip).getAddress()), -1)};
+    }
+
+    private static byte[] mapped(byte[] v4) {
+        byte[] b = new byte[16];
+        b[10] = (byte) 0xff;
+        b[11] = (byte) 0xff;
+        System.arraycopy(v4, 0, b, 12, 4);
+        return b;
+    }
+
+    @Test
+    void ipv6FormsWrappingInternalIpv4AreRefused() {
+        refused(policy(Map.of(), answering("64:ff9b::a00:1")), "https://models.example.com/m.onnx", "NAT64 of a private IPv4");
+        refused(policy(Map.of(), answering("64:ff9b::7f00:1")), "https://models.example.com/m.onnx", "NAT64 of a loopback IPv4");
+        refused(policy(Map.of(), answering("64:ff9b:1::5db8:d822")), "https://models.example.com/m.onnx", "local-use NAT64");
+        refused(policy(Map.of(), answering("2002:c0a8:0101::1")), "https://models.example.com/m.onnx", "6to4 of a private IPv4");
+        refused(policy(Map.of(), answering("2002:a9fe:a9fe::1")), "https://models.example.com/m.onnx", "6to4 of a link-local IPv4");
+        refused(policy(Map.of(), answeringV6("93.184.216.34")), "https://models.example.com/m.onnx", "IPv4-mapped");
+        refused(policy(Map.of(), answeringV6("10.1.2.3")), "https://models.example.com/m.onnx", "IPv4-mapped");
+        refused(policy(Map.of(), answering("::7f00:1")), "https://models.example.com/m.onnx", "IPv4-compatible");
+        assertDoesNotThrow(() -> policy(Map.of(), answering("64:ff9b::5db8:d822")).check("https://models.example.com/m.onnx"));
+        assertDoesNotThrow(() -> policy(Map.of(), answering("2002:5db8:d822::1")).check("https://models.example.com/m.onnx"));
+        assertDoesNotThrow(() -> policy(Map.of(), answering("2606:4700::6810:84e5")).check("https://models.example.com/m.onnx"));
+    }
+
+    @Test
+    void oneInternalAddressAmongSeveralRefusesTheHost() {
+        SourcePolicy.Resolver both = host -> new java.net.InetAddress[]{java.net.InetAddress.getByName("93.184.216.34"),
+                java.net.InetAddress.getByName("10.0.0.1")};
+        refused(policy(Map.of(), both), "https://models.example.com/m.onnx", "10.0.0.1");
+    }
+
+    @Test
+    void theCheckedAddressIsTheOneReturned() throws Exception {
+        SourcePolicy.Source s = policy(Map.of(), answering("93.184.216.34")).check("https://models.example.com/m.onnx");
+        assertTrue(s.address().getHostAddress().equals("93.184.216.34"), s.toString());
+    }
+
+    @Test
+    void allowedHostsAreExactOrSubdomainWildcards() {
+        SourcePolicy p = policy(Map.of("allowedHosts", Optional.of(List.of("models.example.com", "*.hf.co"))), answering("93.184.216.34"));
+        assertDoesNotThrow(() -> p.check("https://models.example.com/m.onnx"));
+        assertDoesNotThrow(() -> p.check("https://MODELS.example.com/m.onnx"));
+        assertDoesNotThrow(() -> p.check("https://cdn-lfs.hf.co/m.onnx"));
+        refused(p, "https://hf.co/m.onnx", "not in ai.models.install.allowed-hosts");
+        refused(p, "https://evilhf.co/m.onnx", "not in ai.models.install.allowed-hosts");
+        refused(p, "https://models.example.com.evil.io/m.onnx", "not in ai.models.install.allowed-hosts");
+        refused(p, "https://other.example.com/m.onnx", "not in ai.models.install.allowed-hosts");
     }
 
     @Test
