@@ -2,6 +2,7 @@ package dev.kiln.catalog;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import java.util.Map;
  * {@link #withDefaults(String)}; {@code size_gb} is never declared, it is measured.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@RegisterForReflection
 public record ModelManifest(
         String name,
         String category,
@@ -28,16 +30,19 @@ public record ModelManifest(
     public static final String DEFAULT_ENGINE = "onnxruntime";
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record Source(String url, String sha256) {
     }
 
     /** Warm-up: how many inferences, and the sizes to use for dynamic dimensions per input. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record Warmup(Integer iterations, Map<String, List<Long>> shapes) {
     }
 
     /** Per-model execution overrides of the service-wide settings. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record Execution(List<String> providers, Integer intraOpThreads, Integer interOpThreads) {
     }
 

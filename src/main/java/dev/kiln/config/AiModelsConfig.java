@@ -21,6 +21,12 @@ public interface AiModelsConfig {
     @WithDefault("target/demo-models")
     String repository();
 
+    /**
+     * Rescan the repository this often, so directories added or removed by hand are picked up
+     * without a call to the rescan endpoint. Unset (the default): only on request.
+     */
+    Optional<Duration> repositoryPollInterval();
+
     /** When true, models whose manifest says {@code lazy_load: true} stay unloaded until first used. */
     @WithDefault("false")
     boolean lazyLoad();
@@ -86,9 +92,13 @@ public interface AiModelsConfig {
         @WithDefault("64")
         int queueSize();
 
-        /** Largest accepted inference request body. */
+        /** Largest accepted inference request body; larger ones get 413. */
         @WithDefault("67108864")
         long maxRequestBytes();
+
+        /** Request bytes the queue may hold (waiting or running) before new requests get 503. */
+        @WithDefault("268435456")
+        long maxQueuedBytes();
     }
 
     interface Registry {
@@ -153,7 +163,10 @@ public interface AiModelsConfig {
         @WithDefault("false")
         boolean allowPrivateNetworks();
 
-        /** Longest a download may take. */
+        /** When set, the only hosts sources may come from: exact names, or {@code *.example.com} for subdomains. */
+        Optional<List<String>> allowedHosts();
+
+        /** Longest a whole download may take, from connect to last byte. */
         @WithDefault("30m")
         Duration downloadTimeout();
 

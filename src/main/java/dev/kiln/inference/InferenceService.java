@@ -7,6 +7,8 @@ import ai.onnxruntime.OrtSession;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.errors.JsonErrors;
+import dev.kiln.errors.KilnError;
 import dev.kiln.inference.V2Records.InferInput;
 import dev.kiln.inference.V2Records.InferOutput;
 import dev.kiln.inference.V2Records.InferRequest;
@@ -20,8 +22,6 @@ import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.TensorCodec;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.telemetry.UsageTracker;
-import dev.kiln.errors.JsonErrors;
-import dev.kiln.errors.KilnError;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -39,6 +39,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 
 /**
@@ -56,6 +57,9 @@ public class InferenceService {
     private final ObjectMapper mapper;
     private final UsageTracker usage;
     private final ThreadPoolExecutor workers;
+    /** Bytes of request bodies accepted and not yet answered; bounded so a queue of large bodies cannot take gigabytes. */
+    private final AtomicLong heldBytes = new AtomicLong();
+    private final long maxHeldBytes;
 
     public InferenceService(ModelRegistry registry, OnnxEngine engine, ObjectMapper mapper, UsageTracker usage,
                             AiModelsConfig config) {
@@ -63,6 +67,7 @@ public class InferenceService {
         this.engine = engine;
         this.mapper = mapper;
         this.usage = usage;
+        this.maxHeldBytes = config.inference().maxQueuedBytes();
         int threads = config.inference().workers().orElse(Runtime.getRuntime().availableProcessors());
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
@@ -77,12 +82,29 @@ public class InferenceService {
         workers.shutdown();
     }
 
-    /** Checks the model exists (cheap, on the caller's thread), then queues the work. */
+    /**
+     * Checks the model exists (cheap, on the caller's thread), then queues the work. The queue is
+     * bounded twice: in requests, and in the bytes of the bodies it holds.
+     */
     public CompletionStage<InferResponse> infer(String model, byte[] body) {
         registry.status(model);
+        long size = body == null ? 0 : body.length;
+        if (heldBytes.addAndGet(size) > maxHeldBytes && size > 0) {
+            heldBytes.addAndGet(-size);
+            usage.recordRejected(model);
+            return CompletableFuture.failedFuture(new ModelUnavailableException("inference queue holds more than "
+                    + maxHeldBytes + " bytes of requests (ai.models.inference.max-queued-bytes); retry shortly", 1));
+        }
         try {
-            return CompletableFuture.supplyAsync(() -> run(model, body), workers);
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    return run(model, body);
+                } finally {
+                    heldBytes.addAndGet(-size);
+                }
+            }, workers);
         } catch (RejectedExecutionException e) {
+            heldBytes.addAndGet(-size);
             usage.recordRejected(model);
             return CompletableFuture.failedFuture(new ModelUnavailableException(
                     "inference queue is full (" + workers.getQueue().size() + " waiting); retry shortly", 1));

@@ -2,8 +2,9 @@ package dev.kiln.inference;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.runtime.TensorSpec;
 import dev.kiln.errors.KilnError;
+import dev.kiln.runtime.TensorSpec;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.util.List;
 import java.util.Map;
@@ -14,28 +15,35 @@ public final class V2Records {
     private V2Records() {
     }
 
+    @RegisterForReflection
     public record ServerMetadata(String name, String version, List<String> extensions) {
     }
 
+    @RegisterForReflection
     public record ServerLive(boolean live) {
     }
 
+    @RegisterForReflection
     public record ServerReady(boolean ready) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record ModelReady(String name, boolean ready, String state, String reason) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record ModelMetadata(String name, List<String> versions, String platform,
-                                List<TensorSpec> inputs, List<TensorSpec> outputs, String state) {
+                                List<TensorSpec> inputs, List<TensorSpec> outputs, String state, String reason) {
     }
 
+    @RegisterForReflection
     public record InferRequest(String id, Map<String, Object> parameters, List<InferInput> inputs,
                                List<RequestedOutput> outputs) {
     }
 
+    @RegisterForReflection
     public record InferInput(String name, JsonNode shape, String datatype, Map<String, Object> parameters, JsonNode data) {
 
         /** The shape as numbers, or a 400 that names the input when it is not an array of integers. */
@@ -58,22 +66,27 @@ public final class V2Records {
         }
     }
 
+    @RegisterForReflection
     public record RequestedOutput(String name, Map<String, Object> parameters) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record InferResponse(String modelName, String modelVersion, String id, Map<String, Object> parameters,
                                 List<InferOutput> outputs) {
     }
 
+    @RegisterForReflection
     public record InferOutput(String name, String datatype, long[] shape, Object data) {
     }
 
     /** Entry of {@code POST /v2/repository/index}; state is one of the protocol's five words. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record RepositoryModel(String name, String version, String state, String reason) {
     }
 
+    @RegisterForReflection
     public record RepositoryIndexRequest(Boolean ready) {
     }
 }

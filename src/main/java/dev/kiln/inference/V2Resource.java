@@ -10,7 +10,10 @@ import dev.kiln.inference.V2Records.ServerMetadata;
 import dev.kiln.inference.V2Records.ServerReady;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.security.Roles;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -27,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /** KServe Open Inference Protocol (V2) over REST, plus the model repository extension. */
+@PermitAll
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "V2 inference", description = "KServe Open Inference Protocol (REST) and the repository extension")
@@ -67,7 +71,8 @@ public class V2Resource {
     @GET
     @Path("/models/{model}")
     @Blocking
-    @Operation(summary = "Model metadata: platform, inputs and outputs (loads the model once if it never was)")
+    @Operation(summary = "Model metadata: platform, inputs and outputs",
+            description = "From the loaded session, or read from the model file when it was never loaded: asking never loads a model.")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public ModelMetadata metadata(@PathParam("model") String model) {
         return views.metadata(model);
@@ -82,6 +87,7 @@ public class V2Resource {
         return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
     }
 
+    @RolesAllowed(Roles.INFERENCE)
     @POST
     @Path("/models/{model}/infer")
     @Consumes(MediaType.WILDCARD)
@@ -94,24 +100,28 @@ public class V2Resource {
         return inference.infer(model, body);
     }
 
+    /** A POST only because the protocol says so: it lists, and changes nothing (rescans need the admin token). */
     @POST
     @Path("/repository/index")
     @Consumes(MediaType.WILDCARD)
-    @Blocking
-    @Operation(summary = "Rescan the repository and list every model with its state and reason")
+    @Operation(summary = "List every model the registry knows, with its state and reason",
+            description = "Read-only. To pick up directories added or removed on disk, call POST /api/v1/setup/ai-models/rescan "
+                    + "(admin), POST /v2/repository/models/{model}/load (admin), or set ai.models.repository-poll-interval.")
     public List<RepositoryModel> index(RepositoryIndexRequest request) {
         boolean readyOnly = request != null && Boolean.TRUE.equals(request.ready());
-        return registry.rescan().stream()
+        return registry.list().stream()
                 .map(V2Views::repositoryModel)
                 .filter(m -> !readyOnly || "READY".equals(m.state()))
                 .toList();
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/repository/models/{model}/load")
     @Consumes(MediaType.WILDCARD)
     @Blocking
-    @Operation(summary = "Load a model (waits for a load already running instead of starting another)")
+    @Operation(summary = "Load a model (waits for a load already running instead of starting another)",
+            description = "A model directory added to the repository since the last scan is picked up by its name.")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Model disabled")
     @APIResponse(responseCode = "500", description = "The model failed to load; the error has ONNX Runtime's reason")
@@ -120,6 +130,7 @@ public class V2Resource {
         return V2Views.requireLoaded(status);
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/repository/models/{model}/unload")
     @Consumes(MediaType.WILDCARD)

@@ -4,10 +4,10 @@ import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.errors.KilnError;
 import dev.kiln.registry.ModelLifecycleEvent.Kind;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OnnxEngine;
-import dev.kiln.errors.KilnError;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
@@ -152,8 +152,14 @@ public class ModelRegistry {
         throw new ModelUnavailableException("model '" + name + "' was unloaded while this request waited; retry", 1);
     }
 
-    /** Loads the model (or waits for the load already running) and returns its status after. */
+    /**
+     * Loads the model (or waits for the load already running) and returns its status after. A model
+     * directory that appeared since the last scan is registered first, as Triton's explicit load does.
+     */
     public ModelStatus load(String name) {
+        if (find(name).isEmpty()) {
+            register(name);
+        }
         ModelSlot slot = slot(name);
         ModelState state = slot.state();
         if (state == ModelState.DISABLED) {

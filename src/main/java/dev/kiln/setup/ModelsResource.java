@@ -1,11 +1,14 @@
 package dev.kiln.setup;
 
+import dev.kiln.errors.KilnError;
+import dev.kiln.security.Roles;
 import dev.kiln.setup.SetupViews.EnableRequest;
 import dev.kiln.setup.SetupViews.ModelChange;
 import dev.kiln.setup.SetupViews.ModelsStatus;
 import dev.kiln.setup.SetupViews.UninstallRequest;
-import dev.kiln.errors.KilnError;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -16,6 +19,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+@PermitAll
 @Path("/api/v1/setup")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Models")
@@ -36,6 +40,7 @@ public class ModelsResource {
         return setup.modelsStatus();
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/ai-models/enable")
     @Blocking
@@ -52,6 +57,20 @@ public class ModelsResource {
         return admin.setEnabled(request.name(), request.enabled());
     }
 
+    @RolesAllowed(Roles.ADMIN)
+    @POST
+    @Path("/ai-models/rescan")
+    @Blocking
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Read the repository again: new model directories appear, removed ones are unloaded and dropped",
+            description = "No body. Answers with the models status after the scan. Runs by itself every "
+                    + "ai.models.repository-poll-interval when that is set.")
+    @APIResponse(responseCode = "200", description = "The models status after the scan")
+    public ModelsStatus rescan() {
+        return setup.rescan();
+    }
+
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/ai-models/uninstall")
     @Blocking

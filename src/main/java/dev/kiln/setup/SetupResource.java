@@ -1,14 +1,17 @@
 package dev.kiln.setup;
 
 import dev.kiln.config.SettingsUpdate;
+import dev.kiln.errors.KilnError;
+import dev.kiln.security.Roles;
 import dev.kiln.setup.SetupViews.EffectiveConfig;
 import dev.kiln.setup.SetupViews.EngineInstallRequest;
 import dev.kiln.setup.SetupViews.EngineInstalled;
 import dev.kiln.setup.SetupViews.Engines;
 import dev.kiln.setup.SetupViews.Status;
 import dev.kiln.setup.SetupViews.Template;
-import dev.kiln.errors.KilnError;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -20,6 +23,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
 /** The seed's existing setup endpoints. */
+@PermitAll
 @Path("/api/v1/setup")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Setup")
@@ -38,6 +42,7 @@ public class SetupResource {
         return setup.status();
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/config")
     @Blocking
@@ -81,6 +86,7 @@ public class SetupResource {
         return setup.engines();
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/inference-engines/install")
     @Blocking

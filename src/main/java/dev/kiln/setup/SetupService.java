@@ -7,6 +7,7 @@ import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsUpdate;
 import dev.kiln.config.SettingsValues;
+import dev.kiln.errors.KilnError;
 import dev.kiln.health.DependencyHealth;
 import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
@@ -27,7 +28,6 @@ import dev.kiln.setup.SetupViews.Template;
 import dev.kiln.warmup.StartupWarmup;
 import dev.kiln.warmup.Warmup;
 import dev.kiln.warmup.WarmupReport;
-import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -165,6 +165,11 @@ public class SetupService {
         }
         List<String> libs = health.missingLibraries(provider);
         return libs.isEmpty() ? "" : "; missing libraries: " + String.join(", ", libs);
+    }
+
+    public ModelsStatus rescan() {
+        registry.rescan();
+        return modelsStatus();
     }
 
     public ModelsStatus modelsStatus() {

@@ -1,6 +1,7 @@
 package dev.kiln.setup;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.time.Instant;
 import java.util.List;
@@ -12,56 +13,70 @@ public final class SetupViews {
     private SetupViews() {
     }
 
+    @RegisterForReflection
     public record Status(String service, String version, Instant startedAt, long uptimeSeconds, String repository,
                          boolean lazyLoad, Warmup warmup, ModelCounts models, String executionProvider,
                          List<String> preferredExecutionProviders) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
     public record Warmup(String phase, boolean onStartup, String lastMessage, Double lastElapsedSeconds) {
     }
 
+    @RegisterForReflection
     public record ModelCounts(int total, int loaded, int failed, int disabled) {
     }
 
+    @RegisterForReflection
     public record EffectiveConfig(boolean lazyLoad, int warmupIterations, String telemetryIdleAfter, String persistedTo) {
     }
 
     /** One row of the configuration template. */
+    @RegisterForReflection
     public record Setting(String key, String env, String type, String defaultValue, String current,
                           boolean runtimeChangeable, String description) {
     }
 
+    @RegisterForReflection
     public record Template(List<Setting> settings) {
     }
 
+    @RegisterForReflection
     public record EngineInstallRequest(String engine) {
     }
 
+    @RegisterForReflection
     public record EngineInstalled(String engine, String status, String detail, List<String> preferredExecutionProviders) {
     }
 
+    @RegisterForReflection
     public record Engines(Map<String, dev.kiln.health.HealthReport.EngineStatus> inferenceEngines,
                           List<String> preferredExecutionProviders) {
     }
 
+    @RegisterForReflection
     public record ModelsStatus(int loadedModelsCount, int totalModelsCount, List<InstalledModel> installedModels) {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
+    @RegisterForReflection
     public record InstalledModel(String name, String category, String provider, boolean loaded, boolean canLoad,
                                  boolean lazyLoad, double sizeGb, String inferenceEngine, String state, boolean enabled,
                                  String executionProvider, List<String> executionProviderFallbacks, String reason,
                                  String description, int inFlight, long loadCount) {
     }
 
+    @RegisterForReflection
     public record EnableRequest(String name, Boolean enabled) {
     }
 
+    @RegisterForReflection
     public record UninstallRequest(String name) {
     }
 
     @JsonInclude(JsonInclude.Include.ALWAYS)
+    @RegisterForReflection
     public record ModelChange(String name, String state, boolean enabled, String reason, String message) {
     }
 }

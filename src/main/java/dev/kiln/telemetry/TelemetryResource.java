@@ -1,5 +1,6 @@
 package dev.kiln.telemetry;
 
+import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -8,6 +9,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+@PermitAll
 @Path("/api/v1/setup/ai-models/telemetry")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Telemetry")

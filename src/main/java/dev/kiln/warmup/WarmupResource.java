@@ -1,6 +1,9 @@
 package dev.kiln.warmup;
 
+import dev.kiln.security.Roles;
 import io.smallrye.common.annotation.Blocking;
+import jakarta.annotation.security.PermitAll;
+import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.POST;
@@ -13,6 +16,7 @@ import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
+@PermitAll
 @Path("/api/v1/setup/ai-models/warm-up")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Warm-up")
@@ -24,6 +28,7 @@ public class WarmupResource {
         this.warmup = warmup;
     }
 
+    @RolesAllowed(Roles.ADMIN)
     @POST
     @Blocking
     @Consumes(MediaType.WILDCARD)

@@ -56,7 +56,7 @@ class DependencyHealthTest {
         Files.createDirectories(TestRepository.ROOT.resolve("health-broken"));
         Files.writeString(TestRepository.ROOT.resolve("health-broken/model.onnx"), "garbage");
         try {
-            V2.index().statusCode(200);
+            V2.rescanAndIndex().statusCode(200);
             given().post("/v2/repository/models/health-broken/load").then().statusCode(500);
             JsonNode h = health();
             assertEquals("unhealthy", h.get("overall_status").asText());
@@ -66,7 +66,7 @@ class DependencyHealthTest {
             given().get("/v2/health/ready").then().statusCode(400);
         } finally {
             TestRepository.delete("health-broken");
-            V2.index().statusCode(200);
+            V2.rescanAndIndex().statusCode(200);
         }
         assertEquals(0, health().get("issues").size());
         given().get("/q/health/ready").then().statusCode(200);

@@ -66,7 +66,7 @@ class DatatypesInferenceTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void identityRoundTrip(Case c) {
-        V2.index().statusCode(200);
+        V2.rescanAndIndex().statusCode(200);
         JsonNode body = Json.of(V2.infer(modelFor(c.datatype()), Map.of("id", "rt-" + c.datatype(),
                 "inputs", List.of(V2.input("X", c.datatype(), List.of(3L), c.data())))).statusCode(200));
 
@@ -93,7 +93,7 @@ class DatatypesInferenceTest {
 
     @Test
     void dynamicDimensionTakesAnySizeAndNestedData() {
-        V2.index().statusCode(200);
+        V2.rescanAndIndex().statusCode(200);
         for (int rows : new int[]{1, 3}) {
             List<List<Double>> data = new java.util.ArrayList<>();
             for (int r = 0; r < rows; r++) {
@@ -109,7 +109,7 @@ class DatatypesInferenceTest {
 
     @Test
     void metadataReportsDynamicDimensionsAsMinusOne() {
-        V2.index().statusCode(200);
+        V2.rescanAndIndex().statusCode(200);
         io.restassured.RestAssured.get("/v2/models/tiny-dynamic").then().statusCode(200)
                 .body(containsString("\"shape\":[-1,2]"))
                 .body(containsString("\"platform\":\"onnx_onnxv1\""));

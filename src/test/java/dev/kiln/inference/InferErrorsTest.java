@@ -96,7 +96,7 @@ class InferErrorsTest {
 
     @Test
     void badValues() {
-        V2.index().statusCode(200);
+        V2.rescanAndIndex().statusCode(200);
         expect400("err-int8", minilm(V2.input("X", "INT8", List.of(2L), List.of(1, 300))), "out of range for INT8");
         expect400("err-int8", minilm(V2.input("X", "INT8", List.of(2L), List.of(1, 2.5))), "must be an integer");
         expect400("ppocr-cls", Map.of("inputs", List.of(V2.input("x", "FP32", List.of(1L, 3L, 1L, 1L),

@@ -32,12 +32,12 @@ class RepositoryIndexTest {
         for (String name : List.of("bare-cls", "corrupt-model", "broken-yaml", "off-model")) {
             TestRepository.delete(name);
         }
-        V2.index().statusCode(200);
+        V2.rescanAndIndex().statusCode(200);
     }
 
     static Map<String, JsonNode> index() {
         Map<String, JsonNode> byName = new HashMap<>();
-        Json.of(V2.index().statusCode(200)).forEach(m -> byName.put(m.get("name").asText(), m));
+        Json.of(V2.rescanAndIndex().statusCode(200)).forEach(m -> byName.put(m.get("name").asText(), m));
         return byName;
     }
 
@@ -51,6 +51,30 @@ class RepositoryIndexTest {
             assertTrue(List.of("READY", "UNAVAILABLE", "LOADING", "UNLOADING").contains(m.get("state").asText()));
             assertTrue(m.has("reason"));
         }
+    }
+
+    @Test
+    void theIndexIsAReadAndARescanPicksUpTheDisk() throws Exception {
+        Path dir = Files.createDirectories(TestRepository.ROOT.resolve("bare-cls"));
+        Files.copy(TestRepository.ROOT.resolve("ppocr-cls/model.onnx"), dir.resolve("model.onnx"));
+        Map<String, JsonNode> quiet = new HashMap<>();
+        Json.of(V2.index().statusCode(200)).forEach(m -> quiet.put(m.get("name").asText(), m));
+        assertFalse(quiet.containsKey("bare-cls"), "the index does not scan the disk");
+        assertTrue(index().containsKey("bare-cls"), "a rescan does");
+
+        TestRepository.delete("bare-cls");
+        Map<String, JsonNode> stale = new HashMap<>();
+        Json.of(V2.index().statusCode(200)).forEach(m -> stale.put(m.get("name").asText(), m));
+        assertTrue(stale.containsKey("bare-cls"), "nothing is dropped by listing");
+        assertFalse(index().containsKey("bare-cls"), "the rescan drops it");
+    }
+
+    @Test
+    void anExplicitLoadPicksUpANewDirectoryByName() throws Exception {
+        Path dir = Files.createDirectories(TestRepository.ROOT.resolve("bare-cls"));
+        Files.copy(TestRepository.ROOT.resolve("ppocr-cls/model.onnx"), dir.resolve("model.onnx"));
+        given().post("/v2/repository/models/bare-cls/load").then().statusCode(200).body("state", equalTo("READY"));
+        given().post("/v2/repository/models/never-there/load").then().statusCode(404);
     }
 
     @Test

@@ -23,8 +23,15 @@ public final class V2 {
                 .when().post("/v2/models/" + model + "/infer").then();
     }
 
+    /** The V2 repository index: a read, it changes nothing. */
     public static ValidatableResponse index() {
         return given().contentType(ContentType.JSON).body("{}").when().post("/v2/repository/index").then();
+    }
+
+    /** Reads the repository directory again (admin; the test profile is open), then the index. */
+    public static ValidatableResponse rescanAndIndex() {
+        given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+        return index();
     }
 
     /** The MiniLM request for "[CLS] hello world [SEP]". */

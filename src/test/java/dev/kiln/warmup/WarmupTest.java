@@ -88,7 +88,7 @@ class WarmupTest {
         Files.createDirectories(TestRepository.ROOT.resolve("warm-broken"));
         Files.writeString(TestRepository.ROOT.resolve("warm-broken/model.onnx"), "not onnx");
         try {
-            V2.index().statusCode(200);
+            V2.rescanAndIndex().statusCode(200);
             JsonNode report = Json.of(given().post("/api/v1/setup/ai-models/warm-up").then().statusCode(500));
             assertEquals("error", report.get("status").asText());
             assertFalse(report.get("models_loaded").asBoolean());
@@ -105,7 +105,7 @@ class WarmupTest {
             assertEquals(5, report.get("total_loaded").asInt(), "the five demo models stay warm");
         } finally {
             TestRepository.delete("warm-broken");
-            V2.index().statusCode(200);
+            V2.rescanAndIndex().statusCode(200);
         }
     }
 }

@@ -2,15 +2,14 @@ package dev.kiln.web;
 
 import dev.kiln.testing.Startup;
 import dev.kiln.testing.V2;
+import dev.kiln.testing.WithAdminToken;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.specification.RequestSpecification;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
-import java.util.Map;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
@@ -19,17 +18,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /** With a token configured: every mutating endpoint needs it; reads and inference stay open. */
 @QuarkusTest
-@TestProfile(AdminTokenTest.WithToken.class)
+@TestProfile(WithAdminToken.class)
 class AdminTokenTest {
 
-    static final String TOKEN = "correct-horse-battery-staple";
-
-    public static class WithToken implements QuarkusTestProfile {
-        @Override
-        public Map<String, String> getConfigOverrides() {
-            return Map.of("ai.models.admin-token", TOKEN);
-        }
-    }
+    static final String TOKEN = WithAdminToken.TOKEN;
 
     static RequestSpecification as(String token) {
         RequestSpecification spec = given().contentType("application/json");
@@ -45,7 +37,8 @@ class AdminTokenTest {
             "POST|/api/v1/setup/ai-models/enable|{\"name\": \"no-such\", \"enabled\": true}",
             "POST|/api/v1/setup/ai-models/uninstall|{\"name\": \"no-such\"}",
             "POST|/v2/repository/models/ppocr-cls/unload|",
-            "POST|/v2/repository/models/ppocr-cls/load|"})
+            "POST|/v2/repository/models/ppocr-cls/load|",
+            "POST|/api/v1/setup/ai-models/rescan|"})
     void mutatingEndpointNeedsTheToken(String method, String path, String body) throws Exception {
         Startup.awaitStarted();
         String b = body == null ? "" : body;
