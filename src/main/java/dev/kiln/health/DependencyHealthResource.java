@@ -1,5 +1,6 @@
 package dev.kiln.health;
 
+import jakarta.annotation.security.PermitAll;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
@@ -10,6 +11,7 @@ import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import org.jboss.logging.Logger;
 
+@PermitAll
 @Path("/api/v1/setup/dependencies/health")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Health")
@@ -33,7 +35,7 @@ public class DependencyHealthResource {
         } catch (RuntimeException e) {
             LOG.error("dependency health check failed", e);
             return Response.serverError().entity(java.util.Map.of("overall_status", "unhealthy",
-                    "error", "health check failed: " + e)).build();
+                    "error", "health check failed (details are in the server log)")).build();
         }
     }
 }
