@@ -24,11 +24,12 @@ public final class JsonErrors {
         }
         if (e instanceof InvalidFormatException || e instanceof MismatchedInputException) {
             String field = path((JsonMappingException) e);
+            // Jackson's own words here name Java types; the caller needs only what to send instead.
             return field.isEmpty()
-                    ? "malformed JSON: " + e.getOriginalMessage()
+                    ? "the request body must be a JSON object with the fields this endpoint documents"
                     : "field '" + field + "' has the wrong type";
         }
-        return "malformed JSON: " + e.getOriginalMessage();
+        return "malformed JSON";
     }
 
     private static String path(JsonMappingException e) {

@@ -15,8 +15,7 @@ public final class Redactor {
     private static final Pattern PATH = Pattern.compile(
             "(?<![\\w.:/~>-])/(?!(?:api|v1|v2|q)(?:/|\\b))[\\w.@+~-]+(?:/[\\w.@+~-]*)*");
     private static final Pattern STACK_FRAME = Pattern.compile("\\s*\\bat [\\w.$]+\\([\\w.$]*(?::\\d+)?\\)");
-    private static final Pattern CLASS_NAME = Pattern.compile(
-            "\\b(?:[a-z_][a-z0-9_]*\\.){2,}[A-Z][\\w$]*(?:Exception|Error|Throwable)\\b:?\\s*");
+    private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:[a-z_][a-z0-9_]*\\.){2,}[A-Z][\\w$]*:?\\s?");
 
     private final String repository;
 

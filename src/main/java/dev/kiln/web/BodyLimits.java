@@ -8,8 +8,12 @@ import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
+import java.lang.reflect.Method;
+import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Request body limits, decided by the resource method the router matched (so no spelling of the
@@ -23,6 +27,7 @@ public class BodyLimits {
 
     private final AiModelsConfig config;
     private final MethodRoles roles;
+    private final Map<Method, Boolean> readsBody = new ConcurrentHashMap<>();
 
     public BodyLimits(AiModelsConfig config, MethodRoles roles) {
         this.config = config;
@@ -36,7 +41,7 @@ public class BodyLimits {
         String setting = runsModels ? "ai.models.inference.max-request-bytes" : "ai.models.max-management-body-bytes";
         String length = request.getHeader("Content-Length");
         if (length == null) {
-            return runsModels || !unsized(request) ? Optional.empty()
+            return runsModels || !unsized(request) || !readsBody(resource) ? Optional.empty()
                     : Optional.of(ErrorMapper.error(411, "management requests must send Content-Length (bodies of unknown length are not accepted)"));
         }
         long declared;
@@ -50,6 +55,18 @@ public class BodyLimits {
                     + " bytes (" + setting + ")"));
         }
         return Optional.empty();
+    }
+
+    /**
+     * Whether the method takes the request body (a parameter bound to nothing else). A method that
+     * never reads the body cannot be flooded through it, so an HTTP/2 GET or a bodiless POST passes.
+     */
+    private boolean readsBody(ResourceInfo resource) {
+        Method m = resource.getResourceMethod();
+        return m != null && readsBody.computeIfAbsent(m, method -> Arrays.stream(method.getParameterAnnotations())
+                .anyMatch(annotations -> Arrays.stream(annotations).noneMatch(a ->
+                        a.annotationType().getPackageName().startsWith("jakarta.ws.rs")
+                                || a.annotationType().getPackageName().startsWith("org.jboss.resteasy.reactive"))));
     }
 
     /** Chunked HTTP/1.1, or HTTP/2 without content-length: the size is unknown until it has been read. */

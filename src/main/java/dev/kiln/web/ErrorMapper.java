@@ -77,6 +77,10 @@ public class ErrorMapper {
         if (e instanceof UnrecognizedPropertyException u) {
             return error(400, JsonErrors.describe(u));
         }
+        if (e instanceof java.io.IOException && "Request too large".equals(e.getMessage())) {
+            // The HTTP layer cut off a body of undeclared length at quarkus.http.limits.max-body-size.
+            return error(413, "request body too large");
+        }
         LOG.error("unexpected failure", e);
         return error(500, "internal error (details are in the server log)");
     }

@@ -1,0 +1,40 @@
+package dev.kiln.web;
+
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+/**
+ * Failures that happen before a request reaches a resource (a path or query string that cannot be
+ * decoded, a body over the hard limit) get the same {@code {"error": "..."}} answer as everything
+ * else, instead of an empty body.
+ */
+@ApplicationScoped
+public class RouterFailures {
+
+    private static final Logger LOG = Logger.getLogger(RouterFailures.class);
+
+    void install(@Observes Router router) {
+        router.route().order(Integer.MIN_VALUE).failureHandler(ctx -> {
+            if (ctx.response().headWritten()) {
+                ctx.next();
+                return;
+            }
+            int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
+            String message = switch (status) {
+                case 400 -> "malformed request: the path, query string or headers cannot be decoded";
+                case 404 -> "no such endpoint";
+                case 405 -> "method not allowed on this endpoint";
+                case 413 -> "request body too large";
+                default -> status >= 500 ? "internal error (details are in the server log)" : "request refused";
+            };
+            if (status >= 500) {
+                LOG.error("request failed before reaching a resource", ctx.failure());
+            }
+            ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+                    .end(new JsonObject().put("error", message).encode());
+        });
+    }
+}

@@ -1,0 +1,103 @@
+package dev.kiln.testing;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/** The packaged jar ({@code target/quarkus-app}) as a separate process on a free port, as an operator runs it. */
+public final class PackagedKiln implements AutoCloseable {
+
+    public final int port;
+    public final Path repository;
+    public final Process process;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private PackagedKiln(int port, Path repository, Process process) {
+        this.port = port;
+        this.repository = repository;
+        this.process = process;
+    }
+
+    /** A fresh copy of the demo repository under target/, for a test that may change it. */
+    public static Path copyOfDemoRepository(String name) throws IOException {
+        Path copy = Path.of("target", name).toAbsolutePath();
+        deleteTree(copy);
+        Path demo = Path.of("target/demo-models");
+        try (Stream<Path> files = Files.walk(demo)) {
+            for (Path p : files.toList()) {
+                Path to = copy.resolve(demo.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(to);
+                } else if (!p.getFileName().toString().startsWith(".kiln-")) {
+                    Files.copy(p, to);
+                }
+            }
+        }
+        return copy;
+    }
+
+    /** Starts the jar on {@code repository} with these system properties and waits for /q/health/started. */
+    public static PackagedKiln start(Path repository, Map<String, String> properties, List<String> jvmOptions) throws Exception {
+        int port = Processes.freePort();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.add("-Dquarkus.http.port=" + port);
+        cmd.add("-Dai.models.repository=" + repository);
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(new File("target/packaged-kiln-" + port + ".log")).start();
+        PackagedKiln kiln = new PackagedKiln(port, repository, p);
+        long deadline = System.currentTimeMillis() + 90_000;
+        while (System.currentTimeMillis() < deadline && p.isAlive()) {
+            try {
+                if (kiln.get("/q/health/started").statusCode() == 200) {
+                    return kiln;
+                }
+            } catch (IOException notYet) {
+                // still starting
+            }
+            Thread.sleep(100);
+        }
+        p.destroyForcibly();
+        throw new AssertionError("Kiln did not start on port " + port + "; see target/packaged-kiln-" + port + ".log");
+    }
+
+    public HttpResponse<String> get(String path) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    public HttpResponse<String> get(String path, String authorization) throws IOException, InterruptedException {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Authorization", authorization).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    public static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> all = Files.walk(dir)) {
+            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
