@@ -1,12 +1,12 @@
 package dev.kiln.install;
 
-import dev.kiln.testing.ModelServer;
 import dev.kiln.testing.ModelServer.Mode;
+import dev.kiln.testing.ModelServer;
+import dev.kiln.testing.PackagedKiln;
 import dev.kiln.testing.Processes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.File;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,23 +43,8 @@ class InstallCrashIT {
     }
 
     private Process start(Path repo, int port) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(java, "-Dquarkus.http.port=" + port, "-Dai.models.repository=" + repo,
-                "-Dai.models.admin-token=" + TOKEN, "-Dai.models.install.allow-http=true",
-                "-Dai.models.install.allow-private-networks=true", "-jar", "target/quarkus-app/quarkus-run.jar")
-                .redirectErrorStream(true).redirectOutput(new File("target/install-crash-it-" + port + ".log")).start();
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            try {
-                if (get(port, "/q/health/started").statusCode() == 200) {
-                    return p;
-                }
-            } catch (java.io.IOException notYet) {
-                // still starting
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("Kiln did not start on port " + port);
+        return PackagedKiln.start(repo, port, Map.of("ai.models.admin-token", TOKEN, "ai.models.install.allow-http", "true",
+                "ai.models.install.allow-private-networks", "true"), List.of()).process;
     }
 
     private HttpResponse<String> get(int port, String path) throws Exception {

@@ -49,7 +49,12 @@ public final class PackagedKiln implements AutoCloseable {
 
     /** Starts the jar on {@code repository} with these system properties and waits for /q/health/started. */
     public static PackagedKiln start(Path repository, Map<String, String> properties, List<String> jvmOptions) throws Exception {
-        int port = Processes.freePort();
+        return start(repository, Processes.freePort(), properties, jvmOptions);
+    }
+
+    /** As above, on a given port (a test that restarts Kiln keeps its address). */
+    public static PackagedKiln start(Path repository, int port, Map<String, String> properties, List<String> jvmOptions)
+            throws Exception {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(jvmOptions);
         cmd.add("-Dquarkus.http.port=" + port);
