@@ -31,6 +31,7 @@ public class OnnxEngine {
     private volatile OrtEnvironment env;
     private volatile List<String> preferredOverride;
     private final java.util.Map<String, Signed> signatures = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile boolean globalPools;
 
     public OnnxEngine(AiModelsConfig config, ExecutionProviders providers) {
         this.config = config;
@@ -43,12 +44,48 @@ public class OnnxEngine {
         if (e == null) {
             synchronized (this) {
                 if (env == null) {
-                    env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "kiln");
+                    env = create();
                 }
                 e = env;
             }
         }
         return e;
+    }
+
+    /**
+     * With global thread pools: one intra-op pool of {@link #intraOpThreads()} threads for every
+     * session. ONNX Runtime keeps one environment per process; when something made it already
+     * (a library, a test), sessions fall back to pools of their own.
+     */
+    private OrtEnvironment create() {
+        if (!config.session().globalThreadPools()) {
+            return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "kiln");
+        }
+        try (OrtEnvironment.ThreadingOptions threads = new OrtEnvironment.ThreadingOptions()) {
+            threads.setGlobalIntraOpNumThreads(intraOpThreads());
+            threads.setGlobalInterOpNumThreads(Math.max(1, config.session().interOpThreads()));
+            threads.setGlobalSpinControl(config.session().spinning());
+            OrtEnvironment created = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "kiln", threads);
+            globalPools = true;
+            LOG.infof("ONNX Runtime: one intra-op pool of %d thread(s) for all sessions, spinning %s", intraOpThreads(),
+                    config.session().spinning() ? "on" : "off");
+            return created;
+        } catch (OrtException | IllegalStateException e) {
+            LOG.warnf("ONNX Runtime's environment existed already; sessions use thread pools of their own (%s)", e.getMessage());
+            return OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "kiln");
+        }
+    }
+
+    /** The intra-op threads: configured, else the CPUs this container may use (cgroup quota included). */
+    public int intraOpThreads() {
+        int configured = config.session().intraOpThreads();
+        return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** True when sessions share the environment's thread pools. */
+    public boolean globalThreadPools() {
+        environment();
+        return globalPools;
     }
 
     public String version() {
@@ -122,27 +159,22 @@ public class OnnxEngine {
     private OrtSession.SessionOptions options(ModelManifest manifest, String provider) throws OrtException {
         OrtSession.SessionOptions o = new OrtSession.SessionOptions();
         try {
-            int intra = pick(manifest.execution() == null ? null : manifest.execution().intraOpThreads(),
-                    config.session().intraOpThreads());
-            int inter = pick(manifest.execution() == null ? null : manifest.execution().interOpThreads(),
-                    config.session().interOpThreads());
-            if (intra > 0) {
-                o.setIntraOpNumThreads(intra);
-            }
-            if (inter > 0) {
-                o.setInterOpNumThreads(inter);
+            Integer ownIntra = manifest.execution() == null ? null : manifest.execution().intraOpThreads();
+            Integer ownInter = manifest.execution() == null ? null : manifest.execution().interOpThreads();
+            if (globalThreadPools() && ownIntra == null && ownInter == null) {
+                o.disablePerSessionThreads();
+            } else {
+                o.setIntraOpNumThreads(ownIntra != null ? ownIntra : intraOpThreads());
+                o.setInterOpNumThreads(ownInter != null ? ownInter : Math.max(1, config.session().interOpThreads()));
             }
             o.setOptimizationLevel(optLevel(config.session().optimizationLevel()));
+            o.setCPUArenaAllocator(config.session().cpuArena());
             providers.apply(o, provider);
             return o;
         } catch (OrtException | RuntimeException e) {
             o.close();
             throw e;
         }
-    }
-
-    private static int pick(Integer perModel, int global) {
-        return perModel != null ? perModel : global;
     }
 
     static OptLevel optLevel(String level) {
