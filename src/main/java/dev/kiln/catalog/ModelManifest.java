@@ -24,7 +24,8 @@ public record ModelManifest(
         String description,
         Source source,
         Warmup warmup,
-        Execution execution) {
+        Execution execution,
+        String keepAlive) {
 
     public static final String DEFAULT_PROVIDER = "local";
     public static final String DEFAULT_ENGINE = "onnxruntime";
@@ -48,7 +49,7 @@ public record ModelManifest(
 
     /** The manifest a bare directory holding only {@code model.onnx} gets. */
     public static ModelManifest defaults(String name) {
-        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null)
+        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null, null)
                 .withDefaults(name);
     }
 
@@ -64,12 +65,13 @@ public record ModelManifest(
                 description,
                 source,
                 warmup,
-                execution);
+                execution,
+                keepAlive);
     }
 
     public ModelManifest withEnabled(boolean value) {
         return new ModelManifest(name, category, provider, inferenceEngine, lazyLoad, value, pinned,
-                description, source, warmup, execution);
+                description, source, warmup, execution, keepAlive);
     }
 
     @JsonIgnore

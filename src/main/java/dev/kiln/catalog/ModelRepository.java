@@ -111,14 +111,21 @@ public class ModelRepository {
      */
     public void moveIntoPlace(Path staged, String name) throws IOException {
         Path target = directoryOf(name);
+        Path aside = setAside(name);
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.syncDirectory(root);
+        deleteTree(aside);
+    }
+
+    /** The first of a replace's two renames: the serving version steps aside (nothing is at its name until the second). */
+    protected Path setAside(String name) throws IOException {
+        Path target = directoryOf(name);
         Path aside = root.resolve(REPLACED_PREFIX + name);
         deleteTree(aside);
         if (Files.exists(target)) {
             Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
         }
-        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
-        AtomicFiles.syncDirectory(root);
-        deleteTree(aside);
+        return aside;
     }
 
     /** Removes a model's directory: one atomic rename out of sight, then the slow delete. */
@@ -215,6 +222,9 @@ public class ModelRepository {
         }
         if (!ModelManifest.DEFAULT_ENGINE.equals(m.inferenceEngine())) {
             return "model.yaml inference_engine '" + m.inferenceEngine() + "' is not supported: Kiln runs onnxruntime";
+        }
+        if (m.keepAlive() != null && !m.keepAlive().trim().matches("-\\d+.*|0|\\d+(ms|s|m|h|d)|P.*")) {
+            return "model.yaml keep_alive '" + m.keepAlive() + "' is not a duration: use 5m, 1h, 0 (unload after each use) or -1 (never)";
         }
         return null;
     }

@@ -31,6 +31,13 @@ public interface AiModelsConfig {
     @WithDefault("false")
     boolean lazyLoad();
 
+    /**
+     * How long an idle model that is not required for readiness stays loaded: a duration, 0 to
+     * unload after each use, -1 to never unload. A model's keep_alive in model.yaml wins.
+     */
+    @WithDefault("-1")
+    String keepAlive();
+
     /** Execution providers in order of preference; the first that works for a model is used. */
     @WithDefault("cuda,cpu")
     List<String> executionProviders();
@@ -66,22 +73,50 @@ public interface AiModelsConfig {
     @WithDefault("false")
     boolean protectInference();
 
+    /**
+     * Handle SIGTERM and SIGINT by stopping in order (drain requests, close sessions) before the JVM
+     * runs its shutdown hooks; off in dev and test, where the test harness owns the process.
+     */
+    @WithDefault("true")
+    boolean handleSignals();
+
     /** Largest accepted management request body. */
     @WithDefault("65536")
     long maxManagementBodyBytes();
 
     interface Session {
-        /** Threads inside one operator; 0 lets ONNX Runtime choose (one per core). */
+        /**
+         * Threads inside one operator: the size of the one intra-op pool all sessions share (or of
+         * each session's own pool, with global-thread-pools off); 0: the CPUs the container has.
+         */
         @WithDefault("0")
         int intraOpThreads();
 
-        /** Threads across independent operators; 0 lets ONNX Runtime choose. */
+        /** Threads across independent operators; 0: one (the calling thread). */
         @WithDefault("0")
         int interOpThreads();
+
+        /**
+         * One pair of ONNX Runtime thread pools for the whole process instead of one per session, so
+         * sessions do not fight each other for the cores (and loading a model starts no threads).
+         */
+        @WithDefault("true")
+        boolean globalThreadPools();
+
+        /** Let idle ONNX Runtime pool threads spin: lower latency, but burns CPU that other work could use. */
+        @WithDefault("false")
+        boolean spinning();
 
         /** Graph optimisation: none, basic, extended or all. */
         @WithDefault("all")
         String optimizationLevel();
+
+        /**
+         * ONNX Runtime's CPU memory arena. Off by default: measured here (bench/memory.sh), a session
+         * closed without it gives its memory back, at the same inference speed.
+         */
+        @WithDefault("false")
+        boolean cpuArena();
     }
 
     interface Inference {
@@ -106,10 +141,18 @@ public interface AiModelsConfig {
         @WithDefault("10s")
         Duration drainTimeout();
 
-        /** Threads that load models; loads of different models run in parallel up to this. */
-        @WithDefault("2")
+        /**
+         * Threads that load models. Sessions open one at a time anyway (so each one's memory can be
+         * measured); one thread also keeps a model's weights in one allocator arena, which measured
+         * here is what makes unload-reload cycles give their memory back (bench/memory.sh).
+         */
+        @WithDefault("1")
         @WithName("load-threads")
         int loadThreads();
+
+        /** How often idle models are checked against their keep-alive. */
+        @WithDefault("1s")
+        Duration sweepInterval();
     }
 
     interface Warmup {
@@ -135,8 +178,15 @@ public interface AiModelsConfig {
     }
 
     interface Memory {
-        /** Bytes the loaded models may use; unset means the memory the machine has available now. */
+        /** Bytes the loaded models may take; when unset, budget-percent of the container's memory limit. */
         OptionalLong budgetBytes();
+
+        /** Share of the container's memory limit (or the machine's memory) models may take, when budget-bytes is unset. */
+        @WithDefault("60")
+        int budgetPercent();
+
+        /** At most this many models loaded at once; unset: no limit but memory. */
+        OptionalInt maxLoadedModels();
 
         /** A session needs about this many times its files' size in memory. */
         @WithDefault("1.5")

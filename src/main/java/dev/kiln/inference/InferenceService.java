@@ -23,6 +23,7 @@ import dev.kiln.runtime.TensorCodec;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.telemetry.UsageTracker;
 import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
@@ -60,6 +61,8 @@ public class InferenceService {
     /** Bytes of request bodies accepted and not yet answered; bounded so a queue of large bodies cannot take gigabytes. */
     private final AtomicLong heldBytes = new AtomicLong();
     private final long maxHeldBytes;
+    private final java.time.Duration drainTimeout;
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(InferenceService.class);
 
     public InferenceService(ModelRegistry registry, OnnxEngine engine, ObjectMapper mapper, UsageTracker usage,
                             AiModelsConfig config) {
@@ -68,6 +71,7 @@ public class InferenceService {
         this.mapper = mapper;
         this.usage = usage;
         this.maxHeldBytes = config.inference().maxQueuedBytes();
+        this.drainTimeout = config.registry().drainTimeout();
         int threads = config.inference().workers().orElse(Runtime.getRuntime().availableProcessors());
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
@@ -78,12 +82,21 @@ public class InferenceService {
         });
     }
 
-    void onStop(@Observes ShutdownEvent ev) {
+    /** Before the registry closes sessions: requests already queued or running finish first. */
+    void onStop(@Observes @Priority(50) ShutdownEvent ev) {
         workers.shutdown();
+        try {
+            if (!workers.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.warnf("%d inference request(s) still running at shutdown", workers.getActiveCount());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
-     * Checks the model exists (cheap, on the caller's thread), then queues the work. The queue is
+     * Checks the model exists (cheap, on the caller's thread), waits for a lease without holding a
+     * thread (a cold load is a future, not a blocked worker), then queues the work. The queue is
      * bounded twice: in requests, and in the bytes of the bodies it holds.
      */
     public CompletionStage<InferResponse> infer(String model, byte[] body) {
@@ -95,38 +108,48 @@ public class InferenceService {
             return CompletableFuture.failedFuture(new ModelUnavailableException("inference queue holds more than "
                     + maxHeldBytes + " bytes of requests (ai.models.inference.max-queued-bytes); retry shortly", 1));
         }
-        try {
-            return CompletableFuture.supplyAsync(() -> {
-                try {
-                    return run(model, body);
-                } finally {
-                    heldBytes.addAndGet(-size);
-                }
-            }, workers);
-        } catch (RejectedExecutionException e) {
-            heldBytes.addAndGet(-size);
-            usage.recordRejected(model);
-            return CompletableFuture.failedFuture(new ModelUnavailableException(
-                    "inference queue is full (" + workers.getQueue().size() + " waiting); retry shortly", 1));
+        long start = System.nanoTime();
+        CompletableFuture<InferResponse> answer = new CompletableFuture<>();
+        registry.lease(model).whenComplete((lease, failure) -> {
+            if (failure != null) {
+                finish(model, start, size, answer, null, unwrap(failure));
+                return;
+            }
+            try {
+                workers.execute(() -> {
+                    try (lease) {
+                        finish(model, start, size, answer, execute(lease, parse(body)), null);
+                    } catch (Throwable t) {
+                        finish(model, start, size, answer, null, t);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                lease.close();
+                heldBytes.addAndGet(-size);
+                usage.recordRejected(model);
+                answer.completeExceptionally(new ModelUnavailableException(
+                        "inference queue is full (" + workers.getQueue().size() + " waiting); retry shortly", 1));
+            }
+        });
+        return answer;
+    }
+
+    private void finish(String model, long start, long size, CompletableFuture<InferResponse> answer,
+                        InferResponse response, Throwable failure) {
+        heldBytes.addAndGet(-size);
+        String outcome = failure == null ? "success"
+                : failure instanceof KilnError e ? (e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable")
+                : "error";
+        usage.recordInference(model, outcome, System.nanoTime() - start);
+        if (failure == null) {
+            answer.complete(response);
+        } else {
+            answer.completeExceptionally(failure);
         }
     }
 
-    private InferResponse run(String model, byte[] body) {
-        long start = System.nanoTime();
-        String outcome = "error";
-        try {
-            InferRequest request = parse(body);
-            try (Lease lease = registry.acquire(model)) {
-                InferResponse response = execute(lease, request);
-                outcome = "success";
-                return response;
-            }
-        } catch (KilnError e) {
-            outcome = e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable";
-            throw e;
-        } finally {
-            usage.recordInference(model, outcome, System.nanoTime() - start);
-        }
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private InferRequest parse(byte[] body) {

@@ -84,16 +84,17 @@ public class V2Views {
             case READY -> "READY";
             case LOADING -> "LOADING";
             case UNLOADING -> "UNLOADING";
-            case AVAILABLE, FAILED, DISABLED -> "UNAVAILABLE";
+            case AVAILABLE, FAILED, DISABLED, REMOVED -> "UNAVAILABLE";
         };
     }
 
     static String reason(ModelStatus status) {
         return switch (status.state()) {
             case READY, LOADING, UNLOADING -> "";
-            case AVAILABLE -> "not loaded";
+            case AVAILABLE -> status.reason() == null ? "not loaded" : "not loaded: " + status.reason();
             case FAILED -> "failed: " + status.reason();
             case DISABLED -> "disabled: " + status.reason();
+            case REMOVED -> "removed: " + status.reason();
         };
     }
 }

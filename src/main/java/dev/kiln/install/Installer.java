@@ -15,6 +15,7 @@ import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.Replacement;
 import dev.kiln.registry.ResidencyPolicy;
 import io.quarkus.runtime.ShutdownEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
@@ -71,8 +72,14 @@ public class Installer {
         });
     }
 
-    void onStop(@Observes ShutdownEvent ev) {
+    /** Stops running installs (each removes its staging directory) before the registry closes sessions. */
+    void onStop(@Observes @Priority(60) ShutdownEvent ev) {
         executor.shutdownNow();
+        try {
+            executor.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Validates at once (400/409), then runs the install as a job. */
@@ -180,23 +187,7 @@ public class Installer {
             replacement = registry.prepare(repository.readStaged(modelDir, r.name()));
             step = "install";
             job.status(Status.INSTALLING);
-            repository.moveIntoPlace(modelDir, r.name());
-            ModelStatus status;
-            if (registry.find(r.name()).isPresent()) {
-                status = registry.swapIn(r.name(), replacement);
-            } else {
-                registry.discard(replacement);
-                status = registry.register(r.name());
-            }
-            replacement = null;
-            step = "load";
-            if (status.state() == ModelState.AVAILABLE && residency.mustBeResident(status)) {
-                job.status(Status.LOADING);
-                status = registry.load(r.name());
-                if (status.state() == ModelState.FAILED) {
-                    throw new InstallStepException(status.reason());
-                }
-            }
+            ModelStatus status = registry.install(r.name(), modelDir, replacement, Boolean.TRUE.equals(r.replace()));
             job.done(status.state().name());
             LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
         } catch (InstallStepException | KilnError e) {
@@ -223,7 +214,7 @@ public class Installer {
         return new ModelManifest(r.name(), r.category(), r.provider() != null ? r.provider() : ModelManifest.DEFAULT_PROVIDER,
                 ModelManifest.DEFAULT_ENGINE, r.lazyLoad() != null ? r.lazyLoad() : Boolean.FALSE,
                 r.enabled() != null ? r.enabled() : Boolean.TRUE, null, r.description(),
-                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null);
+                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null, null);
     }
 
     private void remember(InstallJob job) {

@@ -5,16 +5,19 @@ import dev.kiln.runtime.LoadedModel;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Permission to run one loaded model. While any lease is open the registry will not close the
- * session; close the lease in a finally block (try-with-resources).
+ * Permission to run one loaded session. While any lease on it is open the registry will not close
+ * it: close the lease in a finally block (try-with-resources). The last lease on a session that
+ * was replaced or is being unloaded closes it.
  */
 public final class Lease implements AutoCloseable {
 
+    private final ModelRegistry owner;
     private final ModelSlot slot;
     private final LoadedModel model;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    Lease(ModelSlot slot, LoadedModel model) {
+    Lease(ModelRegistry owner, ModelSlot slot, LoadedModel model) {
+        this.owner = owner;
         this.slot = slot;
         this.model = model;
     }
@@ -27,10 +30,17 @@ public final class Lease implements AutoCloseable {
         return slot.name();
     }
 
+    ModelSlot slot() {
+        return slot;
+    }
+
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            slot.release(model);
+            Runnable then = slot.release(model, owner);
+            if (then != null) {
+                then.run();
+            }
         }
     }
 }

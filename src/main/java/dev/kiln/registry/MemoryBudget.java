@@ -1,96 +1,114 @@
 package dev.kiln.registry;
 
+import dev.kiln.catalog.ModelEntry;
 import dev.kiln.config.AiModelsConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
 
 /**
- * Whether a model would fit in memory now. With {@code ai.models.memory.budget-bytes} the budget
- * is that number less what loaded models take; without it, what the machine has available.
+ * The memory models may take, and what they take now. Every session that is open counts (serving,
+ * draining, retired by a replace, or opened for a replace not yet swapped in), and so does every
+ * load under way, from the moment room is reserved for it until its session is closed. The budget
+ * is {@code ai.models.memory.budget-bytes}, else {@code budget-percent} of the container's memory
+ * limit (or of the machine's memory when the container has none).
  */
 @ApplicationScoped
 public class MemoryBudget {
 
-    private static final Path MEMINFO = Path.of("/proc/meminfo");
-    private final AiModelsConfig config;
-    /** Bytes held for loads under way, so two parallel loads cannot both take the last room. */
-    private long reserved;
+    /** Room held for a load, or the memory of one open session. */
+    public static final class Charge {
+        final String model;
+        long bytes;
+
+        Charge(String model, long bytes) {
+            this.model = model;
+            this.bytes = bytes;
+        }
+    }
+
+    private final long budget;
+    private final String source;
+    private final OptionalInt maxLoaded;
+    private final double overhead;
+    private final Map<Charge, Boolean> charges = new IdentityHashMap<>();
 
     public MemoryBudget(AiModelsConfig config) {
-        this.config = config;
-    }
-
-    /** Estimated resident bytes of a model's session. */
-    public long needed(ModelStatus model) {
-        return (long) (model.entry().sizeBytes() * config.memory().sessionOverhead());
-    }
-
-    public long available(List<ModelStatus> all) {
-        if (config.memory().budgetBytes().isPresent()) {
-            long used = all.stream().filter(ModelStatus::loaded).mapToLong(this::needed).sum();
-            synchronized (this) {
-                return Math.max(0, config.memory().budgetBytes().getAsLong() - used - reserved);
-            }
+        AiModelsConfig.Memory m = config.memory();
+        if (m.budgetBytes().isPresent()) {
+            budget = m.budgetBytes().getAsLong();
+            source = "ai.models.memory.budget-bytes";
+        } else {
+            ContainerMemory limit = ContainerMemory.detect();
+            budget = limit.bytes() * m.budgetPercent() / 100;
+            source = m.budgetPercent() + "% of " + mib(limit.bytes()) + " MiB (" + limit.source() + ")";
         }
-        return systemAvailable();
+        this.maxLoaded = m.maxLoadedModels();
+        this.overhead = m.sessionOverhead();
+    }
+
+    public long budgetBytes() {
+        return budget;
+    }
+
+    /** Where the budget comes from, for messages and views. */
+    public String source() {
+        return source;
+    }
+
+    public OptionalInt maxLoadedModels() {
+        return maxLoaded;
+    }
+
+    /** Bytes a model will take: what it took last time it was measured, else its files × the overhead. */
+    public long estimate(ModelEntry entry, Long measured) {
+        return measured != null ? measured : (long) (entry.sizeBytes() * overhead);
+    }
+
+    public synchronized long used() {
+        long n = 0;
+        for (Charge c : charges.keySet()) {
+            n += c.bytes;
+        }
+        return n;
+    }
+
+    public synchronized long free() {
+        return Math.max(0, budget - used());
+    }
+
+    synchronized Charge charge(String model, long bytes) {
+        Charge c = new Charge(model, bytes);
+        charges.put(c, Boolean.TRUE);
+        return c;
+    }
+
+    /** A reservation becomes the session's charge, at what was measured. */
+    synchronized void adjust(Charge c, long bytes) {
+        c.bytes = bytes;
+    }
+
+    synchronized void release(Charge c) {
+        if (c != null) {
+            charges.remove(c);
+        }
     }
 
     /**
-     * True when the model is enabled, its file is readable, and it is loaded or would fit in
-     * {@code available} bytes (read once per view with {@link #available(List)}).
+     * Whether each model could load now: enabled, file readable, and small enough to fit beside the
+     * models that could not be unloaded for it (required, pinned or busy). Read once per view.
      */
-    public boolean canLoad(ModelStatus model, long available) {
-        if (model.state() == ModelState.DISABLED || model.entry().problem() != null) {
-            return false;
-        }
-        if (model.loaded()) {
-            return true;
-        }
-        return Files.isReadable(model.entry().modelFile()) && needed(model) <= available;
+    public java.util.function.Predicate<ModelStatus> loadable(java.util.List<ModelStatus> all, ResidencyPolicy residency) {
+        long held = all.stream().filter(m -> m.loaded() && (residency.mustBeResident(m) || m.pinned() || m.inFlight() > 0))
+                .mapToLong(ModelStatus::memoryBytes).sum();
+        return m -> m.loaded() || m.state() != ModelState.DISABLED && m.state() != ModelState.REMOVED
+                && m.entry().problem() == null && java.nio.file.Files.isReadable(m.entry().modelFile())
+                && m.memoryBytes() <= budget - held;
     }
 
-    /**
-     * Holds room for a load until the returned reservation is closed, or refuses with the numbers
-     * when the model does not fit a configured budget. Without a configured budget nothing is
-     * refused: the machine's own figure is too rough to turn loads away on.
-     */
-    public synchronized AutoCloseable reserve(ModelStatus model, List<ModelStatus> all) {
-        if (config.memory().budgetBytes().isEmpty() || model.loaded()) {
-            return () -> { };
-        }
-        long needed = needed(model);
-        long available = available(all);
-        if (needed > available) {
-            throw new IllegalStateException("does not fit the memory budget: needs about " + mib(needed) + " MiB, "
-                    + mib(available) + " MiB of ai.models.memory.budget-bytes (" + mib(config.memory().budgetBytes().getAsLong())
-                    + " MiB) is free; unload a model or raise the budget");
-        }
-        reserved += needed;
-        return () -> {
-            synchronized (this) {
-                reserved -= needed;
-            }
-        };
-    }
-
-    private static long mib(long bytes) {
+    public static long mib(long bytes) {
         return bytes / (1024 * 1024);
-    }
-
-    static long systemAvailable() {
-        try {
-            for (String line : Files.readAllLines(MEMINFO)) {
-                if (line.startsWith("MemAvailable:")) {
-                    return Long.parseLong(line.replaceAll("\\D+", "")) * 1024L;
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            // Not Linux, or an unusual /proc: fall back to what the JVM can see.
-        }
-        return Runtime.getRuntime().maxMemory() - (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
     }
 }

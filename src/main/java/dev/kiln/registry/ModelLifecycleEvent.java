@@ -2,9 +2,15 @@ package dev.kiln.registry;
 
 /**
  * Fired by the registry after each lifecycle change, so telemetry can count without asking.
- * {@code onDemand} marks a load that a request had to wait for: a cold start.
+ * {@code onDemand} marks a load that a request had to wait for: a cold start. An UNLOADED event's
+ * {@code reason} says why: {@code budget}, {@code keep_alive}, {@code admin} or {@code shutdown}.
  */
 public record ModelLifecycleEvent(String model, String category, Kind kind, double seconds, boolean onDemand, String reason) {
 
     public enum Kind { DISCOVERED, LOADED, LOAD_FAILED, UNLOADED, REMOVED }
+
+    public static final String BUDGET = "budget";
+    public static final String KEEP_ALIVE = "keep_alive";
+    public static final String ADMIN = "admin";
+    public static final String SHUTDOWN = "shutdown";
 }

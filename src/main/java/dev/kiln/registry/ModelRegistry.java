@@ -16,64 +16,101 @@ import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
-import java.util.HashSet;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The one owner of model lifecycle: it alone opens and closes ONNX Runtime sessions. Everything
- * else asks it for a {@link Lease} (to run a model) or for a load, unload or rescan.
+ * The one owner of model lifecycle: it alone opens and closes ONNX Runtime sessions, moves a
+ * model's files into place, decides what stays resident under the memory budget and unloads idle
+ * models. Everything else asks it for a {@link Lease} (to run a model) or for a change.
  */
 @ApplicationScoped
 public class ModelRegistry {
 
     private static final Logger LOG = Logger.getLogger(ModelRegistry.class);
-    /** How often one request retries when the model is unloaded again right after its load. */
-    private static final int ACQUIRE_ATTEMPTS = 3;
+    /** How often one request tries again when its model is unloaded again right after its load. */
+    private static final int LEASE_ATTEMPTS = 3;
 
     private final ModelRepository repository;
     private final OnnxEngine engine;
-    private final AiModelsConfig config;
     private final Event<ModelLifecycleEvent> events;
-    private final Map<String, ModelSlot> slots = new ConcurrentSkipListMap<>();
     private final MemoryBudget memory;
+    private final ResidencyPolicy residency;
+    private final KeepAlive keepAlive;
+    private final Duration drainTimeout;
+    private final Map<String, ModelSlot> slots = new ConcurrentSkipListMap<>();
+    private final NameLocks locks = new NameLocks();
+    /** One admission decision (room, evictions, reservation) at a time. */
+    private final Object admission = new Object();
+    /** One resident-memory measurement at a time, so a delta belongs to one model. */
+    private final Object measuring = new Object();
+    private final Map<LoadedModel, MemoryBudget.Charge> charges = new ConcurrentHashMap<>();
+    private final AtomicInteger openSessions = new AtomicInteger();
     private final ExecutorService loader;
+    private final ScheduledExecutorService sweeper;
+    private final Duration sweepEvery;
+    private volatile boolean stopping;
 
     public ModelRegistry(ModelRepository repository, OnnxEngine engine, AiModelsConfig config,
-                         Event<ModelLifecycleEvent> events, MemoryBudget memory) {
+                         Event<ModelLifecycleEvent> events, MemoryBudget memory, ResidencyPolicy residency) {
         this.repository = repository;
-        this.memory = memory;
         this.engine = engine;
-        this.config = config;
         this.events = events;
+        this.memory = memory;
+        this.residency = residency;
+        this.keepAlive = new KeepAlive(config);
+        this.drainTimeout = config.registry().drainTimeout();
+        this.sweepEvery = config.registry().sweepInterval();
+        this.loader = Executors.newFixedThreadPool(Math.max(1, config.registry().loadThreads()), daemon("kiln-loader-"));
+        this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("kiln-keep-alive-"));
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
         AtomicInteger n = new AtomicInteger();
-        this.loader = Executors.newFixedThreadPool(Math.max(1, config.registry().loadThreads()), r -> {
-            Thread t = new Thread(r, "kiln-loader-" + n.incrementAndGet());
+        return r -> {
+            Thread t = new Thread(r, prefix + n.incrementAndGet());
             t.setDaemon(true);
             return t;
-        });
+        };
     }
 
     void onStart(@Observes @Priority(10) StartupEvent ev) {
         repository.recover();
         rescan();
-        LOG.infof("model repository %s: %d model(s)", repository.root(), slots.size());
+        long every = Math.max(50, sweepEvery.toMillis());
+        sweeper.scheduleWithFixedDelay(this::sweepIdle, every, every, TimeUnit.MILLISECONDS);
+        LOG.infof("model repository %s: %d model(s); memory budget %d MiB (%s)", repository.root(), slots.size(),
+                MemoryBudget.mib(memory.budgetBytes()), memory.source());
     }
 
-    void onStop(@Observes ShutdownEvent ev) {
+    /** Runs after the HTTP layer and the inference workers have finished their requests. */
+    void onStop(@Observes @Priority(100) ShutdownEvent ev) {
+        stopping = true;
+        sweeper.shutdownNow();
         for (ModelSlot slot : slots.values()) {
             try {
-                unloadSlot(slot, ModelState.AVAILABLE, null);
+                drainAndWait(slot, ModelState.AVAILABLE, "Kiln is shutting down", ModelLifecycleEvent.SHUTDOWN);
             } catch (RuntimeException e) {
                 LOG.warnf("model %s not unloaded cleanly at shutdown: %s", slot.name(), e.getMessage());
             }
@@ -81,275 +118,643 @@ public class ModelRegistry {
         loader.shutdownNow();
     }
 
-    /** Reads the repository again: new directories appear, removed ones are unloaded and dropped. */
-    public synchronized List<ModelStatus> rescan() {
-        Set<String> seen = new HashSet<>();
-        for (ModelEntry entry : repository.scan()) {
-            seen.add(entry.name());
-            ModelSlot slot = slots.get(entry.name());
-            if (slot == null) {
-                ModelSlot added = new ModelSlot(entry);
-                slots.put(entry.name(), added);
-                fire(added, Kind.DISCOVERED, 0, false, null);
-            } else {
-                slot.update(entry);
-            }
-        }
-        for (ModelSlot slot : List.copyOf(slots.values())) {
-            if (!seen.contains(slot.name())) {
-                remove(slot);
-            }
-        }
-        return list();
-    }
-
-    private void remove(ModelSlot slot) {
-        try {
-            unloadSlot(slot, ModelState.AVAILABLE, null);
-            slots.remove(slot.name());
-            fire(slot, Kind.REMOVED, 0, false, "directory removed");
-        } catch (KilnError e) {
-            LOG.warnf("model %s left the repository but could not be unloaded yet: %s", slot.name(), e.getMessage());
-        }
-    }
+    // ---- reads ----
 
     public List<ModelStatus> list() {
-        return slots.values().stream().map(ModelSlot::snapshot).toList();
+        return slots.values().stream().map(this::status).toList();
     }
 
     public Optional<ModelStatus> find(String name) {
         ModelSlot slot = ModelName.isValid(name) ? slots.get(name) : null;
-        return Optional.ofNullable(slot).map(ModelSlot::snapshot);
+        return Optional.ofNullable(slot).map(this::status);
     }
 
     public ModelStatus status(String name) {
-        return slot(name).snapshot();
+        return status(slot(name));
     }
 
+    private ModelStatus status(ModelSlot slot) {
+        ModelEntry entry = slot.entry();
+        return slot.snapshot(keepAliveOf(slot, entry), memory.estimate(entry, null));
+    }
+
+    /** Null when the model is never unloaded for being idle: required models, and keep_alive -1. */
+    private Duration keepAliveOf(ModelSlot slot, ModelEntry entry) {
+        return residency.required(entry, slot.state()) ? null : keepAlive.of(entry);
+    }
+
+    /** Sessions open now (serving, draining, retired or prepared): what a leak would show in. */
+    public int openSessions() {
+        return openSessions.get();
+    }
+
+    // ---- leases ----
+
     /**
-     * A lease on a ready model, loading it first when it is merely unloaded (single flight: every
-     * concurrent caller waits on the same load).
+     * A lease on a ready model, loading it first when it is merely unloaded. A request that needs a
+     * load waits on the load's future, not in a thread: every caller of a loading model shares one
+     * load (single flight).
      */
-    public Lease acquire(String name) {
-        ModelSlot slot = slot(name);
-        for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-            Lease lease = slot.tryLease();
-            if (lease != null) {
-                return lease;
-            }
-            switch (slot.state()) {
-                case DISABLED -> throw new ModelConflictException("model '" + name + "' is disabled: " + slot.reason());
-                case FAILED -> throw new ModelUnavailableException("model '" + name + "' failed to load: " + slot.reason(), null);
-                case UNLOADING -> {
-                    if (slot.target() == ModelState.DISABLED) {
-                        throw new ModelConflictException("model '" + name + "' is being disabled or uninstalled");
-                    }
-                    throw new ModelUnavailableException("model '" + name + "' is unloading", 1);
-                }
-                default -> await(startLoad(slot, true), name);
-            }
-        }
-        throw new ModelUnavailableException("model '" + name + "' was unloaded while this request waited; retry", 1);
+    public CompletableFuture<Lease> lease(String name) {
+        return lease(slot(name), LEASE_ATTEMPTS);
     }
 
+    private CompletableFuture<Lease> lease(ModelSlot slot, int attempts) {
+        Lease lease = slot.tryLease(this);
+        if (lease != null) {
+            return CompletableFuture.completedFuture(lease);
+        }
+        KilnError refusal = refusal(slot, attempts);
+        if (refusal != null) {
+            return CompletableFuture.failedFuture(refusal);
+        }
+        return startLoad(slot, true).thenCompose(loaded -> lease(slot, attempts - 1));
+    }
+
+    /** The answer for a model that cannot serve in its state, or null when a load may help. */
+    private KilnError refusal(ModelSlot slot, int attempts) {
+        String name = slot.name();
+        return switch (slot.state()) {
+            case DISABLED -> new ModelConflictException("model '" + name + "' is disabled: " + slot.reason());
+            case FAILED -> new ModelUnavailableException("model '" + name + "' failed to load: " + slot.reason(), null);
+            case UNLOADING -> slot.drainTarget() == ModelState.AVAILABLE
+                    ? new ModelUnavailableException("model '" + name + "' is unloading; retry", 1)
+                    : new ModelConflictException("model '" + name + "' is being disabled or uninstalled");
+            case REMOVED -> new ModelNotFoundException(name);
+            case READY, AVAILABLE, LOADING -> attempts <= 0
+                    ? new ModelUnavailableException("model '" + name + "' was unloaded while this request waited; retry", 1)
+                    : null;
+        };
+    }
+
+    /** The blocking form, for callers on their own threads (warm-up). */
+    public Lease acquire(String name) {
+        return await(lease(name), name, Duration.ofMinutes(10));
+    }
+
+    // ---- loads ----
+
     /**
-     * Loads the model (or waits for the load already running) and returns its status after. A model
-     * directory that appeared since the last scan is registered first, as Triton's explicit load does.
+     * Loads the model (or waits for the load under way) and returns its status after. A model
+     * directory that appeared since the last scan is picked up by its name, as Triton's explicit
+     * load does. A load refused for lack of memory is a 507 with the numbers.
      */
     public ModelStatus load(String name) {
-        if (find(name).isEmpty()) {
-            register(name);
+        ModelSlot slot = slots.get(ModelName.require(name));
+        if (slot == null) {
+            slot = discover(name);
         }
-        ModelSlot slot = slot(name);
-        ModelState state = slot.state();
-        if (state == ModelState.DISABLED) {
+        if (slot.state() == ModelState.DISABLED) {
             throw new ModelConflictException("model '" + name + "' is disabled: enable it before loading");
         }
-        if (state == ModelState.UNLOADING) {
-            throw new ModelUnavailableException("model '" + name + "' is unloading; load it again when that ends", 1);
+        awaitDrain(slot);
+        try {
+            await(startLoad(slot, false), name, Duration.ofMinutes(10));
+        } catch (KilnError e) {
+            if (e.kind() != KilnError.Kind.UNAVAILABLE) {
+                throw e;
+            }
         }
-        if (state != ModelState.READY) {
-            await(startLoad(slot, false), name);
+        if (slot.state() == ModelState.REMOVED) {
+            throw new ModelNotFoundException(name);
         }
-        return slot.snapshot();
+        return status(slot);
     }
+
+    private CompletableFuture<Void> startLoad(ModelSlot slot, boolean onDemand) {
+        if (stopping) {
+            return CompletableFuture.failedFuture(new ModelUnavailableException("Kiln is shutting down", 5));
+        }
+        ModelSlot.Load load = slot.beginLoad();
+        if (load == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        if (load.started()) {
+            ModelEntry entry = slot.entry();
+            try {
+                loader.execute(() -> runLoad(slot, entry, onDemand));
+            } catch (RejectedExecutionException e) {
+                slot.loadRefused("Kiln is shutting down", new ModelUnavailableException("Kiln is shutting down", 5)).run();
+            }
+        }
+        return load.future();
+    }
+
+    private void runLoad(ModelSlot slot, ModelEntry entry, boolean onDemand) {
+        long start = System.nanoTime();
+        MemoryBudget.Charge room = null;
+        try {
+            if (entry.problem() != null) {
+                throw new IllegalStateException(entry.problem());
+            }
+            room = admit(slot.name(), memory.estimate(entry, slot.memoryBytes()), true);
+            Opened opened = open(entry, room);
+            room = null;
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Runnable done = slot.loadSucceeded(opened.model(), seconds, opened.bytes());
+            LOG.infof("loaded %s on %s in %.2fs (%d MiB)%s", entry.name(), opened.model().executionProvider(), seconds,
+                    MemoryBudget.mib(opened.bytes()), onDemand ? " (on demand)" : "");
+            fire(slot, Kind.LOADED, seconds, onDemand, null);
+            done.run();
+        } catch (KilnError e) {
+            memory.release(room);
+            LOG.warnf("model %s not loaded: %s", entry.name(), e.getMessage());
+            slot.loadRefused(e.getMessage(), e).run();
+        } catch (Throwable e) {
+            memory.release(room);
+            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
+            LOG.errorf("model %s failed to load: %s", entry.name(), why);
+            Runnable done = slot.loadFailed(why, new ModelUnavailableException(
+                    "model '" + entry.name() + "' failed to load: " + why, null));
+            fire(slot, Kind.LOAD_FAILED, (System.nanoTime() - start) / 1e9, onDemand, why);
+            done.run();
+        }
+    }
+
+    private record Opened(LoadedModel model, long bytes) {
+    }
+
+    /**
+     * Opens a session and measures what it took: the resident-memory delta, one model at a time,
+     * with the model file's size as a floor (a session holds at least its weights; the delta reads
+     * low when the allocator reuses memory an earlier session gave back).
+     */
+    private Opened open(ModelEntry entry, MemoryBudget.Charge room) throws Exception {
+        try {
+            synchronized (measuring) {
+                long before = ResidentMemory.bytes();
+                LoadedModel model = engine.open(entry);
+                openSessions.incrementAndGet();
+                long after = ResidentMemory.bytes();
+                long bytes = Math.max(before < 0 || after < 0 ? 0 : after - before, Files.size(entry.modelFile()));
+                memory.adjust(room, bytes);
+                charges.put(model, room);
+                return new Opened(model, bytes);
+            }
+        } catch (Exception | Error e) {
+            memory.release(room);
+            throw e;
+        }
+    }
+
+    /**
+     * Runs a model's warm-up on a lease already held and adds what it made the session take (arena
+     * growth, caches) to the model's measured memory. The work must not wait for anything: loads
+     * wait for this measurement.
+     */
+    public <T> T measureWarmup(Lease lease, Callable<T> warmup) throws Exception {
+        ModelSlot slot = lease.slot();
+        synchronized (measuring) {
+            long before = ResidentMemory.bytes();
+            T result = warmup.call();
+            long after = ResidentMemory.bytes();
+            if (before >= 0 && after > before) {
+                slot.addMemory(after - before);
+            }
+            return result;
+        }
+    }
+
+    // ---- memory ----
+
+    /**
+     * Room for a model of {@code need} bytes: least-recently-used idle models that are neither
+     * pinned nor required for readiness are unloaded until it fits; if it still does not, a 507
+     * that says how much was needed, how much is free, and what could not be unloaded and why.
+     * A session opened to validate or replace a model takes memory but no place among
+     * max-loaded-models ({@code resident} false): it is not one more model.
+     */
+    private MemoryBudget.Charge admit(String name, long need, boolean resident) {
+        synchronized (admission) {
+            List<String> kept = new ArrayList<>();
+            while (true) {
+                boolean room = need <= memory.free();
+                boolean count = !resident || memory.maxLoadedModels().isEmpty()
+                        || residentOtherThan(name) < memory.maxLoadedModels().getAsInt();
+                if (room && count) {
+                    return memory.charge(name, need);
+                }
+                kept.clear();
+                if (!evictOne(name, kept, "to make room for '" + name + "'")) {
+                    throw insufficient(name, need, room, kept);
+                }
+            }
+        }
+    }
+
+    private KilnError insufficient(String name, long need, boolean room, List<String> kept) {
+        String what = room
+                ? "'" + name + "' would be model number " + (residentOtherThan(name) + 1) + " and ai.models.memory.max-loaded-models is "
+                + memory.maxLoadedModels().getAsInt()
+                : "'" + name + "' needs about " + MemoryBudget.mib(need) + " MiB; " + MemoryBudget.mib(memory.free()) + " MiB of the "
+                + MemoryBudget.mib(memory.budgetBytes()) + " MiB budget (" + memory.source() + ") is free";
+        return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, what
+                + (kept.isEmpty() ? "; no other model is loaded" : "; could not unload " + String.join(", ", kept))
+                + ". Unload a model, raise the budget, or retry when a model is idle", 5, null);
+    }
+
+    private int residentOtherThan(String name) {
+        int n = 0;
+        for (ModelSlot s : slots.values()) {
+            ModelState state = s.state();
+            if (!s.name().equals(name) && (state == ModelState.READY || state == ModelState.LOADING || state == ModelState.UNLOADING)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** Unloads the least recently used model that may go; false when none may, with each one's reason in {@code kept}. */
+    private boolean evictOne(String forName, List<String> kept, String why) {
+        List<ModelSlot> ready = slots.values().stream()
+                .filter(s -> !s.name().equals(forName) && s.state() == ModelState.READY)
+                .sorted(Comparator.comparing(ModelSlot::lastUsedOrLoaded)).toList();
+        for (ModelSlot s : ready) {
+            ModelStatus st = status(s);
+            if (residency.required(st.entry(), st.state())) {
+                kept.add(s.name() + " (required for readiness)");
+            } else if (st.pinned()) {
+                kept.add(s.name() + " (pinned)");
+            } else if (st.inFlight() > 0) {
+                kept.add(s.name() + " (" + st.inFlight() + " request(s) in flight)");
+            } else if (!unloadIfIdle(s, ModelLifecycleEvent.BUDGET, "unloaded " + why)) {
+                kept.add(s.name() + " (busy: being changed or in use)");
+            } else {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Unloads the model now if nobody holds its lock or a lease on it; never waits. */
+    private boolean unloadIfIdle(ModelSlot slot, String tag, String why) {
+        NameLocks.Held held = locks.tryHold(slot.name());
+        if (held == null) {
+            return false;
+        }
+        try (held) {
+            CompletableFuture<LoadedModel> drained = slot.drainIfIdle(ModelState.AVAILABLE, why);
+            if (drained == null) {
+                return false;
+            }
+            closeSession(slot, drained.join(), tag);
+            LOG.infof("%s: %s", slot.name(), why);
+            return true;
+        }
+    }
+
+    /** Keep-alive: idle models that are not required go when their time is up. */
+    void sweepIdle() {
+        Instant now = Instant.now();
+        for (ModelSlot slot : slots.values()) {
+            try {
+                ModelStatus st = status(slot);
+                if (st.expiresAt() != null && !now.isBefore(st.expiresAt()) && st.inFlight() == 0) {
+                    unloadIfIdle(slot, ModelLifecycleEvent.KEEP_ALIVE, "unloaded after keep_alive " + st.keepAlive()
+                            + " without requests");
+                }
+            } catch (RuntimeException e) {
+                LOG.warnf("keep-alive check of %s failed: %s", slot.name(), e.getMessage());
+            }
+        }
+    }
+
+    /** The last lease on a serving session was released: a keep_alive of 0 unloads now. */
+    void idle(ModelSlot slot) {
+        Duration ka = keepAliveOf(slot, slot.entry());
+        if (ka != null && ka.isZero() && !stopping) {
+            try {
+                sweeper.execute(this::sweepIdle);
+            } catch (RejectedExecutionException e) {
+                // Shutting down: every session closes anyway.
+            }
+        }
+    }
+
+    /** Closes a session nobody can reach any more, and gives its memory back to the budget. */
+    void closeSession(ModelSlot slot, LoadedModel session, String why) {
+        session.close();
+        openSessions.decrementAndGet();
+        memory.release(charges.remove(session));
+        fire(slot, Kind.UNLOADED, 0, false, why);
+    }
+
+    // ---- changes under the name's lock ----
 
     /** Unloads after in-flight requests drain; 409 when they do not drain within the timeout. */
     public ModelStatus unload(String name) {
-        ModelSlot slot = slot(name);
-        unloadSlot(slot, ModelState.AVAILABLE, null);
-        return slot.snapshot();
-    }
-
-    /** Reads one model directory into the registry (after an install); returns its status. */
-    public synchronized ModelStatus register(String name) {
-        ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
-        ModelSlot slot = slots.get(name);
-        if (slot == null) {
-            slot = new ModelSlot(entry);
-            slots.put(name, slot);
-            fire(slot, Kind.DISCOVERED, 0, false, null);
-        } else {
-            slot.update(entry);
+        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
+            ModelSlot slot = slot(name);
+            awaitStable(slot);
+            drainAndWait(slot, ModelState.AVAILABLE, "unloaded by an operator", ModelLifecycleEvent.ADMIN);
+            return status(slot);
         }
-        return slot.snapshot();
-    }
-
-    /**
-     * Opens a staged new version next to the serving one. A failure is an answer naming ONNX
-     * Runtime's reason; nothing is registered.
-     */
-    public Replacement prepare(ModelEntry staged) {
-        if (staged.problem() != null) {
-            throw KilnError.unprocessable(staged.problem());
-        }
-        long start = System.nanoTime();
-        try {
-            return new Replacement(staged, engine.open(staged), (System.nanoTime() - start) / 1e9);
-        } catch (Exception e) {
-            throw KilnError.unprocessable("ONNX Runtime cannot open the model: " + e.getMessage());
-        }
-    }
-
-    /**
-     * Puts a prepared version in service: requests from now on run the new session, and the old
-     * one is closed once the requests still running on it finish. A model that was not loaded
-     * just takes the new files, and the prepared session is closed.
-     */
-    public ModelStatus swapIn(String name, Replacement replacement) {
-        ModelSlot slot = slot(name);
-        ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
-        LoadedModel old = slot.swap(entry, replacement.model, replacement.seconds);
-        if (old == null) {
-            replacement.model.close();
-            return slot.snapshot();
-        }
-        fire(slot, Kind.LOADED, replacement.seconds, false, null);
-        loader.execute(() -> retire(slot, old));
-        return slot.snapshot();
-    }
-
-    public void discard(Replacement replacement) {
-        if (replacement != null) {
-            replacement.model.close();
-        }
-    }
-
-    private void retire(ModelSlot slot, LoadedModel old) {
-        try {
-            slot.awaitIdle(old);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return;
-        }
-        old.close();
-        LOG.infof("retired the previous session of %s", slot.name());
     }
 
     /** Drains and unloads the model, then keeps it refusing requests (409) until enabled again. */
     public ModelStatus disable(String name) {
-        ModelSlot slot = slot(name);
-        unloadSlot(slot, ModelState.DISABLED, "disabled by an operator");
-        repository.writeManifest(name, slot.entry().manifest().withEnabled(false));
-        repository.find(name).ifPresent(slot::update);
-        return slot.snapshot();
+        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
+            ModelSlot slot = slot(name);
+            awaitStable(slot);
+            if (slot.state() == ModelState.DISABLED) {
+                return status(slot);
+            }
+            if (!drainAndWait(slot, ModelState.DISABLED, "disabled by an operator", ModelLifecycleEvent.ADMIN)) {
+                slot.rest(ModelState.DISABLED, "disabled by an operator");
+            }
+            repository.writeManifest(name, slot.entry().manifest().withEnabled(false));
+            repository.find(name).ifPresent(slot::update);
+            return status(slot);
+        }
     }
 
     /** Makes the model loadable again; the caller decides whether to load it now. */
     public ModelStatus enable(String name) {
-        ModelSlot slot = slot(name);
-        repository.writeManifest(name, slot.entry().manifest().withEnabled(true));
-        repository.find(name).ifPresent(slot::update);
-        return slot.snapshot();
+        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
+            ModelSlot slot = slot(name);
+            awaitStable(slot);
+            if (slot.state() != ModelState.DISABLED) {
+                return status(slot);
+            }
+            repository.writeManifest(name, slot.entry().manifest().withEnabled(true));
+            slot.enableFrom(repository.find(name).orElseThrow(() -> new ModelNotFoundException(name)));
+            return status(slot);
+        }
     }
 
     /**
      * Drains and unloads the model, removes its files and forgets it. In-flight requests finish
      * normally; new ones get 409 while it drains and 404 afterwards.
      */
-    public synchronized void uninstall(String name) {
-        ModelSlot slot = slot(name);
-        unloadSlot(slot, ModelState.DISABLED, "being uninstalled");
-        repository.delete(name);
-        slots.remove(name);
-        fire(slot, Kind.REMOVED, 0, false, "uninstalled");
-    }
-
-    private CompletableFuture<Void> startLoad(ModelSlot slot, boolean onDemand) {
-        CompletableFuture<Void> existing = slot.pendingLoad();
-        if (existing != null) {
-            return existing;
-        }
-        synchronized (slot) {
-            ModelState state = slot.state();
-            if (state == ModelState.READY || state == ModelState.DISABLED || state == ModelState.UNLOADING) {
-                return CompletableFuture.completedFuture(null);
-            }
-            boolean starting = slot.pendingLoad() == null;
-            CompletableFuture<Void> future = slot.beginLoad();
-            if (starting) {
-                ModelEntry entry = slot.entry();
-                loader.execute(() -> runLoad(slot, entry, onDemand));
-            }
-            return future;
+    public void uninstall(String name) {
+        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
+            ModelSlot slot = slot(name);
+            awaitStable(slot);
+            forget(slot, "uninstalled");
+            repository.delete(name);
         }
     }
 
-    private void runLoad(ModelSlot slot, ModelEntry entry, boolean onDemand) {
+    private void forget(ModelSlot slot, String why) {
+        if (!drainAndWait(slot, ModelState.REMOVED, why, ModelLifecycleEvent.ADMIN)) {
+            slot.rest(ModelState.REMOVED, why);
+        }
+        slots.remove(slot.name(), slot);
+        fire(slot, Kind.REMOVED, 0, false, why);
+    }
+
+    /**
+     * Reads the repository again: new directories appear, changed ones are re-read, removed ones are
+     * unloaded and dropped. Each name is settled under its lock, so a replace moving a directory is
+     * never mistaken for a removal.
+     */
+    public List<ModelStatus> rescan() {
+        TreeSet<String> names = new TreeSet<>(slots.keySet());
+        repository.scan().forEach(e -> names.add(e.name()));
+        for (String name : names) {
+            try (NameLocks.Held held = locks.hold(name)) {
+                Optional<ModelEntry> onDisk = repository.find(name);
+                ModelSlot slot = slots.get(name);
+                if (onDisk.isPresent() && slot == null) {
+                    add(onDisk.get());
+                } else if (onDisk.isPresent()) {
+                    awaitStable(slot);
+                    slot.update(onDisk.get());
+                } else if (slot != null) {
+                    awaitStable(slot);
+                    forget(slot, "directory removed");
+                }
+            } catch (KilnError e) {
+                LOG.warnf("rescan left %s as it was: %s", name, e.getMessage());
+            }
+        }
+        return list();
+    }
+
+    /** Registers one model directory by name (a load of a directory added since the last scan). */
+    private ModelSlot discover(String name) {
+        try (NameLocks.Held held = locks.hold(name)) {
+            ModelSlot slot = slots.get(name);
+            if (slot != null) {
+                return slot;
+            }
+            return add(repository.find(name).orElseThrow(() -> new ModelNotFoundException(name)));
+        }
+    }
+
+    private ModelSlot add(ModelEntry entry) {
+        ModelSlot slot = new ModelSlot(entry);
+        slots.put(entry.name(), slot);
+        fire(slot, Kind.DISCOVERED, 0, false, null);
+        return slot;
+    }
+
+    // ---- install and replace ----
+
+    /**
+     * Opens a staged new version next to whatever serves now, within the memory budget (it counts
+     * until it is swapped in or discarded). ONNX Runtime's refusal is the caller's answer.
+     */
+    public Replacement prepare(ModelEntry staged) {
+        if (staged.problem() != null) {
+            throw KilnError.unprocessable(staged.problem());
+        }
         long start = System.nanoTime();
+        MemoryBudget.Charge room = admit(staged.name(), memory.estimate(staged, null), false);
         try {
-            if (entry.problem() != null) {
-                throw new IllegalStateException(entry.problem());
-            }
-            LoadedModel model;
-            try (AutoCloseable room = memory.reserve(slot.snapshot(), list())) {
-                model = engine.open(entry);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            slot.loadSucceeded(model, seconds);
-            LOG.infof("loaded %s on %s in %.2fs%s", entry.name(), model.executionProvider(), seconds,
-                    onDemand ? " (on demand)" : "");
-            fire(slot, Kind.LOADED, seconds, onDemand, null);
-        } catch (Exception | LinkageError e) {
-            String why = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
-            LOG.errorf("model %s failed to load: %s", entry.name(), why);
-            slot.loadFailed(why);
-            fire(slot, Kind.LOAD_FAILED, (System.nanoTime() - start) / 1e9, onDemand, why);
+            Opened opened = open(staged, room);
+            return new Replacement(opened.model(), (System.nanoTime() - start) / 1e9, opened.bytes());
+        } catch (Exception e) {
+            throw KilnError.unprocessable("ONNX Runtime cannot open the model: " + e.getMessage());
         }
     }
 
-    private void unloadSlot(ModelSlot slot, ModelState after, String afterReason) {
-        for (int attempt = 0; attempt < ACQUIRE_ATTEMPTS; attempt++) {
-            CompletableFuture<Void> pending = slot.pendingLoad();
-            if (pending != null) {
-                await(pending, slot.name());
+    public void discard(Replacement prepared) {
+        if (prepared != null && prepared.claim()) {
+            prepared.model.close();
+            openSessions.decrementAndGet();
+            memory.release(charges.remove(prepared.model));
+        }
+    }
+
+    /**
+     * Puts a verified staged directory in place of the model of that name (or as a new model), and
+     * its prepared session in service, under the name's lock: the files and the session change
+     * together. A serving model swaps sessions without a gap; the old session closes when its last
+     * request ends. An unloaded model holds requests off (LOADING) while its files move.
+     */
+    public ModelStatus install(String name, Path staged, Replacement prepared, boolean replace) {
+        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
+            ModelSlot slot = slots.get(name);
+            if (slot != null && !replace) {
+                throw KilnError.conflict("model '" + name + "' is already installed; send \"replace\": true to install a new version over it");
             }
-            LoadedModel closing;
-            try {
-                closing = slot.drain(config.registry().drainTimeout().toMillis(), after, afterReason);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ModelConflictException("unload of '" + slot.name() + "' was interrupted");
+            if (slot == null) {
+                moveIntoPlace(staged, name);
+                ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+                ModelSlot fresh = new ModelSlot(entry);
+                boolean adopted = residency.required(entry, fresh.state()) && adopt(fresh, prepared);
+                slots.put(name, fresh);
+                fire(fresh, Kind.DISCOVERED, 0, false, null);
+                if (adopted) {
+                    fire(fresh, Kind.LOADED, prepared.seconds, false, null);
+                }
+                return status(fresh);
             }
-            if (closing != null) {
-                closing.close();
-                fire(slot, Kind.UNLOADED, 0, false, null);
-                return;
+            awaitStable(slot);
+            if (slot.state() == ModelState.READY) {
+                moveIntoPlace(staged, name);
+                ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+                LoadedModel old = slot.swap(entry, claimed(prepared), prepared.seconds, prepared.bytes);
+                if (old != null) {
+                    closeSession(slot, old, "replaced");
+                }
+                fire(slot, Kind.LOADED, prepared.seconds, false, null);
+                return status(slot);
             }
-            if (slot.pendingLoad() == null) {
-                return;
+            ModelSlot.Load hold = slot.beginLoad();
+            if (hold == null) {
+                moveIntoPlace(staged, name);
+                repository.find(name).ifPresent(slot::update);
+                return status(slot);
+            }
+            return replaceUnloaded(slot, hold, staged, prepared);
+        }
+    }
+
+    /**
+     * The new version of a model that is not loaded: requests wait (LOADING) while the files move,
+     * and whatever happens the hold ends, so no waiter is left behind.
+     */
+    private ModelStatus replaceUnloaded(ModelSlot slot, ModelSlot.Load hold, Path staged, Replacement prepared) {
+        String name = slot.name();
+        Runnable release = null;
+        try {
+            moveIntoPlace(staged, name);
+            ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+            boolean resident = residency.required(entry, ModelState.AVAILABLE) && entry.problem() == null
+                    && entry.manifest().isEnabled();
+            release = slot.finishHold(entry, resident ? claimed(prepared) : null, prepared.seconds, prepared.bytes);
+            if (resident) {
+                fire(slot, Kind.LOADED, prepared.seconds, false, null);
+            }
+            return status(slot);
+        } catch (RuntimeException e) {
+            release = slot.loadRefused("replace failed: " + e.getMessage(), e);
+            throw e;
+        } finally {
+            if (release != null) {
+                release.run();
             }
         }
     }
 
-    private void await(CompletableFuture<Void> future, String name) {
+    /** A model not yet visible to anyone takes the session opened to validate it. */
+    private static boolean adopt(ModelSlot slot, Replacement prepared) {
+        ModelSlot.Load load = slot.beginLoad();
+        if (load == null || !load.started()) {
+            return false;
+        }
+        slot.loadSucceeded(claimed(prepared), prepared.seconds, prepared.bytes).run();
+        return true;
+    }
+
+    private static LoadedModel claimed(Replacement prepared) {
+        if (!prepared.claim()) {
+            throw new IllegalStateException("a prepared session can be used once");
+        }
+        return prepared.model;
+    }
+
+    private void moveIntoPlace(Path staged, String name) {
         try {
-            future.get(10, TimeUnit.MINUTES);
+            repository.moveIntoPlace(staged, name);
+        } catch (IOException e) {
+            throw KilnError.internal("cannot move the new version of '" + name + "' into place: " + e.getMessage());
+        }
+    }
+
+    // ---- waiting ----
+
+    /**
+     * Drains the model towards {@code target} and closes its session. False when it had no session
+     * to drain. Joins a drain under way. When requests do not finish within the drain timeout the
+     * model stays READY and the caller gets a 409.
+     */
+    private boolean drainAndWait(ModelSlot slot, ModelState target, String why, String tag) {
+        ModelSlot.DrainTicket ticket = slot.beginDrain(target, why);
+        if (ticket == null) {
+            return false;
+        }
+        // The one who started the drain closes the session; everyone waits until it is closed.
+        CompletableFuture<?> closed = ticket.started()
+                ? ticket.done().thenAccept(session -> closeSession(slot, session, tag)) : ticket.done();
+        try {
+            closed.get(drainTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException e) {
+            ModelSlot.Drain abandoned = slot.abandonDrain();
+            if (abandoned == null) {
+                return true;
+            }
+            ModelConflictException busy = new ModelConflictException("model '" + slot.name() + "' still has " + slot.inFlight()
+                    + " request(s) in flight after " + drainTimeout.toMillis() + " ms; it stays loaded");
+            abandoned.done().completeExceptionally(busy);
+            throw busy;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof KilnError k ? k : new ModelConflictException(e.getCause().getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new ModelUnavailableException("interrupted while waiting for '" + name + "' to load", 1);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new ModelUnavailableException("model '" + name + "' did not finish loading: " + e.getMessage(), 5);
+            throw new ModelConflictException("unload of '" + slot.name() + "' was interrupted");
+        }
+    }
+
+    /** Waits until nothing is under way (no load, no drain): changes act from stable states only. */
+    private void awaitStable(ModelSlot slot) {
+        while (!slot.state().isStable()) {
+            CompletableFuture<?> pending = slot.pendingLoad();
+            if (pending == null) {
+                pending = slot.pendingDrain();
+            }
+            if (pending != null) {
+                try {
+                    pending.get(drainTimeout.toMillis() + 600_000, TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    // Its outcome is the slot's state, read again below.
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new ModelConflictException("interrupted while waiting for '" + slot.name() + "'");
+                }
+            } else {
+                Thread.onSpinWait();
+            }
+        }
+    }
+
+    private void awaitDrain(ModelSlot slot) {
+        CompletableFuture<?> drain = slot.pendingDrain();
+        if (drain != null) {
+            try {
+                drain.get(drainTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // The load below answers for whatever state it ended in.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static <T> T await(CompletableFuture<T> future, String name, Duration timeout) {
+        try {
+            return future.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ModelUnavailableException("interrupted while waiting for '" + name + "'", 1);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof KilnError k ? k
+                    : new ModelUnavailableException("model '" + name + "' did not finish loading: " + e.getCause().getMessage(), 5);
+        } catch (TimeoutException e) {
+            throw new ModelUnavailableException("model '" + name + "' did not finish loading within " + timeout, 5);
         }
     }
 

@@ -4,41 +4,64 @@ import dev.kiln.catalog.ModelEntry;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.TensorSpec;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The registry's record of one model. Every field is guarded by the slot's monitor; waiting for
- * leases to drain uses the same monitor, so {@link #release(LoadedModel)} wakes an unload.
- * Leases are counted per session, so a session swapped out by a replace is closed only when the
- * requests still running on it have finished.
+ * The registry's record of one model: its state machine, its sessions and the leases on them.
+ * Every field is guarded by the slot's monitor, and the state changes only in {@link #moveTo}.
+ * Work that must not run under the monitor (closing a native session, completing a future whose
+ * waiters may call back in) is handed back to the caller as a {@link Runnable}.
  */
 final class ModelSlot {
 
+    /** An unload under way: where the model goes once the last lease on its session is released. */
+    record Drain(ModelState target, String reason, CompletableFuture<LoadedModel> done) {
+    }
+
+    /** A load under way; {@code started} tells the caller it must run it (single flight). */
+    record Load(CompletableFuture<Void> future, boolean started) {
+    }
+
+    /** A drain under way; {@code started} tells the caller it must close the session it yields (once). */
+    record DrainTicket(CompletableFuture<LoadedModel> done, boolean started) {
+    }
+
+    private final String name;
     private ModelEntry entry;
     private ModelState state;
-    /** While UNLOADING: the state the model goes to (AVAILABLE, or DISABLED when disabling). */
-    private ModelState target;
     private String reason;
-    private LoadedModel loaded;
+    private LoadedModel session;
     private CompletableFuture<Void> loading;
-    private final Map<LoadedModel, Integer> inUse = new IdentityHashMap<>();
+    private Drain drain;
+    private final Map<LoadedModel, Integer> leases = new IdentityHashMap<>();
+    /** Sessions swapped out by a replace: each is closed by the release of its last lease. */
+    private final Set<LoadedModel> retired = Collections.newSetFromMap(new IdentityHashMap<>());
+    private Instant lastUsed;
     private long loadCount;
     private Double lastLoadSeconds;
+    private Long memoryBytes;
+    private boolean memoryMeasured;
     private List<TensorSpec> inputs = List.of();
     private List<TensorSpec> outputs = List.of();
     private String lastProvider;
     private List<String> lastFallbacks = List.of();
 
     ModelSlot(ModelEntry entry) {
+        this.name = entry.name();
         this.entry = entry;
-        resetFromEntry();
+        this.state = restingState(entry);
+        this.reason = restingReason(entry);
     }
 
     String name() {
-        return entry.name();
+        return name;
     }
 
     synchronized ModelEntry entry() {
@@ -49,165 +72,307 @@ final class ModelSlot {
         return state;
     }
 
-    synchronized ModelState target() {
-        return target;
-    }
-
     synchronized String reason() {
         return reason;
     }
 
+    /** The one door for state changes: a move the table does not allow is a bug, thrown as such. */
+    private void moveTo(ModelState next, String why) {
+        if (!state.canMoveTo(next)) {
+            throw new IllegalTransitionException(name, state, next);
+        }
+        state = next;
+        reason = why;
+    }
+
+    private static ModelState restingState(ModelEntry e) {
+        return e.problem() != null ? ModelState.FAILED : e.manifest().isEnabled() ? ModelState.AVAILABLE : ModelState.DISABLED;
+    }
+
+    private static String restingReason(ModelEntry e) {
+        return e.problem() != null ? e.problem() : e.manifest().isEnabled() ? null : "disabled in model.yaml";
+    }
+
     /**
-     * Takes a newer reading of the directory. An idle model's state follows it only when its files
-     * changed, so a FAILED model keeps its reason until someone fixes the files or loads it again.
+     * Takes a newer reading of the directory, in a stable state only. A model at rest follows it
+     * when its files changed (a FAILED model keeps its reason until someone fixes them); a READY
+     * model keeps serving its session, and the new files take effect at its next load.
      */
     synchronized void update(ModelEntry newer) {
-        boolean changed = !newer.equals(entry);
-        this.entry = newer;
-        if (changed && (state == ModelState.AVAILABLE || state == ModelState.FAILED || state == ModelState.DISABLED)) {
-            resetFromEntry();
+        requireStable("update");
+        if (newer.equals(entry)) {
+            return;
         }
-    }
-
-    /** The state an unloaded model rests in, given its directory. */
-    private void resetFromEntry() {
-        if (entry.problem() != null) {
-            state = ModelState.FAILED;
-            reason = entry.problem();
-        } else if (!entry.manifest().isEnabled()) {
-            state = ModelState.DISABLED;
-            reason = "disabled in model.yaml";
+        entry = newer;
+        if (state == ModelState.READY) {
+            return;
+        }
+        memoryBytes = null;
+        memoryMeasured = false;
+        ModelState resting = restingState(newer);
+        if (resting != state || state == ModelState.FAILED) {
+            moveTo(resting, restingReason(newer));
         } else {
-            state = ModelState.AVAILABLE;
-            reason = null;
+            reason = restingReason(newer);
         }
     }
 
-    /** Starts a load unless one runs; returns the future every waiter shares (single flight). */
-    synchronized CompletableFuture<Void> beginLoad() {
-        if (loading == null) {
-            loading = new CompletableFuture<>();
-            state = ModelState.LOADING;
-            reason = null;
+    private void requireStable(String what) {
+        if (!state.isStable()) {
+            throw new IllegalStateException("model '" + name + "': " + what + " while " + state);
         }
-        return loading;
     }
 
+    // ---- loads ----
+
+    /**
+     * Starts a load from AVAILABLE or FAILED, or joins the one under way. Null when the model cannot
+     * load in its state (READY, DISABLED, UNLOADING, REMOVED); the caller answers for that state.
+     */
+    synchronized Load beginLoad() {
+        if (state == ModelState.LOADING) {
+            return new Load(loading, false);
+        }
+        if (state != ModelState.AVAILABLE && state != ModelState.FAILED) {
+            return null;
+        }
+        moveTo(ModelState.LOADING, null);
+        loading = new CompletableFuture<>();
+        return new Load(loading, true);
+    }
+
+    /** The load under way, or null. */
     synchronized CompletableFuture<Void> pendingLoad() {
         return loading;
     }
 
-    synchronized void loadSucceeded(LoadedModel model, double seconds) {
-        install(model, seconds);
-        finishLoading();
+    synchronized Runnable loadSucceeded(LoadedModel model, double seconds, long measuredBytes) {
+        moveTo(ModelState.READY, null);
+        install(model, seconds, measuredBytes);
+        return finishLoading(null);
     }
 
-    private void install(LoadedModel model, double seconds) {
-        loaded = model;
-        state = ModelState.READY;
-        reason = null;
+    /** The load failed: FAILED with the reason, until the files change or someone loads it again. */
+    synchronized Runnable loadFailed(String why, Throwable cause) {
+        moveTo(ModelState.FAILED, why);
+        return finishLoading(cause);
+    }
+
+    /** The load was refused for lack of room: back to AVAILABLE (not FAILED), so the next request tries again. */
+    synchronized Runnable loadRefused(String why, Throwable cause) {
+        moveTo(ModelState.AVAILABLE, why);
+        return finishLoading(cause);
+    }
+
+    private void install(LoadedModel model, double seconds, long measuredBytes) {
+        session = model;
         loadCount++;
         lastLoadSeconds = seconds;
+        memoryBytes = measuredBytes;
+        memoryMeasured = true;
         inputs = model.inputs();
         outputs = model.outputs();
         lastProvider = model.executionProvider();
         lastFallbacks = model.fallbackReasons();
     }
 
-    synchronized void loadFailed(String why) {
-        state = ModelState.FAILED;
-        reason = why;
-        finishLoading();
-    }
-
-    private void finishLoading() {
+    private Runnable finishLoading(Throwable cause) {
         CompletableFuture<Void> f = loading;
         loading = null;
-        if (f != null) {
-            f.complete(null);
-        }
+        return () -> {
+            if (cause == null) {
+                f.complete(null);
+            } else {
+                f.completeExceptionally(cause);
+            }
+        };
     }
 
+    // ---- replace ----
+
     /**
-     * Puts a new session and entry in place of a READY one without a gap: new leases get the new
-     * session at once. Returns the old session, which the caller retires; null when the model was
-     * not READY (then the new entry simply takes effect and the new session is not used).
+     * Puts a new version's session in place of a READY one without a gap: leases from now on get
+     * the new session. The old one is retired, and closed by its last lease's release (returned
+     * here to close at once when it has none).
      */
-    synchronized LoadedModel swap(ModelEntry newer, LoadedModel fresh, double seconds) {
+    synchronized LoadedModel swap(ModelEntry newer, LoadedModel fresh, double seconds, long measuredBytes) {
+        if (state != ModelState.READY) {
+            throw new IllegalStateException("model '" + name + "': swap while " + state);
+        }
+        moveTo(ModelState.READY, null);
+        LoadedModel old = session;
         entry = newer;
-        if (state != ModelState.READY) {
-            resetFromEntry();
+        install(fresh, seconds, measuredBytes);
+        if (leases.getOrDefault(old, 0) == 0) {
+            return old;
+        }
+        retired.add(old);
+        return null;
+    }
+
+    // ---- leases ----
+
+    /** A lease on the session, or null when the model is not READY. */
+    synchronized Lease tryLease(ModelRegistry owner) {
+        if (state != ModelState.READY || session == null) {
             return null;
         }
-        LoadedModel old = loaded;
-        install(fresh, seconds);
-        return old;
-    }
-
-    /** A lease on the loaded session, or null when the model is not READY. */
-    synchronized Lease tryLease() {
-        if (state != ModelState.READY || loaded == null) {
-            return null;
-        }
-        inUse.merge(loaded, 1, Integer::sum);
-        return new Lease(this, loaded);
-    }
-
-    synchronized void release(LoadedModel model) {
-        inUse.computeIfPresent(model, (m, n) -> n == 1 ? null : n - 1);
-        notifyAll();
-    }
-
-    private int leases() {
-        return inUse.values().stream().mapToInt(Integer::intValue).sum();
-    }
-
-    /** Blocks until no request runs on this (retired) session. */
-    synchronized void awaitIdle(LoadedModel model) throws InterruptedException {
-        while (inUse.containsKey(model)) {
-            wait();
-        }
+        leases.merge(session, 1, Integer::sum);
+        return new Lease(owner, this, session);
     }
 
     /**
-     * Moves READY to UNLOADING and waits for leases to drain. Returns the session to close, or null
-     * when the model was not loaded; on timeout the model stays READY and the caller is told why.
+     * Gives a lease back. When it was the last one on a retired session, or on a session being
+     * drained, the returned work closes that session (the caller runs it outside the monitor).
      */
-    synchronized LoadedModel drain(long timeoutMillis, ModelState after, String afterReason) throws InterruptedException {
-        if (state != ModelState.READY) {
-            if (after == ModelState.DISABLED && state != ModelState.LOADING) {
-                state = after;
-                reason = afterReason;
-            }
+    synchronized Runnable release(LoadedModel model, ModelRegistry owner) {
+        lastUsed = Instant.now();
+        Integer left = leases.computeIfPresent(model, (m, n) -> n == 1 ? null : n - 1);
+        if (left != null) {
             return null;
         }
-        state = ModelState.UNLOADING;
-        target = after;
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        try {
-            while (inUse.containsKey(loaded)) {
-                long remaining = (deadline - System.nanoTime()) / 1_000_000L;
-                if (remaining <= 0) {
-                    state = ModelState.READY;
-                    throw new ModelConflictException("model '" + name() + "' still has " + leases()
-                            + " request(s) in flight after " + timeoutMillis + " ms; it stays loaded");
-                }
-                wait(remaining);
-            }
-        } finally {
-            target = null;
+        if (retired.remove(model)) {
+            return () -> owner.closeSession(this, model, "replaced");
         }
-        LoadedModel out = loaded;
-        loaded = null;
-        state = after;
-        reason = afterReason;
-        return out;
+        if (state == ModelState.UNLOADING && model == session && drain != null) {
+            return finishDrain();
+        }
+        return () -> owner.idle(this);
     }
 
-    synchronized ModelStatus snapshot() {
-        return new ModelStatus(entry, state, reason,
-                loaded != null ? loaded.executionProvider() : lastProvider,
-                lastFallbacks, inputs, outputs, leases(),
-                loaded != null ? loaded.loadedAt() : null, loadCount, lastLoadSeconds);
+    synchronized int inFlight() {
+        int n = 0;
+        for (int c : leases.values()) {
+            n += c;
+        }
+        return n;
+    }
+
+    synchronized boolean idleAndReady() {
+        return state == ModelState.READY && leases.getOrDefault(session, 0) == 0;
+    }
+
+    // ---- unloads ----
+
+    /**
+     * Starts draining the READY session towards {@code target}, or joins the drain under way
+     * (single flight: one drain, however many callers). The future completes with the session to
+     * close once its last lease is released: at once when none is held. Null when there is no
+     * session to drain.
+     */
+    synchronized DrainTicket beginDrain(ModelState target, String why) {
+        if (state == ModelState.UNLOADING) {
+            return new DrainTicket(drain.done(), false);
+        }
+        if (state != ModelState.READY) {
+            return null;
+        }
+        moveTo(ModelState.UNLOADING, null);
+        drain = new Drain(target, why, new CompletableFuture<>());
+        CompletableFuture<LoadedModel> done = drain.done();
+        if (leases.getOrDefault(session, 0) == 0) {
+            finishDrain().run();
+        }
+        return new DrainTicket(done, true);
+    }
+
+    /** Drains only a READY model nobody is using: the drain is over before this returns. Null otherwise. */
+    synchronized CompletableFuture<LoadedModel> drainIfIdle(ModelState target, String why) {
+        if (!idleAndReady()) {
+            return null;
+        }
+        return beginDrain(target, why).done();
+    }
+
+    synchronized ModelState drainTarget() {
+        return drain != null ? drain.target() : null;
+    }
+
+    synchronized CompletableFuture<LoadedModel> pendingDrain() {
+        return drain != null ? drain.done() : null;
+    }
+
+    private Runnable finishDrain() {
+        Drain d = drain;
+        LoadedModel out = session;
+        drain = null;
+        session = null;
+        moveTo(d.target(), d.reason());
+        return () -> d.done().complete(out);
+    }
+
+    /** A drain that took too long gives up: back to READY, and its waiters are told so. */
+    synchronized Drain abandonDrain() {
+        if (drain == null || drain.done().isDone()) {
+            return null;
+        }
+        Drain d = drain;
+        drain = null;
+        moveTo(ModelState.READY, null);
+        return d;
+    }
+
+    /**
+     * Ends the hold a replace put on an unloaded model while its files moved: the new version's
+     * entry takes effect, with the prepared session when one is given (READY), else at rest.
+     * Requests that waited retry when the returned work runs.
+     */
+    synchronized Runnable finishHold(ModelEntry newer, LoadedModel adopted, double seconds, long measuredBytes) {
+        entry = newer;
+        memoryBytes = null;
+        memoryMeasured = false;
+        if (adopted != null) {
+            moveTo(ModelState.READY, null);
+            install(adopted, seconds, measuredBytes);
+        } else {
+            moveTo(restingState(newer), restingReason(newer));
+        }
+        return finishLoading(null);
+    }
+
+    /** From a resting state (no session) to DISABLED, AVAILABLE or REMOVED. */
+    synchronized void rest(ModelState target, String why) {
+        if (session != null) {
+            throw new IllegalStateException("model '" + name + "': rest while a session is open");
+        }
+        if (state != target) {
+            moveTo(target, why);
+        } else {
+            reason = why;
+        }
+    }
+
+    /** Leaves DISABLED for the state the directory calls for (AVAILABLE, or FAILED when it is broken). */
+    synchronized void enableFrom(ModelEntry newer) {
+        entry = newer;
+        if (state == ModelState.DISABLED) {
+            ModelState resting = restingState(newer);
+            moveTo(resting == ModelState.DISABLED ? ModelState.AVAILABLE : resting, restingReason(newer));
+        }
+    }
+
+    /** The memory a warm-up made the session take on top of what its load took. */
+    synchronized void addMemory(long bytes) {
+        if (memoryBytes != null && bytes > 0) {
+            memoryBytes += bytes;
+        }
+    }
+
+    synchronized Long memoryBytes() {
+        return memoryBytes;
+    }
+
+    synchronized Instant lastUsedOrLoaded() {
+        return lastUsed != null ? lastUsed : session != null ? session.loadedAt() : Instant.EPOCH;
+    }
+
+    synchronized ModelStatus snapshot(Duration keepAlive, long estimatedBytes) {
+        Instant loadedAt = session != null ? session.loadedAt() : null;
+        Instant expiresAt = state == ModelState.READY && keepAlive != null && loadedAt != null
+                ? (lastUsed != null && lastUsed.isAfter(loadedAt) ? lastUsed : loadedAt).plus(keepAlive) : null;
+        return new ModelStatus(entry, state, reason, session != null ? session.executionProvider() : lastProvider,
+                lastFallbacks, inputs, outputs, inFlight(), loadedAt, loadCount, lastLoadSeconds,
+                memoryBytes != null ? memoryBytes : estimatedBytes, memoryMeasured && memoryBytes != null,
+                lastUsed, expiresAt, keepAlive);
     }
 }

@@ -3,12 +3,15 @@ package dev.kiln.registry;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.runtime.TensorSpec;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
 /**
  * A consistent snapshot of one model, for every read view. {@code inputs}/{@code outputs} are those
- * of the last session opened (empty before the first load).
+ * of the last session opened (empty before the first load). {@code memoryBytes} is measured once
+ * the model was loaded ({@code memoryMeasured}), an estimate from its files before that.
+ * {@code keepAlive} is null when the model is never unloaded for being idle.
  */
 public record ModelStatus(
         ModelEntry entry,
@@ -21,7 +24,12 @@ public record ModelStatus(
         int inFlight,
         Instant loadedAt,
         long loadCount,
-        Double lastLoadSeconds) {
+        Double lastLoadSeconds,
+        long memoryBytes,
+        boolean memoryMeasured,
+        Instant lastUsed,
+        Instant expiresAt,
+        Duration keepAlive) {
 
     public String name() {
         return entry.name();
@@ -33,5 +41,9 @@ public record ModelStatus(
 
     public boolean loaded() {
         return state == ModelState.READY;
+    }
+
+    public boolean pinned() {
+        return Boolean.TRUE.equals(entry.manifest().pinned());
     }
 }

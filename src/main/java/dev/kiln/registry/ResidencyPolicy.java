@@ -1,11 +1,14 @@
 package dev.kiln.registry;
 
+import dev.kiln.catalog.ModelEntry;
 import dev.kiln.config.RuntimeSettings;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.List;
+
 /**
  * Which models must stay loaded: every enabled model, except those marked {@code lazy_load} while
- * lazy loading is on. Readiness and warm-up both ask this one place.
+ * lazy loading is on. Readiness, warm-up, eviction and keep-alive all ask this one place.
  */
 @ApplicationScoped
 public class ResidencyPolicy {
@@ -21,14 +24,19 @@ public class ResidencyPolicy {
     }
 
     public boolean mustBeResident(ModelStatus model) {
-        if (model.state() == ModelState.DISABLED || model.entry().problem() != null) {
+        return required(model.entry(), model.state());
+    }
+
+    /** Required for readiness: never evicted for room, never unloaded for being idle. */
+    public boolean required(ModelEntry entry, ModelState state) {
+        if (state == ModelState.DISABLED || state == ModelState.REMOVED || entry.problem() != null) {
             return false;
         }
-        return !(lazyLoad() && model.entry().manifest().isLazy());
+        return !(lazyLoad() && entry.manifest().isLazy());
     }
 
     /** Names of models that must be resident but are not READY: empty means ready to serve. */
-    public java.util.List<String> notReady(java.util.List<ModelStatus> models) {
+    public List<String> notReady(List<ModelStatus> models) {
         return models.stream().filter(this::mustBeResident).filter(m -> m.state() != ModelState.READY)
                 .map(ModelStatus::name).toList();
     }

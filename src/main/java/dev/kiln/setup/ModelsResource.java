@@ -57,6 +57,16 @@ public class ModelsResource {
         return admin.setEnabled(request.name(), request.enabled());
     }
 
+    @GET
+    @Path("/ai-models/loaded")
+    @Operation(summary = "Resident models: memory (measured), execution provider, loaded_at, last_used, expires_at, "
+            + "in-flight requests, pinned and required; and the memory budget",
+            description = "Like `ollama ps`. memory_bytes is the resident memory the session took at load and warm-up; "
+                    + "expires_at is when keep_alive unloads an idle model that is not required for readiness.")
+    public SetupViews.Loaded loaded() {
+        return setup.loaded();
+    }
+
     @RolesAllowed(Roles.ADMIN)
     @POST
     @Path("/ai-models/rescan")

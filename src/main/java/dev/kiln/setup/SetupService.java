@@ -13,6 +13,7 @@ import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.runtime.ExecutionProviders;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.ProviderVerdict;
@@ -53,11 +54,12 @@ public class SetupService {
     private final ExecutionProviders providers;
     private final DependencyHealth health;
     private final MemoryBudget memory;
+    private final ResidencyPolicy residency;
     private final String version;
 
     public SetupService(ModelRegistry registry, ModelRepository repository, RuntimeSettings settings, AiModelsConfig config,
                         StartupWarmup startup, Warmup warmup, OnnxEngine engine, ExecutionProviders providers,
-                        DependencyHealth health, MemoryBudget memory,
+                        DependencyHealth health, MemoryBudget memory, ResidencyPolicy residency,
                         @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.repository = repository;
@@ -69,6 +71,7 @@ public class SetupService {
         this.providers = providers;
         this.health = health;
         this.memory = memory;
+        this.residency = residency;
         this.version = version;
     }
 
@@ -167,6 +170,19 @@ public class SetupService {
         return libs.isEmpty() ? "" : "; missing libraries: " + String.join(", ", libs);
     }
 
+    /** Resident models (and those on their way in or out), with what they take and when they may go. */
+    public SetupViews.Loaded loaded() {
+        List<SetupViews.LoadedModel> models = registry.list().stream()
+                .filter(m -> m.state() == ModelState.READY || m.state() == ModelState.LOADING || m.state() == ModelState.UNLOADING)
+                .map(m -> new SetupViews.LoadedModel(m.name(), m.category(), m.state().name(), m.memoryBytes(), m.memoryMeasured(),
+                        m.executionProvider(), m.loadedAt(), m.lastUsed(), m.expiresAt(),
+                        m.keepAlive() == null ? null : RuntimeSettings.format(m.keepAlive()), m.inFlight(), m.pinned(),
+                        residency.mustBeResident(m)))
+                .toList();
+        return new SetupViews.Loaded(memory.budgetBytes(), memory.source(), memory.used(), memory.free(),
+                memory.maxLoadedModels().isPresent() ? memory.maxLoadedModels().getAsInt() : null, registry.openSessions(), models);
+    }
+
     public ModelsStatus rescan() {
         registry.rescan();
         return modelsStatus();
@@ -174,12 +190,13 @@ public class SetupService {
 
     public ModelsStatus modelsStatus() {
         List<ModelStatus> all = registry.list();
-        long available = memory.available(all);
+        java.util.function.Predicate<ModelStatus> loadable = memory.loadable(all, residency);
         List<InstalledModel> installed = all.stream().map(m -> new InstalledModel(m.name(), m.category(),
-                m.entry().manifest().provider(), m.loaded(), memory.canLoad(m, available), m.entry().manifest().isLazy(),
+                m.entry().manifest().provider(), m.loaded(), loadable.test(m), m.entry().manifest().isLazy(),
                 m.entry().sizeGb(), m.entry().manifest().inferenceEngine(), m.state().name(),
                 m.state() != ModelState.DISABLED, m.loaded() ? m.executionProvider() : null, m.providerFallbacks(),
-                m.reason(), m.entry().manifest().description(), m.inFlight(), m.loadCount())).toList();
+                m.reason(), m.entry().manifest().description(), m.inFlight(), m.loadCount(), m.memoryBytes(),
+                m.memoryMeasured())).toList();
         return new ModelsStatus(count(all, ModelState.READY), all.size(), installed);
     }
 

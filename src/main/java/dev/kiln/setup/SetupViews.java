@@ -64,7 +64,22 @@ public final class SetupViews {
     public record InstalledModel(String name, String category, String provider, boolean loaded, boolean canLoad,
                                  boolean lazyLoad, double sizeGb, String inferenceEngine, String state, boolean enabled,
                                  String executionProvider, List<String> executionProviderFallbacks, String reason,
-                                 String description, int inFlight, long loadCount) {
+                                 String description, int inFlight, long loadCount, long memoryBytes,
+                                 boolean memoryMeasured) {
+    }
+
+    /** {@code GET /api/v1/setup/ai-models/loaded}: what is resident now and what it takes, like {@code ollama ps}. */
+    @RegisterForReflection
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Loaded(long budgetBytes, String budgetSource, long usedBytes, long freeBytes, Integer maxLoadedModels,
+                         int sessionsOpen, List<LoadedModel> models) {
+    }
+
+    @RegisterForReflection
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record LoadedModel(String name, String category, String state, long memoryBytes, boolean memoryMeasured,
+                              String executionProvider, Instant loadedAt, Instant lastUsed, Instant expiresAt,
+                              String keepAlive, int inFlight, boolean pinned, boolean required) {
     }
 
     @RegisterForReflection

@@ -29,6 +29,7 @@ final class ModelMeters {
     private final String model;
     private final Tags tags;
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<String, Counter> evictions = new ConcurrentHashMap<>();
     private final Timer latency;
     private final Timer load;
     private final Timer warmup;
@@ -88,6 +89,13 @@ final class ModelMeters {
 
     void loadFailed() {
         loadFailures.increment();
+    }
+
+    /** An unload Kiln or an operator decided (budget, keep_alive, admin), counted by reason. */
+    void evicted(String reason) {
+        evictions.computeIfAbsent(reason, r -> own(Counter.builder("ai.model.evictions")
+                .description("Unloads by reason: budget (room for another model), keep_alive (idle), admin (an operator)")
+                .tags(Tags.of("model", model, "reason", r)).register(registry))).increment();
     }
 
     void warmedUp(double seconds) {

@@ -42,9 +42,10 @@ public final class Recommendations {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of(new Recommendation(m.name(), UNLOAD,
-                "Model is loaded but has not been used: idle for " + human(idle) + " since it was loaded at "
+                "Model is loaded but has not been used: idle " + human(idle) + " holding " + megabytes(m.memoryBytes())
+                        + (m.memoryMeasured() ? " (measured)" : " (estimated)") + " since it was loaded at "
                         + m.loadedAt().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
-                        + " (threshold " + human(idleAfter) + ", " + m.entry().sizeGb() + " GB on disk)"));
+                        + " (threshold " + human(idleAfter) + ")"));
     }
 
     private static java.util.Optional<Recommendation> coldStarts(ModelStatus m, ModelMeters.Usage u) {
@@ -56,6 +57,10 @@ public final class Recommendations {
                         + " cold start(s) made requests wait for a load"
                         + (m.lastLoadSeconds() != null ? String.format(java.util.Locale.ROOT, " (last load took %.2fs)", m.lastLoadSeconds()) : "")
                         + "; " + u.usageCount() + " request(s) served; set lazy_load: false in its model.yaml"));
+    }
+
+    static String megabytes(long bytes) {
+        return Math.round(bytes / 1e6) + " MB";
     }
 
     static String human(Duration d) {

@@ -4,6 +4,7 @@ import dev.kiln.config.RuntimeSettings;
 import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.telemetry.TelemetryView.ModelTelemetry;
 import dev.kiln.telemetry.TelemetryView.Summary;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,8 +25,12 @@ public class TelemetryService {
     private final RuntimeSettings settings;
     private final Clock clock = Clock.systemUTC();
 
-    public TelemetryService(ModelRegistry registry, UsageTracker usage, MemoryBudget memory, RuntimeSettings settings) {
+    private final ResidencyPolicy residency;
+
+    public TelemetryService(ModelRegistry registry, UsageTracker usage, MemoryBudget memory, RuntimeSettings settings,
+                            ResidencyPolicy residency) {
         this.registry = registry;
+        this.residency = residency;
         this.usage = usage;
         this.memory = memory;
         this.settings = settings;
@@ -33,7 +38,7 @@ public class TelemetryService {
 
     public TelemetryView view() {
         List<ModelStatus> all = registry.list();
-        long available = memory.available(all);
+        java.util.function.Predicate<ModelStatus> loadable = memory.loadable(all, residency);
         Map<String, ModelTelemetry> models = new LinkedHashMap<>();
         int used = 0;
         for (ModelStatus m : all) {
@@ -42,9 +47,9 @@ public class TelemetryService {
                 used++;
             }
             models.put(m.name(), new ModelTelemetry(m.category(), m.entry().manifest().provider(), m.loaded(),
-                    memory.canLoad(m, available), m.entry().sizeGb(), u.usageCount(),
+                    loadable.test(m), m.entry().sizeGb(), u.usageCount(),
                     u.lastUsed() == null ? null : u.lastUsed().truncatedTo(ChronoUnit.MILLIS),
-                    m.state().name(), u.errorCount(), u.coldStarts(), u.avgLatencyMs()));
+                    m.state().name(), u.errorCount(), u.coldStarts(), u.avgLatencyMs(), m.memoryBytes(), m.memoryMeasured()));
         }
         int loaded = (int) all.stream().filter(ModelStatus::loaded).count();
         Summary summary = new Summary(all.size(), loaded, used, all.size() - used);

@@ -13,7 +13,7 @@ public record TelemetryView(Map<String, ModelTelemetry> models, Summary summary,
     @RegisterForReflection
     public record ModelTelemetry(String category, String provider, boolean loaded, boolean canLoad, double sizeGb,
                                  long usageCount, Instant lastUsed, String state, long errorCount, long coldStarts,
-                                 Double avgLatencyMs) {
+                                 Double avgLatencyMs, long memoryBytes, boolean memoryMeasured) {
     }
 
     @RegisterForReflection

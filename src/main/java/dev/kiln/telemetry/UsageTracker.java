@@ -27,12 +27,17 @@ public class UsageTracker {
     private final ResidencyPolicy residency;
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
     private final Set<String> categoryGauges = ConcurrentHashMap.newKeySet();
+    private static final Set<String> EVICTION_REASONS = Set.of(ModelLifecycleEvent.BUDGET, ModelLifecycleEvent.KEEP_ALIVE,
+            ModelLifecycleEvent.ADMIN);
 
     public UsageTracker(MeterRegistry meters, ModelRegistry registry, ResidencyPolicy residency) {
         this.meters = meters;
         this.registry = registry;
         this.residency = residency;
         Category.STANDARD.forEach(this::categoryGauge);
+        Gauge.builder("ai.models.sessions.open", registry, r -> r.openSessions())
+                .description("ONNX Runtime sessions open now: serving, draining, replaced but still finishing, or prepared")
+                .register(meters);
     }
 
     public void recordInference(String model, String outcome, long nanos) {
@@ -52,6 +57,12 @@ public class UsageTracker {
             case DISCOVERED -> register(event.model(), event.category());
             case LOADED -> register(event.model(), event.category()).loaded(event.seconds(), event.onDemand());
             case LOAD_FAILED -> register(event.model(), event.category()).loadFailed();
+            case UNLOADED -> {
+                ModelMeters m = byModel.get(event.model());
+                if (m != null && EVICTION_REASONS.contains(event.reason())) {
+                    m.evicted(event.reason());
+                }
+            }
             case REMOVED -> {
                 ModelMeters gone = byModel.remove(event.model());
                 if (gone != null) {
@@ -89,6 +100,10 @@ public class UsageTracker {
             m.own(Gauge.builder("ai.model.size", registry, r -> r.find(name).map(s -> (double) s.entry().sizeBytes()).orElse(Double.NaN))
                     .description("Size of the model's files").baseUnit("bytes")
                     .tags("model", name, "category", category).register(meters));
+            m.own(Gauge.builder("ai.model.memory", registry, r -> r.find(name)
+                            .map(s -> s.loaded() && s.memoryMeasured() ? (double) s.memoryBytes() : 0.0).orElse(Double.NaN))
+                    .description("Resident memory the model's session took, measured at load and warm-up (0 when not loaded)")
+                    .baseUnit("bytes").tags("model", name, "category", category).register(meters));
             return m;
         });
     }

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import dev.kiln.catalog.Category;
 import dev.kiln.config.RuntimeSettings;
+import dev.kiln.errors.KilnError;
 import dev.kiln.registry.Lease;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
@@ -63,7 +64,8 @@ public class Warmup {
             WarmupReport report = run(includeLazy);
             mine.complete(report);
             return report;
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            // Every waiter learns how it ended, whatever it was (an Error included): none hangs.
             mine.completeExceptionally(e);
             throw e;
         } finally {
@@ -86,7 +88,7 @@ public class Warmup {
         List<ModelWarmup> results = new ArrayList<>();
         for (ModelStatus target : targets) {
             results.add(isWarm(target)
-                    ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null)
+                    ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null, false)
                     : warm(target));
         }
         return report(results, alreadyWarm, (System.nanoTime() - start) / 1e9);
@@ -100,34 +102,61 @@ public class Warmup {
                 long t0 = System.nanoTime();
                 ModelStatus after = registry.load(name);
                 loadSeconds = round((System.nanoTime() - t0) / 1e9);
+                if (after.state() == ModelState.FAILED) {
+                    return ModelWarmup.failed(name, target.category(), loadSeconds, "load failed: " + after.reason(), false);
+                }
                 if (after.state() != ModelState.READY) {
-                    return new ModelWarmup(name, target.category(), "failed", loadSeconds, null,
-                            "load failed: " + after.reason());
+                    // An operator (or keep-alive) changed it while the warm-up ran: not the warm-up's failure.
+                    return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null,
+                            "not loaded: " + after.state() + (after.reason() != null ? " (" + after.reason() + ")" : ""), false);
                 }
             }
             double seconds = infer(name, registry.status(name));
-            return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null);
-        } catch (RuntimeException | ai.onnxruntime.OrtException e) {
+            return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null, false);
+        } catch (KilnError e) {
+            if (skippable(e, target)) {
+                return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null, e.getMessage(), false);
+            }
             LOG.warnf("warm-up of %s failed: %s", name, e.getMessage());
-            return new ModelWarmup(name, target.category(), "failed", loadSeconds, null, e.getMessage());
+            return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(),
+                    e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY);
+        } catch (Exception e) {
+            LOG.warnf("warm-up of %s failed: %s", name, e.getMessage());
+            return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(), false);
         }
     }
 
-    /** Runs the warm-up inferences on a lease, outside inference accounting: warm-up is not use. */
-    private double infer(String name, ModelStatus status) throws ai.onnxruntime.OrtException {
+    /**
+     * Not a failure of the warm-up: the model was disabled, uninstalled or unloaded while it ran, or
+     * it need not be resident and does not fit the memory budget now.
+     */
+    private boolean skippable(KilnError e, ModelStatus target) {
+        return e.kind() == KilnError.Kind.CONFLICT || e.kind() == KilnError.Kind.NOT_FOUND
+                || e.kind() == KilnError.Kind.UNAVAILABLE && registry.find(target.name()).map(m -> m.state() != ModelState.FAILED).orElse(true)
+                || e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY && !residency.mustBeResident(target);
+    }
+
+    /**
+     * Runs the warm-up inferences on a lease, outside inference accounting: warm-up is not use. The
+     * lease is taken first; only the runs are measured, so nothing waits while holding the measurement.
+     */
+    private double infer(String name, ModelStatus status) throws Exception {
         Integer declared = status.entry().manifest().warmup() == null ? null : status.entry().manifest().warmup().iterations();
         int iterations = declared != null ? declared : settings.current().warmupIterations();
         long t0 = System.nanoTime();
         try (Lease lease = registry.acquire(name)) {
-            for (int i = 0; i < iterations; i++) {
-                Map<String, OnnxTensor> feeds = WarmupInputs.build(engine.environment(), lease.model().inputs(),
-                        status.entry().manifest());
-                try (OrtSession.Result ignored = lease.model().run(feeds, java.util.Set.of())) {
-                    // The outputs are not needed: the point is that kernels and memory are now warm.
-                } finally {
-                    feeds.values().forEach(OnnxTensor::close);
+            registry.measureWarmup(lease, () -> {
+                for (int i = 0; i < iterations; i++) {
+                    Map<String, OnnxTensor> feeds = WarmupInputs.build(engine.environment(), lease.model().inputs(),
+                            status.entry().manifest());
+                    try (OrtSession.Result ignored = lease.model().run(feeds, java.util.Set.of())) {
+                        // The outputs are not needed: the point is that kernels and memory are now warm.
+                    } finally {
+                        feeds.values().forEach(OnnxTensor::close);
+                    }
                 }
-            }
+                return null;
+            });
             double seconds = (System.nanoTime() - t0) / 1e9;
             warmed.put(name, lease.model().loadedAt());
             usage.recordWarmup(name, seconds);

@@ -12,14 +12,28 @@ public record WarmupReport(String status, String message, boolean modelsLoaded, 
                            Map<String, Integer> loadedCounts, int totalLoaded, boolean alreadyWarm,
                            List<ModelWarmup> models) {
 
-    /** One model's part: status is warmed, already_warm or failed. */
+    /**
+     * One model's part: status is warmed, already_warm, skipped (disabled, uninstalled or unloaded
+     * meanwhile, or a lazy model that does not fit the memory budget now) or failed;
+     * {@code insufficient_memory} marks a failure for lack of room.
+     */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     @RegisterForReflection
     public record ModelWarmup(String name, String category, String status, Double loadSeconds, Double warmupSeconds,
-                              String error) {
+                              String error, boolean insufficientMemory) {
+
+        static ModelWarmup failed(String name, String category, Double loadSeconds, String error, boolean memory) {
+            return new ModelWarmup(name, category, "failed", loadSeconds, null, error, memory);
+        }
     }
 
     public boolean succeeded() {
         return "success".equals(status);
+    }
+
+    /** Every failure was a model that did not fit the memory budget: 507, as a load would answer. */
+    public boolean failedForMemoryOnly() {
+        List<ModelWarmup> failed = models.stream().filter(m -> "failed".equals(m.status())).toList();
+        return !failed.isEmpty() && failed.stream().allMatch(ModelWarmup::insufficientMemory);
     }
 }

@@ -37,8 +37,10 @@ public class WarmupResource {
                     + "when everything is warm it answers at once without running inferences.")
     @APIResponse(responseCode = "200", description = "All targets warm (status success)")
     @APIResponse(responseCode = "500", description = "Some models failed (status error); the others stay warm")
+    @APIResponse(responseCode = "507", description = "The only failures were models that must be resident but do not fit the memory budget")
     public Response warmUp(@QueryParam("include_lazy") @DefaultValue("false") boolean includeLazy) {
         WarmupReport report = warmup.warmUp(includeLazy);
-        return Response.status(report.succeeded() ? 200 : 500).entity(report).build();
+        int status = report.succeeded() ? 200 : report.failedForMemoryOnly() ? 507 : 500;
+        return Response.status(status).entity(report).build();
     }
 }

@@ -28,6 +28,7 @@ public class OpenApiExamples implements OASFilter {
             "GET /api/v1/setup/ai-models/telemetry", "telemetry.json",
             "GET /api/v1/setup/models/status", "models-status.json",
             "GET /api/v1/setup/status", "setup-status.json",
+            "GET /api/v1/setup/ai-models/loaded", "loaded.json",
             "POST /v2/repository/index", "repository-index.json",
             "POST /v2/models/{model}/infer", "infer.json");
 

@@ -82,7 +82,7 @@ class RepositoryIndexTest {
         given().post("/v2/repository/models/ppocr-cls/unload").then().statusCode(200)
                 .body("state", equalTo("UNAVAILABLE"));
         assertEquals("UNAVAILABLE", index().get("ppocr-cls").get("state").asText());
-        assertEquals("not loaded", index().get("ppocr-cls").get("reason").asText());
+        assertEquals("not loaded: unloaded by an operator", index().get("ppocr-cls").get("reason").asText());
         given().get("/v2/models/ppocr-cls/ready").then().statusCode(400).body("ready", equalTo(false));
 
         given().post("/v2/repository/models/ppocr-cls/load").then().statusCode(200).body("state", equalTo("READY"));

@@ -50,7 +50,7 @@ public final class RawHttp {
     }
 
     /** Reads one response by its framing (Content-Length or chunks), so a server that keeps the connection open cannot stall it. */
-    private static Reply read(InputStream raw) throws IOException {
+    public static Reply read(InputStream raw) throws IOException {
         java.io.BufferedInputStream in = new java.io.BufferedInputStream(raw);
         String status = line(in);
         Map<String, String> headers = new LinkedHashMap<>();
