@@ -181,7 +181,10 @@ public interface AiModelsConfig {
         /** Bytes the loaded models may take; when unset, budget-percent of the container's memory limit. */
         OptionalLong budgetBytes();
 
-        /** Share of the container's memory limit (or the machine's memory) models may take, when budget-bytes is unset. */
+        /**
+         * Share of the container's memory limit (or the machine's memory), less the Java heap's
+         * maximum, that models may take when budget-bytes is unset.
+         */
         @WithDefault("60")
         int budgetPercent();
 

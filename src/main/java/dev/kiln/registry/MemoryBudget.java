@@ -13,7 +13,7 @@ import java.util.OptionalInt;
  * draining, retired by a replace, or opened for a replace not yet swapped in), and so does every
  * load under way, from the moment room is reserved for it until its session is closed. The budget
  * is {@code ai.models.memory.budget-bytes}, else {@code budget-percent} of the container's memory
- * limit (or of the machine's memory when the container has none).
+ * limit (or of the machine's memory when the container has none) less the Java heap's maximum.
  */
 @ApplicationScoped
 public class MemoryBudget {
@@ -41,9 +41,12 @@ public class MemoryBudget {
             budget = m.budgetBytes().getAsLong();
             source = "ai.models.memory.budget-bytes";
         } else {
+            // Models live outside the Java heap: the share is of what the heap cannot take.
             ContainerMemory limit = ContainerMemory.detect();
-            budget = limit.bytes() * m.budgetPercent() / 100;
-            source = m.budgetPercent() + "% of " + mib(limit.bytes()) + " MiB (" + limit.source() + ")";
+            long heap = Runtime.getRuntime().maxMemory();
+            budget = Math.max(0, limit.bytes() - heap) * m.budgetPercent() / 100;
+            source = m.budgetPercent() + "% of " + mib(limit.bytes()) + " MiB (" + limit.source() + ") less the "
+                    + mib(heap) + " MiB Java heap";
         }
         this.maxLoaded = m.maxLoadedModels();
         this.overhead = m.sessionOverhead();

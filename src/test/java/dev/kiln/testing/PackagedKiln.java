@@ -61,8 +61,10 @@ public final class PackagedKiln implements AutoCloseable {
         cmd.add("-Dai.models.repository=" + repository);
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(new File("target/packaged-kiln-" + port + ".log")).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(new File("target/packaged-kiln-" + port + ".log"));
+        builder.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");   // as the images and the README run it
+        Process p = builder.start();
         PackagedKiln kiln = new PackagedKiln(port, repository, p);
         long deadline = System.currentTimeMillis() + 90_000;
         while (System.currentTimeMillis() < deadline && p.isAlive()) {
