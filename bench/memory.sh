@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Does an unload give memory back? The packaged jar, in each configuration below, loads, uses and
-# unloads the fp32 all-MiniLM-L6-v2 twenty times; the table gives its resident memory after the
-# first and the last unload, then loads it once more and gives the p50 of a 128-token inference
-# (hey, 1 client, 300 requests) and the resident memory once those runs are over (idle, loaded).
+# Does an unload give memory back, and at what price in speed? The packaged jar, in each
+# configuration below, loads, uses and unloads the fp32 all-MiniLM-L6-v2 twenty times; the table
+# gives its resident memory after the first and the last unload, then loads it once more and gives
+# the p50 of a 128-token inference (hey, 1 client, 300 requests), the resident memory once those
+# runs are over (idle, loaded), and the p50 of PP-OCRv4 detection at 640x640 (V2 binary, wrk, 10 s),
+# the model with the largest intermediate tensors.
 # The Java heap is fixed and pre-touched, so what moves is native memory.
-# Needs: ./mvnw -B package -DskipTests, curl, hey.
+# Needs: ./mvnw -B package -DskipTests (and test-compile), curl, hey, wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=8767
@@ -15,6 +17,8 @@ ones=$(printf '1,%.0s' $(seq 1 127))1
 zeros=$(printf '0,%.0s' $(seq 1 127))0
 printf '{"inputs":[{"name":"input_ids","shape":[1,128],"datatype":"INT64","data":[%s]},{"name":"attention_mask","shape":[1,128],"datatype":"INT64","data":[%s]},{"name":"token_type_ids","shape":[1,128],"datatype":"INT64","data":[%s]}]}' \
   "$ids" "$ones" "$zeros" > "$tmp/req.json"
+cp="target/test-classes:target/classes:$(./mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=test)"
+java -cp "$cp" dev.kiln.bench.InferenceBench bodies "$tmp"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
 run() {
   local label=$1 env=$2; shift 2
@@ -34,21 +38,25 @@ run() {
   local p50
   p50=$(hey -n 300 -c 1 -m POST -T application/json -D "$tmp/req.json" "http://localhost:$port/v2/models/all-minilm-l6-v2/infer" \
     | awk '/50% in/ {printf "%.2f", $3 * 1000}')
-  local idle
+  local idle det
   idle=$(rss)
-  echo "| $label | $first | $last | $((last - first)) | $idle | $p50 |"
+  det=$(BODY="$tmp/det640.bin" CTYPE=application/octet-stream HEADER_LEN=$(cat "$tmp/det640.bin.header-length") \
+    wrk -t1 -c1 -d10s -s bench/wrk/post.lua "http://127.0.0.1:$port/v2/models/ppocr-v4-det/infer" | awk -F'[= ]' '/KILN/ {print $3}')
+  echo "| $label | $first | $last | $((last - first)) | $idle | $p50 | $det |"
   kill $pid; wait $pid 2>/dev/null || true
 }
 mkdir -p bench/results
 {
   echo "# Unload/reload of fp32 all-MiniLM-L6-v2, 20 cycles, packaged jar ($(date -u +%Y-%m-%d), $(nproc) cores)"
   echo
-  echo "| configuration | RSS after 1st unload (MiB) | after 20th | growth | loaded and idle after 300 runs | p50 [1,128] (ms) |"
-  echo "|---|---:|---:|---:|---:|---:|"
-  run "Kiln's defaults: arena off, 1 loader thread, global thread pools" ""
-  run "CPU arena on" "" -Dai.models.session.cpu-arena=true
-  run "2 loader threads" "" -Dai.models.registry.load-threads=2
-  run "per-session thread pools" "" -Dai.models.session.global-thread-pools=false
-  run "defaults + MALLOC_MMAP_THRESHOLD_=131072" "MALLOC_MMAP_THRESHOLD_=131072"
-  run "defaults + MALLOC_TRIM_THRESHOLD_=1048576" "MALLOC_TRIM_THRESHOLD_=1048576"
+  echo "| configuration | RSS after 1st unload (MiB) | after 20th | growth | loaded, idle after 300 runs | MiniLM p50 [1,128] (ms) | det p50 640x640 (ms) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  run "**Kiln's defaults**: CPU arena on, MALLOC_TRIM_THRESHOLD_=1048576, 1 loader thread, global pools" "MALLOC_TRIM_THRESHOLD_=1048576"
+  run "arena on, glibc's default malloc" ""
+  run "arena on, MALLOC_MMAP_THRESHOLD_=1048576" "MALLOC_MMAP_THRESHOLD_=1048576"
+  run "arena off, glibc's default malloc" "" -Dai.models.session.cpu-arena=false
+  run "arena off, MALLOC_MMAP_THRESHOLD_=131072" "MALLOC_MMAP_THRESHOLD_=131072" -Dai.models.session.cpu-arena=false
+  run "arena off, MALLOC_TRIM_THRESHOLD_=1048576" "MALLOC_TRIM_THRESHOLD_=1048576" -Dai.models.session.cpu-arena=false
+  run "defaults, 2 loader threads" "MALLOC_TRIM_THRESHOLD_=1048576" -Dai.models.registry.load-threads=2
+  run "defaults, per-session thread pools" "MALLOC_TRIM_THRESHOLD_=1048576" -Dai.models.session.global-thread-pools=false
 } | tee bench/results/memory.md

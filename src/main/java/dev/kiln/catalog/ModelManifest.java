@@ -25,7 +25,10 @@ public record ModelManifest(
         Source source,
         Warmup warmup,
         Execution execution,
-        String keepAlive) {
+        String keepAlive,
+        Batching batching,
+        Map<String, List<Long>> inputLimits,
+        Embedding embedding) {
 
     public static final String DEFAULT_PROVIDER = "local";
     public static final String DEFAULT_ENGINE = "onnxruntime";
@@ -47,9 +50,29 @@ public record ModelManifest(
     public record Execution(List<String> providers, Integer intraOpThreads, Integer interOpThreads) {
     }
 
+    /**
+     * Dynamic batching, as Triton's dynamic batcher: requests that wait together (up to
+     * {@code max_queue_delay}, e.g. {@code 2ms}) are run as one batch of up to {@code max_batch_size}
+     * rows; reaching one of {@code preferred_batch_sizes} runs at once. Only models whose inputs and
+     * outputs have a dynamic first dimension are batched.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
+    public record Batching(Integer maxBatchSize, String maxQueueDelay, List<Integer> preferredBatchSizes) {
+    }
+
+    /**
+     * Text embeddings: how the token states are pooled into one vector ({@code mean} weighted by the
+     * attention mask, or {@code cls}), whether it is L2-normalised, and the most tokens a text keeps.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
+    public record Embedding(String pooling, Boolean normalize, Integer maxTokens) {
+    }
+
     /** The manifest a bare directory holding only {@code model.onnx} gets. */
     public static ModelManifest defaults(String name) {
-        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null, null)
+        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null, null, null, null, null)
                 .withDefaults(name);
     }
 
@@ -66,12 +89,15 @@ public record ModelManifest(
                 source,
                 warmup,
                 execution,
-                keepAlive);
+                keepAlive,
+                batching,
+                inputLimits,
+                embedding);
     }
 
     public ModelManifest withEnabled(boolean value) {
         return new ModelManifest(name, category, provider, inferenceEngine, lazyLoad, value, pinned,
-                description, source, warmup, execution, keepAlive);
+                description, source, warmup, execution, keepAlive, batching, inputLimits, embedding);
     }
 
     @JsonIgnore

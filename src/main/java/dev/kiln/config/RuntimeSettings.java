@@ -30,7 +30,7 @@ public class RuntimeSettings {
 
     public static final String FILE = ".kiln-settings.yaml";
     private static final Logger LOG = Logger.getLogger(RuntimeSettings.class);
-    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+    private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(us|ms|s|m|h|d)");
 
     private final Path file;
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
@@ -113,6 +113,7 @@ public class RuntimeSettings {
         if (m.matches()) {
             long n = Long.parseLong(m.group(1));
             return switch (m.group(2)) {
+                case "us" -> Duration.ofNanos(n * 1000);
                 case "ms" -> Duration.ofMillis(n);
                 case "s" -> Duration.ofSeconds(n);
                 case "m" -> Duration.ofMinutes(n);

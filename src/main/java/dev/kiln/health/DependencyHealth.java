@@ -3,6 +3,8 @@ package dev.kiln.health;
 import dev.kiln.catalog.Category;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.config.RuntimeSettings;
+import dev.kiln.config.SettingsValues;
 import dev.kiln.health.HealthReport.CategoryStatus;
 import dev.kiln.health.HealthReport.Dependency;
 import dev.kiln.health.HealthReport.EngineStatus;
@@ -19,6 +21,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,7 +30,10 @@ import java.util.Optional;
 
 /**
  * Checks what Kiln depends on. Expensive facts (library search, provider probes, ONNX Runtime's
- * native load) are found once and cached; cheap ones (disk space, model states) are read each call.
+ * native load) are found once. The whole report is kept until a model changes state, the settings
+ * change, or it is {@link #DISK_REFRESH} old (free disk space moves without telling anyone): the API
+ * description's own pattern asks for it before every content request, so it must cost no more than
+ * a trivial endpoint.
  */
 @ApplicationScoped
 public class DependencyHealth {
@@ -47,9 +53,22 @@ public class DependencyHealth {
     private volatile Map<String, Dependency> staticDeps;
     private volatile String ortVersion;
     private volatile String ortError;
+    private final RuntimeSettings settings;
+    private volatile Cached cached;
+
+    static final Duration DISK_REFRESH = Duration.ofSeconds(2);
+
+    private record Cached(long revision, SettingsValues settings, long builtAtNanos, HealthReport report) {
+
+        boolean validFor(long revision, SettingsValues settings, long now) {
+            return this.revision == revision && this.settings == settings && now - builtAtNanos < DISK_REFRESH.toNanos();
+        }
+    }
 
     public DependencyHealth(OnnxEngine engine, ExecutionProviders providers, ModelRegistry registry,
-                            ModelRepository repository, ResidencyPolicy residency, AiModelsConfig config) {
+                            ModelRepository repository, ResidencyPolicy residency, AiModelsConfig config,
+                            RuntimeSettings settings) {
+        this.settings = settings;
         this.engine = engine;
         this.providers = providers;
         this.registry = registry;
@@ -59,6 +78,20 @@ public class DependencyHealth {
     }
 
     public HealthReport check() {
+        // Read the versions before building: a change during the build makes the next call rebuild.
+        long revision = registry.revision();
+        SettingsValues values = settings.current();
+        long now = System.nanoTime();
+        Cached c = cached;
+        if (c != null && c.validFor(revision, values, now)) {
+            return c.report();
+        }
+        HealthReport report = build();
+        cached = new Cached(revision, values, now, report);
+        return report;
+    }
+
+    private HealthReport build() {
         List<String> issues = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         Map<String, Dependency> deps = new LinkedHashMap<>(staticDependencies());

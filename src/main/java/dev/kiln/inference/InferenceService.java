@@ -1,85 +1,91 @@
 package dev.kiln.inference;
 
-import ai.onnxruntime.OnnxTensor;
-import ai.onnxruntime.OnnxValue;
-import ai.onnxruntime.OrtException;
-import ai.onnxruntime.OrtSession;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.catalog.ModelEntry;
+import dev.kiln.catalog.ModelManifest;
 import dev.kiln.config.AiModelsConfig;
-import dev.kiln.errors.JsonErrors;
 import dev.kiln.errors.KilnError;
-import dev.kiln.inference.V2Records.InferInput;
-import dev.kiln.inference.V2Records.InferOutput;
-import dev.kiln.inference.V2Records.InferRequest;
-import dev.kiln.inference.V2Records.InferResponse;
-import dev.kiln.inference.V2Records.RequestedOutput;
-import dev.kiln.registry.Lease;
+import dev.kiln.registry.ModelLifecycleEvent;
 import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelUnavailableException;
-import dev.kiln.runtime.EncodedTensor;
+import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OnnxEngine;
-import dev.kiln.runtime.TensorCodec;
-import dev.kiln.runtime.TensorSpec;
+import dev.kiln.runtime.OnnxFileSignature;
 import dev.kiln.telemetry.UsageTracker;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
 
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
-import java.util.List;
+import java.time.Duration;
+import java.util.Collections;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 
 /**
- * Runs V2 inference requests on a bounded worker pool, never on the event loop. A full queue is
- * answered at once with 503 and {@code Retry-After}, not with growing latency.
+ * V2 inference: a request waits for a lease on its model without holding a thread (a cold load is a
+ * future), then waits in its model's queue for the shared worker pool, where it is read, batched
+ * with others when the model batches, run, and answered. Bounded in requests per model and in bytes
+ * held overall: past either, 503 with {@code Retry-After}.
  */
 @ApplicationScoped
 public class InferenceService {
 
     public static final String PLATFORM = "onnx_onnxv1";
     public static final String VERSION = "1";
+    private static final Logger LOG = Logger.getLogger(InferenceService.class);
 
     private final ModelRegistry registry;
-    private final OnnxEngine engine;
-    private final ObjectMapper mapper;
     private final UsageTracker usage;
     private final ThreadPoolExecutor workers;
-    /** Bytes of request bodies accepted and not yet answered; bounded so a queue of large bodies cannot take gigabytes. */
-    private final AtomicLong heldBytes = new AtomicLong();
+    private final int workerCount;
+    private final int queueSize;
     private final long maxHeldBytes;
-    private final java.time.Duration drainTimeout;
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(InferenceService.class);
+    private final Duration drainTimeout;
+    private final boolean batching;
+    private final AtomicLong heldBytes = new AtomicLong();
+    private final Map<String, ModelQueue> queues = new ConcurrentHashMap<>();
+    private final Map<LoadedModel, BatchRunner.Plan> plans = Collections.synchronizedMap(new WeakHashMap<>());
+    private final BatchRunner runner;
+    private final OnnxEngine engine;
 
-    public InferenceService(ModelRegistry registry, OnnxEngine engine, ObjectMapper mapper, UsageTracker usage,
-                            AiModelsConfig config) {
+    public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config) {
         this.registry = registry;
         this.engine = engine;
-        this.mapper = mapper;
         this.usage = usage;
+        this.queueSize = Math.max(1, config.inference().queueSize());
         this.maxHeldBytes = config.inference().maxQueuedBytes();
         this.drainTimeout = config.registry().drainTimeout();
-        int threads = config.inference().workers().orElse(Runtime.getRuntime().availableProcessors());
+        this.batching = config.inference().batching();
+        this.workerCount = config.inference().workers().orElse(Runtime.getRuntime().availableProcessors());
         AtomicInteger n = new AtomicInteger();
-        this.workers = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(Math.max(1, config.inference().queueSize())), r -> {
+        this.workers = new ThreadPoolExecutor(workerCount, workerCount, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "kiln-infer-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+        // Schubfach for writing floats and a fast parser for reading them: exact both ways, and cheap.
+        JsonFactory fast = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+        ObjectMapper json = new ObjectMapper(fast);
+        this.runner = new BatchRunner(engine.environment(), new V2RequestReader(json), new V2ResponseWriter(fast), usage, this::plan);
     }
 
     /** Before the registry closes sessions: requests already queued or running finish first. */
@@ -92,14 +98,25 @@ public class InferenceService {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        for (ModelQueue q : queues.values()) {
+            for (Pending p : q.clear()) {
+                p.lease.close();
+                p.answer.completeExceptionally(new ModelUnavailableException("Kiln is shutting down", 5));
+            }
+        }
+    }
+
+    void onLifecycle(@Observes ModelLifecycleEvent event) {
+        if (event.kind() == ModelLifecycleEvent.Kind.REMOVED) {
+            queues.computeIfPresent(event.model(), (m, q) -> q.waiting() == 0 ? null : q);
+        }
     }
 
     /**
-     * Checks the model exists (cheap, on the caller's thread), waits for a lease without holding a
-     * thread (a cold load is a future, not a blocked worker), then queues the work. The queue is
-     * bounded twice: in requests, and in the bytes of the bodies it holds.
+     * Checks the model exists (cheap, on the caller's thread), then answers when the request has run.
+     * {@code headerLength} is the binary extension's Inference-Header-Content-Length, or -1.
      */
-    public CompletionStage<InferResponse> infer(String model, byte[] body) {
+    public CompletionStage<V2Answer> infer(String model, byte[] body, int headerLength) {
         registry.status(model);
         long size = body == null ? 0 : body.length;
         if (heldBytes.addAndGet(size) > maxHeldBytes && size > 0) {
@@ -108,39 +125,92 @@ public class InferenceService {
             return CompletableFuture.failedFuture(new ModelUnavailableException("inference queue holds more than "
                     + maxHeldBytes + " bytes of requests (ai.models.inference.max-queued-bytes); retry shortly", 1));
         }
-        long start = System.nanoTime();
-        CompletableFuture<InferResponse> answer = new CompletableFuture<>();
+        long arrived = System.nanoTime();
+        CompletableFuture<V2Answer> answer = new CompletableFuture<>();
         registry.lease(model).whenComplete((lease, failure) -> {
             if (failure != null) {
-                finish(model, start, size, answer, null, unwrap(failure));
+                finish(model, arrived, size, answer, null, unwrap(failure));
                 return;
             }
+            Pending p = new Pending(lease, body, headerLength, arrived);
+            p.answer.whenComplete((a, f) -> finish(model, arrived, size, answer, a, f));
+            boolean queued;
             try {
-                workers.execute(() -> {
-                    try (lease) {
-                        finish(model, start, size, answer, execute(lease, parse(body)), null);
-                    } catch (Throwable t) {
-                        finish(model, start, size, answer, null, t);
-                    }
-                });
+                queued = queue(model).offer(p);
             } catch (RejectedExecutionException e) {
+                queued = false;
+            }
+            if (!queued) {
                 lease.close();
                 heldBytes.addAndGet(-size);
                 usage.recordRejected(model);
-                answer.completeExceptionally(new ModelUnavailableException(
-                        "inference queue is full (" + workers.getQueue().size() + " waiting); retry shortly", 1));
+                answer.completeExceptionally(new ModelUnavailableException("the queue of '" + model + "' is full ("
+                        + queueSize + " waiting, ai.models.inference.queue-size); retry shortly", 1));
             }
         });
         return answer;
     }
 
-    private void finish(String model, long start, long size, CompletableFuture<InferResponse> answer,
-                        InferResponse response, Throwable failure) {
+    /** Requests waiting in a model's queue now (for the models view). */
+    public int waiting(String model) {
+        ModelQueue q = queues.get(model);
+        return q == null ? 0 : q.waiting();
+    }
+
+    public int workers() {
+        return workerCount;
+    }
+
+    private ModelQueue queue(String model) {
+        return queues.computeIfAbsent(model, m -> new ModelQueue(queueSize, workerCount, workers, p -> plan(p).batching(),
+                runner::run));
+    }
+
+    /** What the request's session takes and how it batches, read once per session from its model.yaml. */
+    private BatchRunner.Plan plan(Pending p) {
+        LoadedModel session = p.lease.model();
+        BatchRunner.Plan known = plans.get(session);
+        if (known != null) {
+            return known;
+        }
+        Optional<ModelEntry> entry = registry.find(p.model()).map(ModelStatus::entry);
+        ModelManifest manifest = entry.map(ModelEntry::manifest).orElse(ModelManifest.defaults(p.model()));
+        BatchRunner.Plan plan = new BatchRunner.Plan(new V2RequestReader.Expected(session.inputs(), session.outputs(),
+                manifest.inputLimits() == null ? Map.of() : manifest.inputLimits()),
+                BatchPolicy.of(manifest, session.inputs(), session.outputs(), operators(entry), batching));
+        plans.put(session, plan);
+        return plan;
+    }
+
+    /** How the model batches, said in words for the models status; from its files, no session needed. */
+    public String batching(ModelStatus model) {
+        ModelManifest m = model.entry().manifest();
+        if (m.batching() == null) {
+            return "off: model.yaml asks for no batching";
+        }
+        try {
+            OnnxFileSignature.Signature s = engine.signature(model.entry());
+            return BatchPolicy.of(m, s.inputs(), s.outputs(), s.operators(), batching).why();
+        } catch (java.io.IOException e) {
+            return "off: model.onnx cannot be read";
+        }
+    }
+
+    private Set<String> operators(Optional<ModelEntry> entry) {
+        try {
+            return entry.isPresent() ? engine.signature(entry.get()).operators() : Set.of();
+        } catch (java.io.IOException e) {
+            return Set.of();
+        }
+    }
+
+    private void finish(String model, long arrived, long size, CompletableFuture<V2Answer> answer, V2Answer response,
+                        Throwable failure) {
         heldBytes.addAndGet(-size);
         String outcome = failure == null ? "success"
                 : failure instanceof KilnError e ? (e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable")
                 : "error";
-        usage.recordInference(model, outcome, System.nanoTime() - start);
+        usage.recordInference(model, outcome, System.nanoTime() - arrived);
         if (failure == null) {
             answer.complete(response);
         } else {
@@ -149,86 +219,6 @@ public class InferenceService {
     }
 
     private static Throwable unwrap(Throwable t) {
-        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-    }
-
-    private InferRequest parse(byte[] body) {
-        if (body == null || body.length == 0) {
-            throw KilnError.invalid("request body is empty: send a V2 inference request with 'inputs'");
-        }
-        try {
-            InferRequest request = mapper.readValue(body, InferRequest.class);
-            if (request == null || request.inputs() == null || request.inputs().isEmpty()) {
-                throw KilnError.invalid("'inputs' is missing or empty");
-            }
-            return request;
-        } catch (JsonProcessingException e) {
-            throw KilnError.invalid(JsonErrors.describe(e));
-        } catch (java.io.IOException e) {
-            throw KilnError.invalid("unreadable request body: " + e.getMessage());
-        }
-    }
-
-    private InferResponse execute(Lease lease, InferRequest request) {
-        List<TensorSpec> declared = lease.model().inputs();
-        Set<String> requested = requestedOutputs(request, lease.model().outputs());
-        Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
-        try {
-            decodeInputs(request, declared, feeds);
-            try (OrtSession.Result result = lease.model().run(feeds, requested)) {
-                List<InferOutput> outputs = new ArrayList<>();
-                for (Map.Entry<String, OnnxValue> out : result) {
-                    EncodedTensor t = TensorCodec.encode(out.getKey(), out.getValue());
-                    outputs.add(new InferOutput(t.name(), t.datatype(), t.shape(), t.data()));
-                }
-                return new InferResponse(lease.modelName(), VERSION, request.id(), null, outputs);
-            }
-        } catch (OrtException e) {
-            throw KilnError.internal("ONNX Runtime failed to run '" + lease.modelName() + "': " + e.getMessage());
-        } finally {
-            feeds.values().forEach(OnnxTensor::close);
-        }
-    }
-
-    private void decodeInputs(InferRequest request, List<TensorSpec> declared, Map<String, OnnxTensor> feeds)
-            throws OrtException {
-        Map<String, TensorSpec> byName = declared.stream().collect(Collectors.toMap(TensorSpec::name, s -> s));
-        for (InferInput input : request.inputs()) {
-            if (input.name() == null) {
-                throw KilnError.invalid("an input has no 'name'");
-            }
-            TensorSpec spec = byName.get(input.name());
-            if (spec == null) {
-                throw KilnError.invalid("unknown input '" + input.name() + "': the model's inputs are "
-                        + byName.keySet());
-            }
-            if (feeds.containsKey(input.name())) {
-                throw KilnError.invalid("input '" + input.name() + "' is given twice");
-            }
-            if (input.datatype() == null) {
-                throw KilnError.invalid("input '" + input.name() + "': 'datatype' is missing");
-            }
-            feeds.put(input.name(), TensorCodec.decode(engine.environment(), input.name(), input.datatype(),
-                    input.dims(), input.data(), spec));
-        }
-        List<String> missing = declared.stream().map(TensorSpec::name).filter(n -> !feeds.containsKey(n)).toList();
-        if (!missing.isEmpty()) {
-            throw KilnError.invalid("missing input(s) " + missing);
-        }
-    }
-
-    private static Set<String> requestedOutputs(InferRequest request, List<TensorSpec> declared) {
-        if (request.outputs() == null || request.outputs().isEmpty()) {
-            return Set.of();
-        }
-        Set<String> known = declared.stream().map(TensorSpec::name).collect(Collectors.toSet());
-        Set<String> wanted = new HashSet<>();
-        for (RequestedOutput o : request.outputs()) {
-            if (o.name() == null || !known.contains(o.name())) {
-                throw KilnError.invalid("unknown output '" + o.name() + "': the model's outputs are " + known);
-            }
-            wanted.add(o.name());
-        }
-        return wanted;
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 }

@@ -1,8 +1,6 @@
 package dev.kiln.inference;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.kiln.errors.KilnError;
 import dev.kiln.runtime.TensorSpec;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
@@ -23,13 +21,16 @@ public final class V2Records {
     public record ServerLive(boolean live) {
     }
 
-    @RegisterForReflection
-    public record ServerReady(boolean ready) {
-    }
-
+    /** {@code error} is there only when not ready: which required models are not, so a 400 says why. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @RegisterForReflection
-    public record ModelReady(String name, boolean ready, String state, String reason) {
+    public record ServerReady(boolean ready, String error) {
+    }
+
+    /** {@code error} is there only when not ready, so the 400 it comes with says why. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @RegisterForReflection
+    public record ModelReady(String name, boolean ready, String state, String reason, String error) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -43,27 +44,9 @@ public final class V2Records {
                                List<RequestedOutput> outputs) {
     }
 
+    /** An input as the protocol writes it; Kiln reads requests with a streaming parser and uses this for the API description. */
     @RegisterForReflection
-    public record InferInput(String name, JsonNode shape, String datatype, Map<String, Object> parameters, JsonNode data) {
-
-        /** The shape as numbers, or a 400 that names the input when it is not an array of integers. */
-        public long[] dims() {
-            if (shape == null || shape.isNull()) {
-                return null;
-            }
-            if (!shape.isArray()) {
-                throw KilnError.invalid("input '" + name + "': 'shape' must be an array of integers");
-            }
-            long[] dims = new long[shape.size()];
-            for (int i = 0; i < dims.length; i++) {
-                JsonNode d = shape.get(i);
-                if (!d.isIntegralNumber() || !d.canConvertToLong()) {
-                    throw KilnError.invalid("input '" + name + "': 'shape' must be an array of integers, got " + shape);
-                }
-                dims[i] = d.longValue();
-            }
-            return dims;
-        }
+    public record InferInput(String name, long[] shape, String datatype, Map<String, Object> parameters, Object data) {
     }
 
     @RegisterForReflection
@@ -88,5 +71,29 @@ public final class V2Records {
 
     @RegisterForReflection
     public record RepositoryIndexRequest(Boolean ready) {
+    }
+
+    /** {@code GET /v2/models/stats}: the statistics extension as Triton defines it. */
+    @RegisterForReflection
+    public record ModelStatistics(List<ModelStat> modelStats) {
+    }
+
+    @RegisterForReflection
+    public record ModelStat(String name, String version, long lastInference, long inferenceCount, long executionCount,
+                            InferStats inferenceStats, List<BatchStat> batchStats) {
+    }
+
+    /** Count and total nanoseconds of each phase; Kiln has no response cache, so its hits and misses stay 0. */
+    @RegisterForReflection
+    public record InferStats(StatDuration success, StatDuration fail, StatDuration queue, StatDuration computeInput,
+                             StatDuration computeInfer, StatDuration computeOutput, StatDuration cacheHit, StatDuration cacheMiss) {
+    }
+
+    @RegisterForReflection
+    public record StatDuration(long count, long ns) {
+    }
+
+    @RegisterForReflection
+    public record BatchStat(long batchSize, StatDuration computeInput, StatDuration computeInfer, StatDuration computeOutput) {
     }
 }

@@ -1,8 +1,11 @@
 package dev.kiln.inference;
 
-import dev.kiln.inference.V2Records.InferResponse;
+import dev.kiln.errors.ClientText;
+import dev.kiln.errors.KilnError;
+import dev.kiln.inference.V2Records.InferRequest;
 import dev.kiln.inference.V2Records.ModelMetadata;
 import dev.kiln.inference.V2Records.ModelReady;
+import dev.kiln.inference.V2Records.ModelStatistics;
 import dev.kiln.inference.V2Records.RepositoryIndexRequest;
 import dev.kiln.inference.V2Records.RepositoryModel;
 import dev.kiln.inference.V2Records.ServerLive;
@@ -16,6 +19,7 @@ import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -23,6 +27,9 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
+import org.eclipse.microprofile.openapi.annotations.media.Content;
+import org.eclipse.microprofile.openapi.annotations.media.Schema;
+import org.eclipse.microprofile.openapi.annotations.parameters.RequestBody;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 
@@ -64,8 +71,8 @@ public class V2Resource {
     @Operation(summary = "Server readiness: 200 when every model that must be resident is READY, else 400")
     @APIResponse(responseCode = "400", description = "Not ready")
     public Response ready() {
-        boolean ready = views.serverReady();
-        return Response.status(ready ? 200 : 400).entity(new ServerReady(ready)).build();
+        ServerReady ready = views.serverReady();
+        return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
     }
 
     @GET
@@ -95,9 +102,70 @@ public class V2Resource {
     @APIResponse(responseCode = "400", description = "Malformed request, wrong datatype or shape, missing or unknown input")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Model disabled")
+    @APIResponse(responseCode = "413", description = "Body larger than ai.models.inference.max-request-bytes")
     @APIResponse(responseCode = "503", description = "Queue full or model unavailable; see Retry-After")
-    public CompletionStage<InferResponse> infer(@PathParam("model") String model, byte[] body) {
-        return inference.infer(model, body);
+    @APIResponse(responseCode = "507", description = "The model is not loaded and does not fit the memory budget now")
+    @RequestBody(description = "V2 JSON; or, with the binary tensor data extension, the JSON header "
+            + "(Inference-Header-Content-Length bytes) followed by the binary inputs",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = InferRequest.class)))
+    public CompletionStage<Response> infer(@PathParam("model") String model,
+                                           @HeaderParam(BINARY_HEADER) String headerLength, byte[] body) {
+        return inference.infer(model, body, headerLength(headerLength)).thenApply(V2Resource::answer);
+    }
+
+    @RolesAllowed(Roles.INFERENCE)
+    @POST
+    @Path("/models/{model}/versions/{version}/infer")
+    @Consumes(MediaType.WILDCARD)
+    @Operation(summary = "Run inference on a version of a model (Kiln serves one version of each model: \"1\")")
+    @APIResponse(responseCode = "404", description = "Unknown model or version")
+    public CompletionStage<Response> inferVersion(@PathParam("model") String model, @PathParam("version") String version,
+                                                  @HeaderParam(BINARY_HEADER) String headerLength, byte[] body) {
+        if (!InferenceService.VERSION.equals(version)) {
+            throw KilnError.notFound("model '" + model + "' has no version '" + ClientText.printable(version, 20)
+                    + "': Kiln serves version " + InferenceService.VERSION);
+        }
+        return infer(model, headerLength, body);
+    }
+
+    @GET
+    @Path("/models/stats")
+    @Operation(summary = "Inference statistics of every model (the statistics extension, as Triton defines it)")
+    public ModelStatistics stats() {
+        return views.statistics(null);
+    }
+
+    @GET
+    @Path("/models/{model}/stats")
+    @Operation(summary = "Inference statistics of one model: counts and nanoseconds of queue, input, infer and output, per batch size")
+    @APIResponse(responseCode = "404", description = "Unknown model")
+    public ModelStatistics modelStats(@PathParam("model") String model) {
+        return views.statistics(model);
+    }
+
+    /** The binary extension's header: the JSON part's length. */
+    static final String BINARY_HEADER = "Inference-Header-Content-Length";
+
+    private static int headerLength(String value) {
+        if (value == null || value.isBlank()) {
+            return -1;
+        }
+        try {
+            int n = Integer.parseInt(value.trim());
+            if (n < 0) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw KilnError.invalid(BINARY_HEADER + " must be a non-negative integer");
+        }
+    }
+
+    private static Response answer(V2Answer a) {
+        if (!a.binary()) {
+            return Response.ok(a.body(), MediaType.APPLICATION_JSON).build();
+        }
+        return Response.ok(a.body(), MediaType.APPLICATION_OCTET_STREAM).header(BINARY_HEADER, a.headerLength()).build();
     }
 
     /** A POST only because the protocol says so: it lists, and changes nothing (rescans need the admin token). */

@@ -5,12 +5,15 @@ import dev.kiln.inference.V2Records.ModelMetadata;
 import dev.kiln.inference.V2Records.ModelReady;
 import dev.kiln.inference.V2Records.RepositoryModel;
 import dev.kiln.inference.V2Records.ServerMetadata;
+import dev.kiln.inference.V2Records.ServerReady;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
+import dev.kiln.telemetry.InferenceStats;
+import dev.kiln.telemetry.UsageTracker;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
@@ -23,22 +26,26 @@ public class V2Views {
     private final ModelRegistry registry;
     private final ResidencyPolicy residency;
     private final OnnxEngine engine;
+    private final UsageTracker usage;
     private final String version;
 
-    public V2Views(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine,
+    public V2Views(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
                    @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.residency = residency;
         this.engine = engine;
+        this.usage = usage;
         this.version = version;
     }
 
     public ServerMetadata serverMetadata() {
-        return new ServerMetadata("kiln", version, List.of("model_repository"));
+        return new ServerMetadata("kiln", version, List.of("model_repository", "binary_tensor_data", "statistics"));
     }
 
-    public boolean serverReady() {
-        return residency.notReady(registry.list()).isEmpty();
+    public ServerReady serverReady() {
+        List<String> notReady = residency.notReady(registry.list());
+        return notReady.isEmpty() ? new ServerReady(true, null)
+                : new ServerReady(false, "models that must be resident are not ready: " + String.join(", ", notReady));
     }
 
     /**
@@ -61,9 +68,32 @@ public class V2Views {
         }
     }
 
+    /** Statistics of one model (404 when unknown), or of every model when {@code model} is null. */
+    public V2Records.ModelStatistics statistics(String model) {
+        List<ModelStatus> models = model == null ? registry.list() : List.of(registry.status(model));
+        return new V2Records.ModelStatistics(models.stream().map(m -> stat(m.name())).toList());
+    }
+
+    private V2Records.ModelStat stat(String name) {
+        InferenceStats s = usage.stats(name).orElse(new InferenceStats(0, 0, 0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, List.of()));
+        return new V2Records.ModelStat(name, InferenceService.VERSION, s.lastInferenceMillis(), s.inferenceCount(),
+                s.executionCount(), new V2Records.InferStats(d(s.success()), d(s.fail()), d(s.queue()), d(s.computeInput()),
+                d(s.computeInfer()), d(s.computeOutput()), d(ZERO), d(ZERO)),
+                s.batches().stream().map(b -> new V2Records.BatchStat(b.batchSize(), d(b.computeInput()), d(b.computeInfer()),
+                        d(b.computeOutput()))).toList());
+    }
+
+    private static final InferenceStats.Duration ZERO = new InferenceStats.Duration(0, 0);
+
+    private static V2Records.StatDuration d(InferenceStats.Duration x) {
+        return new V2Records.StatDuration(x.count(), x.ns());
+    }
+
     public ModelReady modelReady(String model) {
         ModelStatus status = registry.status(model);
-        return new ModelReady(status.name(), status.loaded(), status.state().name(), reason(status));
+        String why = reason(status);
+        return new ModelReady(status.name(), status.loaded(), status.state().name(), why, status.loaded() ? null
+                : "model '" + status.name() + "' is not ready: " + status.state() + (why != null ? " (" + why + ")" : ""));
     }
 
     public static RepositoryModel repositoryModel(ModelStatus status) {

@@ -214,7 +214,7 @@ public class Installer {
         return new ModelManifest(r.name(), r.category(), r.provider() != null ? r.provider() : ModelManifest.DEFAULT_PROVIDER,
                 ModelManifest.DEFAULT_ENGINE, r.lazyLoad() != null ? r.lazyLoad() : Boolean.FALSE,
                 r.enabled() != null ? r.enabled() : Boolean.TRUE, null, r.description(),
-                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null, null);
+                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null, null, null, null, null);
     }
 
     private void remember(InstallJob job) {

@@ -39,6 +39,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one owner of model lifecycle: it alone opens and closes ONNX Runtime sessions, moves a
@@ -55,6 +56,8 @@ public class ModelRegistry {
     private final ModelRepository repository;
     private final OnnxEngine engine;
     private final Event<ModelLifecycleEvent> events;
+    /** Moves on with every change of a model's state or entry, and with every model added or removed. */
+    private final AtomicLong revision = new AtomicLong();
     private final MemoryBudget memory;
     private final ResidencyPolicy residency;
     private final KeepAlive keepAlive;
@@ -119,6 +122,14 @@ public class ModelRegistry {
     }
 
     // ---- reads ----
+
+    /**
+     * A number that changes whenever anything {@link #list()} reports about states, entries or the
+     * set of models changes (not usage counters): views built from the list can be cached against it.
+     */
+    public long revision() {
+        return revision.get();
+    }
 
     public List<ModelStatus> list() {
         return slots.values().stream().map(this::status).toList();
@@ -243,32 +254,33 @@ public class ModelRegistry {
     private void runLoad(ModelSlot slot, ModelEntry entry, boolean onDemand) {
         long start = System.nanoTime();
         MemoryBudget.Charge room = null;
+        Opened opened;
         try {
             if (entry.problem() != null) {
                 throw new IllegalStateException(entry.problem());
             }
             room = admit(slot.name(), memory.estimate(entry, slot.memoryBytes()), true);
-            Opened opened = open(entry, room);
-            room = null;
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Runnable done = slot.loadSucceeded(opened.model(), seconds, opened.bytes());
-            LOG.infof("loaded %s on %s in %.2fs (%d MiB)%s", entry.name(), opened.model().executionProvider(), seconds,
-                    MemoryBudget.mib(opened.bytes()), onDemand ? " (on demand)" : "");
-            fire(slot, Kind.LOADED, seconds, onDemand, null);
-            done.run();
+            opened = open(entry, room);
         } catch (KilnError e) {
             memory.release(room);
             LOG.warnf("model %s not loaded: %s", entry.name(), e.getMessage());
             slot.loadRefused(e.getMessage(), e).run();
+            return;
         } catch (Throwable e) {
             memory.release(room);
             String why = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
             LOG.errorf("model %s failed to load: %s", entry.name(), why);
-            Runnable done = slot.loadFailed(why, new ModelUnavailableException(
-                    "model '" + entry.name() + "' failed to load: " + why, null));
+            Runnable done = slot.loadFailed(why, new ModelUnavailableException("model '" + entry.name() + "' failed to load: " + why, null));
             fire(slot, Kind.LOAD_FAILED, (System.nanoTime() - start) / 1e9, onDemand, why);
             done.run();
+            return;
         }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Runnable done = slot.loadSucceeded(opened.model(), seconds, opened.bytes());
+        LOG.infof("loaded %s on %s in %.2fs (%d MiB)%s", entry.name(), opened.model().executionProvider(), seconds,
+                MemoryBudget.mib(opened.bytes()), onDemand ? " (on demand)" : "");
+        fire(slot, Kind.LOADED, seconds, onDemand, null);
+        done.run();
     }
 
     private record Opened(LoadedModel model, long bytes) {
@@ -500,6 +512,7 @@ public class ModelRegistry {
             slot.rest(ModelState.REMOVED, why);
         }
         slots.remove(slot.name(), slot);
+        revision.incrementAndGet();
         fire(slot, Kind.REMOVED, 0, false, why);
     }
 
@@ -543,8 +556,9 @@ public class ModelRegistry {
     }
 
     private ModelSlot add(ModelEntry entry) {
-        ModelSlot slot = new ModelSlot(entry);
+        ModelSlot slot = new ModelSlot(entry, revision);
         slots.put(entry.name(), slot);
+        revision.incrementAndGet();
         fire(slot, Kind.DISCOVERED, 0, false, null);
         return slot;
     }
@@ -592,9 +606,10 @@ public class ModelRegistry {
             if (slot == null) {
                 moveIntoPlace(staged, name);
                 ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
-                ModelSlot fresh = new ModelSlot(entry);
+                ModelSlot fresh = new ModelSlot(entry, revision);
                 boolean adopted = residency.required(entry, fresh.state()) && adopt(fresh, prepared);
                 slots.put(name, fresh);
+                revision.incrementAndGet();
                 fire(fresh, Kind.DISCOVERED, 0, false, null);
                 if (adopted) {
                     fire(fresh, Kind.LOADED, prepared.seconds, false, null);
@@ -766,7 +781,12 @@ public class ModelRegistry {
         return slot;
     }
 
+    /** Tells telemetry; a notification that cannot be delivered (the container stopping) changes no state. */
     private void fire(ModelSlot slot, Kind kind, double seconds, boolean onDemand, String reason) {
-        events.fire(new ModelLifecycleEvent(slot.name(), slot.entry().manifest().category(), kind, seconds, onDemand, reason));
+        try {
+            events.fire(new ModelLifecycleEvent(slot.name(), slot.entry().manifest().category(), kind, seconds, onDemand, reason));
+        } catch (RuntimeException e) {
+            LOG.debugf("lifecycle event %s of %s not delivered: %s", kind, slot.name(), e.getMessage());
+        }
     }
 }

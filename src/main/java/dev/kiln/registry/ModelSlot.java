@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The registry's record of one model: its state machine, its sessions and the leases on them.
@@ -52,8 +53,11 @@ final class ModelSlot {
     private List<TensorSpec> outputs = List.of();
     private String lastProvider;
     private List<String> lastFallbacks = List.of();
+    private final AtomicLong revision;
 
-    ModelSlot(ModelEntry entry) {
+    /** {@code revision} is the registry's change counter: every state or entry change moves it on. */
+    ModelSlot(ModelEntry entry, AtomicLong revision) {
+        this.revision = revision;
         this.name = entry.name();
         this.entry = entry;
         this.state = restingState(entry);
@@ -83,6 +87,7 @@ final class ModelSlot {
         }
         state = next;
         reason = why;
+        revision.incrementAndGet();
     }
 
     private static ModelState restingState(ModelEntry e) {
@@ -104,6 +109,7 @@ final class ModelSlot {
             return;
         }
         entry = newer;
+        revision.incrementAndGet();
         if (state == ModelState.READY) {
             return;
         }

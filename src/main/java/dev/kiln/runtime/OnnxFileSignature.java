@@ -19,11 +19,15 @@ import java.util.Set;
  */
 public final class OnnxFileSignature {
 
-    /** The inputs (initializers excluded, as ONNX Runtime reports them) and outputs of a model file. */
-    public record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    /**
+     * The inputs (initializers excluded, as ONNX Runtime reports them) and outputs of a model file,
+     * and the operators its graph uses.
+     */
+    public record Signature(List<TensorSpec> inputs, List<TensorSpec> outputs, Set<String> operators) {
     }
 
     private static final int MODEL_GRAPH = 7;
+    private static final int GRAPH_NODE = 1, NODE_OP_TYPE = 4;
     private static final int GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12, GRAPH_SPARSE_INITIALIZER = 15;
     private static final int TENSOR_NAME = 8, SPARSE_VALUES = 1;
     private static final int VALUE_NAME = 1, VALUE_TYPE = 2;
@@ -56,6 +60,7 @@ public final class OnnxFileSignature {
         List<TensorSpec> inputs = new ArrayList<>();
         List<TensorSpec> outputs = new ArrayList<>();
         Set<String> initializers = new HashSet<>();
+        Set<String> operators = new java.util.TreeSet<>();
         while (in.position() < end) {
             long tag = in.varint();
             int field = field(tag);
@@ -65,6 +70,12 @@ public final class OnnxFileSignature {
             }
             long stop = in.endOfMessage();
             switch (field) {
+                case GRAPH_NODE -> {
+                    String op = stringField(in, stop, NODE_OP_TYPE);
+                    if (op != null) {
+                        operators.add(op);
+                    }
+                }
                 case GRAPH_INPUT -> inputs.add(valueInfo(in, stop));
                 case GRAPH_OUTPUT -> outputs.add(valueInfo(in, stop));
                 case GRAPH_INITIALIZER -> initializers.add(stringField(in, stop, TENSOR_NAME));
@@ -75,7 +86,7 @@ public final class OnnxFileSignature {
             in.seek(stop);
         }
         inputs.removeIf(spec -> initializers.contains(spec.name()));
-        return new Signature(List.copyOf(inputs), List.copyOf(outputs));
+        return new Signature(List.copyOf(inputs), List.copyOf(outputs), java.util.Collections.unmodifiableSet(operators));
     }
 
     private static TensorSpec valueInfo(ProtoReader in, long end) throws IOException {

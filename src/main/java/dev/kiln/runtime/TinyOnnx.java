@@ -29,6 +29,32 @@ public final class TinyOnnx {
         return model(graph("doubler", node, valueInfo("X", FLOAT, dims), valueInfo("Y", FLOAT, dims)));
     }
 
+    /** Y = Constant: a model with no inputs at all, whose output is always {@code values} (FLOAT, 1-D). */
+    public static byte[] constant(float... values) {
+        Proto tensor = new Proto();
+        tensor.varint(1, values.length);                   // dims
+        tensor.varint(2, FLOAT);                           // data_type
+        java.nio.ByteBuffer packed = java.nio.ByteBuffer.allocate(values.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            packed.putFloat(v);
+        }
+        tensor.bytes(9, packed.array());                   // raw_data
+        Proto attribute = new Proto();
+        attribute.string(1, "value");                      // name
+        attribute.bytes(5, tensor.toBytes());              // t
+        attribute.varint(20, 4);                           // type: TENSOR
+        Proto n = new Proto();
+        n.string(2, "Y");                                  // output
+        n.string(3, "constant");                           // name
+        n.string(4, "Constant");                           // op_type
+        n.bytes(5, attribute.toBytes());                   // attribute
+        Proto g = new Proto();
+        g.bytes(1, n.toBytes());                           // node
+        g.string(2, "constant");                           // name
+        g.bytes(12, valueInfo("Y", FLOAT, new long[]{values.length}));   // output
+        return model(g.toBytes());
+    }
+
     private static byte[] model(byte[] graph) {
         Proto m = new Proto();
         m.varint(1, 8);                        // ir_version

@@ -9,6 +9,7 @@ import dev.kiln.config.SettingsUpdate;
 import dev.kiln.config.SettingsValues;
 import dev.kiln.errors.KilnError;
 import dev.kiln.health.DependencyHealth;
+import dev.kiln.inference.InferenceService;
 import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
@@ -55,11 +56,12 @@ public class SetupService {
     private final DependencyHealth health;
     private final MemoryBudget memory;
     private final ResidencyPolicy residency;
+    private final InferenceService inference;
     private final String version;
 
     public SetupService(ModelRegistry registry, ModelRepository repository, RuntimeSettings settings, AiModelsConfig config,
                         StartupWarmup startup, Warmup warmup, OnnxEngine engine, ExecutionProviders providers,
-                        DependencyHealth health, MemoryBudget memory, ResidencyPolicy residency,
+                        DependencyHealth health, MemoryBudget memory, ResidencyPolicy residency, InferenceService inference,
                         @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.repository = repository;
@@ -72,6 +74,7 @@ public class SetupService {
         this.health = health;
         this.memory = memory;
         this.residency = residency;
+        this.inference = inference;
         this.version = version;
     }
 
@@ -196,7 +199,7 @@ public class SetupService {
                 m.entry().sizeGb(), m.entry().manifest().inferenceEngine(), m.state().name(),
                 m.state() != ModelState.DISABLED, m.loaded() ? m.executionProvider() : null, m.providerFallbacks(),
                 m.reason(), m.entry().manifest().description(), m.inFlight(), m.loadCount(), m.memoryBytes(),
-                m.memoryMeasured())).toList();
+                m.memoryMeasured(), inference.batching(m))).toList();
         return new ModelsStatus(count(all, ModelState.READY), all.size(), installed);
     }
 

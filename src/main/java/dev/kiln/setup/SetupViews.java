@@ -65,7 +65,7 @@ public final class SetupViews {
                                  boolean lazyLoad, double sizeGb, String inferenceEngine, String state, boolean enabled,
                                  String executionProvider, List<String> executionProviderFallbacks, String reason,
                                  String description, int inFlight, long loadCount, long memoryBytes,
-                                 boolean memoryMeasured) {
+                                 boolean memoryMeasured, String batching) {
     }
 
     /** {@code GET /api/v1/setup/ai-models/loaded}: what is resident now and what it takes, like {@code ollama ps}. */

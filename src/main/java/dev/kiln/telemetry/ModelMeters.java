@@ -1,6 +1,7 @@
 package dev.kiln.telemetry;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -14,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The meters of one model. They are the only bookkeeping: Prometheus scrapes them and the JSON
@@ -36,6 +38,15 @@ final class ModelMeters {
     private final Counter coldStarts;
     private final Counter loadFailures;
     private final AtomicLong lastUsedMillis = new AtomicLong();
+    private final Timer queue;
+    private final Timer computeInput;
+    private final Timer computeInfer;
+    private final Timer computeOutput;
+    private final DistributionSummary batchSize;
+    private final LongAdder failCount = new LongAdder();
+    private final LongAdder failNanos = new LongAdder();
+    /** Per batch size (rows): executions and the time of each phase, for the V2 statistics extension. */
+    private final Map<Long, LongAdder[]> batches = new ConcurrentHashMap<>();
     private final List<Meter> owned = new ArrayList<>();
 
     ModelMeters(MeterRegistry registry, String model, String category) {
@@ -48,6 +59,13 @@ final class ModelMeters {
                 .tags(tags).serviceLevelObjectives(LOAD_BUCKETS).register(registry));
         warmup = own(Timer.builder("ai.model.warmup.duration").description("Time of a model's warm-up inferences")
                 .tags(tags).serviceLevelObjectives(LOAD_BUCKETS).register(registry));
+        queue = own(Timer.builder("ai.model.queue.duration").description("Time requests waited in the model's queue for a worker")
+                .tags(tags).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
+        computeInput = compute("input", "Time to read a request's tensors");
+        computeInfer = compute("infer", "Time ONNX Runtime ran the request's batch");
+        computeOutput = compute("output", "Time to write a request's answer");
+        batchSize = own(DistributionSummary.builder("ai.model.batch.size").description("Rows per ONNX Runtime run")
+                .tags(tags).serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry));
         coldStarts = own(Counter.builder("ai.model.cold.starts").description("Loads that a request had to wait for")
                 .tag("model", model).register(registry));
         loadFailures = own(Counter.builder("ai.model.load.failures").description("Loads that failed")
@@ -72,12 +90,56 @@ final class ModelMeters {
                 .register(registry)));
     }
 
+    private Timer compute(String phase, String help) {
+        return own(Timer.builder("ai.model.compute.duration").description("Compute time per request, by phase: " + help)
+                .tags(tags.and("phase", phase)).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
+    }
+
     void inference(String outcome, long nanos) {
         requests(outcome).increment();
         if (SUCCESS.equals(outcome)) {
             latency.record(nanos, TimeUnit.NANOSECONDS);
             lastUsedMillis.set(System.currentTimeMillis());
+        } else {
+            failCount.increment();
+            failNanos.add(nanos);
         }
+    }
+
+    void queued(long nanos) {
+        queue.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void computed(long inputNanos, long inferNanos, long outputNanos) {
+        computeInput.record(inputNanos, TimeUnit.NANOSECONDS);
+        computeInfer.record(inferNanos, TimeUnit.NANOSECONDS);
+        computeOutput.record(outputNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One ONNX Runtime run of {@code rows} rows, with the time each phase took for the whole batch. */
+    void executed(long rows, long inputNanos, long inferNanos, long outputNanos) {
+        batchSize.record(rows);
+        LongAdder[] b = batches.computeIfAbsent(rows, r -> new LongAdder[]{new LongAdder(), new LongAdder(), new LongAdder(), new LongAdder()});
+        b[0].increment();
+        b[1].add(inputNanos);
+        b[2].add(inferNanos);
+        b[3].add(outputNanos);
+    }
+
+    InferenceStats stats() {
+        List<InferenceStats.Batch> perSize = batches.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> {
+                    long n = e.getValue()[0].sum();
+                    return new InferenceStats.Batch(e.getKey(), new InferenceStats.Duration(n, e.getValue()[1].sum()),
+                            new InferenceStats.Duration(n, e.getValue()[2].sum()), new InferenceStats.Duration(n, e.getValue()[3].sum()));
+                }).toList();
+        return new InferenceStats(lastUsedMillis.get(), latency.count(), batchSize.count(), duration(latency),
+                new InferenceStats.Duration(failCount.sum(), failNanos.sum()), duration(queue), duration(computeInput),
+                duration(computeInfer), duration(computeOutput), perSize);
+    }
+
+    private static InferenceStats.Duration duration(Timer t) {
+        return new InferenceStats.Duration(t.count(), (long) t.totalTime(TimeUnit.NANOSECONDS));
     }
 
     void loaded(double seconds, boolean onDemand) {

@@ -44,6 +44,25 @@ public class UsageTracker {
         of(model).ifPresent(m -> m.inference(outcome, nanos));
     }
 
+    public void recordQueue(String model, long nanos) {
+        of(model).ifPresent(m -> m.queued(nanos));
+    }
+
+    /** One request's compute: reading its tensors, its batch's run, writing its answer. */
+    public void recordCompute(String model, long inputNanos, long inferNanos, long outputNanos) {
+        of(model).ifPresent(m -> m.computed(inputNanos, inferNanos, outputNanos));
+    }
+
+    /** One ONNX Runtime run: its rows and the time of each phase for the whole batch. */
+    public void recordExecution(String model, long rows, long inputNanos, long inferNanos, long outputNanos) {
+        of(model).ifPresent(m -> m.executed(rows, inputNanos, inferNanos, outputNanos));
+    }
+
+    /** The V2 statistics of one model; empty for a model not seen. */
+    public java.util.Optional<InferenceStats> stats(String model) {
+        return java.util.Optional.ofNullable(byModel.get(model)).map(ModelMeters::stats);
+    }
+
     public void recordRejected(String model) {
         recordInference(model, "rejected", 0);
     }

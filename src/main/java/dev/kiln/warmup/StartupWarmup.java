@@ -2,15 +2,15 @@ package dev.kiln.warmup;
 
 import dev.kiln.config.AiModelsConfig;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduler;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 /**
- * Runs the warm-up once, as a scheduler job right after boot, so HTTP answers at once and the
- * startup probe turns UP when the job ends.
+ * Runs the warm-up once, on its own thread as soon as the application has started, so HTTP answers
+ * at once and the startup probe turns UP when the warm-up ends. Not a scheduler job: the scheduler
+ * fires a "now" job only at its next tick, which cost up to a second of every boot.
  */
 @ApplicationScoped
 public class StartupWarmup {
@@ -21,14 +21,12 @@ public class StartupWarmup {
     private static final String JOB = "kiln-startup-warmup";
 
     private final Warmup warmup;
-    private final Scheduler scheduler;
     private final boolean enabled;
     private volatile Phase phase = Phase.PENDING;
     private volatile WarmupReport last;
 
-    public StartupWarmup(Warmup warmup, Scheduler scheduler, AiModelsConfig config) {
+    public StartupWarmup(Warmup warmup, AiModelsConfig config) {
         this.warmup = warmup;
-        this.scheduler = scheduler;
         this.enabled = config.warmup().onStartup();
     }
 
@@ -37,12 +35,13 @@ public class StartupWarmup {
             phase = Phase.DISABLED;
             return;
         }
-        scheduler.newJob(JOB).setInterval("24h").setDelayed("0s").setTask(execution -> runOnce()).schedule();
+        phase = Phase.RUNNING;
+        Thread thread = new Thread(this::runOnce, JOB);
+        thread.setDaemon(true);
+        thread.start();
     }
 
     private void runOnce() {
-        scheduler.unscheduleJob(JOB);
-        phase = Phase.RUNNING;
         try {
             last = warmup.warmUp(false);
             phase = last.succeeded() ? Phase.DONE : Phase.FAILED;

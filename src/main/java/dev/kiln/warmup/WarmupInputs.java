@@ -3,11 +3,10 @@ package dev.kiln.warmup;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.kiln.catalog.ModelManifest;
-import dev.kiln.runtime.TensorCodec;
+import dev.kiln.runtime.Datatype;
+import dev.kiln.runtime.InvalidTensorException;
+import dev.kiln.runtime.TensorBuffer;
 import dev.kiln.runtime.TensorSpec;
 
 import java.util.LinkedHashMap;
@@ -18,11 +17,9 @@ import java.util.Map;
 /**
  * Synthetic inputs in valid ranges, built from the model's own metadata: small integers for token
  * ids (1 for masks, 0 for token types), mid-range values for images. Dynamic dimensions take the
- * manifest's {@code warmup.shapes}, else 1. Tensors go through {@link TensorCodec} like requests do.
+ * manifest's {@code warmup.shapes}, else 1.
  */
 final class WarmupInputs {
-
-    private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
     private WarmupInputs() {
     }
@@ -31,8 +28,11 @@ final class WarmupInputs {
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
             for (TensorSpec spec : inputs) {
-                long[] shape = shape(spec, manifest);
-                feeds.put(spec.name(), TensorCodec.decode(env, spec.name(), spec.datatype(), shape, values(spec, shape), spec));
+                Datatype type = Datatype.parse(spec.datatype()).orElseThrow(() ->
+                        new InvalidTensorException("input '" + spec.name() + "' has datatype " + spec.datatype()));
+                String name = spec.name().toLowerCase(Locale.ROOT);
+                feeds.put(spec.name(), TensorBuffer.fill(spec.name(), type, shape(spec, manifest), i -> value(type, name, i))
+                        .toOnnx(env));
             }
             return feeds;
         } catch (OrtException | RuntimeException e) {
@@ -53,25 +53,12 @@ final class WarmupInputs {
         return shape;
     }
 
-    private static JsonNode values(TensorSpec spec, long[] shape) {
-        long count = 1;
-        for (long d : shape) {
-            count *= d;
-        }
-        String name = spec.name().toLowerCase(Locale.ROOT);
-        ArrayNode data = JSON.arrayNode((int) count);
-        for (long i = 0; i < count; i++) {
-            data.add(value(spec.datatype(), name, i));
-        }
-        return data;
-    }
-
-    private static JsonNode value(String datatype, String name, long i) {
-        return switch (datatype) {
-            case "FP32", "FP64", "FP16" -> JSON.numberNode(0.5);
-            case "BOOL" -> JSON.booleanNode(true);
-            case "BYTES" -> JSON.textNode("warm-up");
-            default -> JSON.numberNode(name.contains("mask") ? 1 : name.contains("type") ? 0 : 1 + (i % 100));
+    private static Object value(Datatype type, String name, long i) {
+        return switch (type) {
+            case FP32, FP64, FP16 -> 0.5;
+            case BOOL -> Boolean.TRUE;
+            case BYTES -> "warm-up";
+            default -> name.contains("mask") ? 1 : name.contains("type") ? 0 : 1 + (i % 100);
         };
     }
 }

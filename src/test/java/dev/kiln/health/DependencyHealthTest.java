@@ -71,4 +71,19 @@ class DependencyHealthTest {
         assertEquals(0, health().get("issues").size());
         given().get("/q/health/ready").then().statusCode(200);
     }
+
+    @Test
+    void theReportIsCachedButFollowsEveryStateChangeAtOnce() throws Exception {
+        Startup.awaitStarted();
+        int loaded = health().get("ai_models").get("image").get("loaded").asInt();
+        assertTrue(loaded >= 2, "the PP-OCR models are warm");
+        given().post("/v2/repository/models/ppocr-cls/unload").then().statusCode(200);
+        try {
+            assertEquals(loaded - 1, health().get("ai_models").get("image").get("loaded").asInt(),
+                    "an unload shows in the very next report");
+        } finally {
+            given().post("/v2/repository/models/ppocr-cls/load").then().statusCode(200);
+        }
+        assertEquals(loaded, health().get("ai_models").get("image").get("loaded").asInt(), "and so does a load");
+    }
 }

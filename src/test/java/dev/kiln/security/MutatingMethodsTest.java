@@ -1,7 +1,7 @@
 package dev.kiln.security;
 
-import dev.kiln.testing.ResourceMethods;
 import dev.kiln.testing.ResourceMethods.Endpoint;
+import dev.kiln.testing.ResourceMethods;
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
 import org.junit.jupiter.api.Test;
@@ -24,6 +24,7 @@ class MutatingMethodsTest {
     static final Map<String, String> ALLOWED = Map.of(
             // Runs a model: open to callers with the inference role (everyone, unless protect-inference).
             "V2Resource.infer", Roles.INFERENCE,
+            "V2Resource.inferVersion", Roles.INFERENCE,
             // A POST only because the V2 protocol says so: it lists the registry and changes nothing.
             "V2Resource.index", "");
 

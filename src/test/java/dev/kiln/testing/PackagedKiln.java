@@ -63,7 +63,7 @@ public final class PackagedKiln implements AutoCloseable {
         cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(new File("target/packaged-kiln-" + port + ".log"));
-        builder.environment().put("MALLOC_MMAP_THRESHOLD_", "131072");   // as the images and the README run it
+        builder.environment().put("MALLOC_TRIM_THRESHOLD_", "1048576");   // as the images and the README run it
         Process p = builder.start();
         PackagedKiln kiln = new PackagedKiln(port, repository, p);
         long deadline = System.currentTimeMillis() + 90_000;

@@ -89,6 +89,11 @@ class LazyLoadTest {
         given().post("/v2/repository/models/all-minilm-l6-v2/unload").then().statusCode(200);
         given().post("/v2/repository/models/ppocr-v4-rec/unload").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200);
+        JsonNode notReady = Json.of(given().get("/v2/models/ppocr-v4-rec/ready").then().statusCode(400));
+        assertFalse(notReady.get("ready").asBoolean());
+        assertEquals("model 'ppocr-v4-rec' is not ready: AVAILABLE (not loaded: unloaded by an operator)",
+                notReady.get("error").asText(), "the 400 says why, as every refusal does");
+        assertFalse(Json.of(given().get("/v2/models/all-minilm-l6-v2-q/ready").then().statusCode(200)).has("error"));
     }
 
     @Test

@@ -1,0 +1,12 @@
+package dev.kiln.inference;
+
+/**
+ * An inference answer ready to send: JSON, or with the binary tensor data extension the JSON
+ * header ({@code headerLength} bytes) followed by the binary outputs.
+ */
+record V2Answer(byte[] body, int headerLength) {
+
+    boolean binary() {
+        return headerLength >= 0;
+    }
+}

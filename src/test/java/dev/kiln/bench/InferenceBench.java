@@ -1,0 +1,190 @@
+package dev.kiln.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The two halves of bench/inference.sh that need Java.
+ * <ul>
+ * <li>{@code bodies <dir>}: writes the request bodies the load generator sends (V2 JSON and V2
+ *     binary) for MiniLM-q with 8 and 128 tokens and PP-OCRv4 detection at 640×640.</li>
+ * <li>{@code inprocess <repo> <case> <clients> <seconds>}: the same work done by ONNX Runtime in
+ *     this process, with Kiln's session options (one global intra-op pool of one thread per CPU, no
+ *     spinning, CPU arena off): build the input tensors from Java arrays, run, read the output into
+ *     a Java array. Prints p50 (ms) and requests per second, as the wrk script does.</li>
+ * </ul>
+ */
+public final class InferenceBench {
+
+    record Case(String model, Map<String, long[]> shapes, boolean text) {
+    }
+
+    static final Map<String, Case> CASES = Map.of(
+            "minilm8", text(8), "minilm128", text(128),
+            "det640", new Case("ppocr-v4-det", Map.of("x", new long[]{1, 3, 640, 640}), false));
+
+    static Case text(int tokens) {
+        long[] shape = {1, tokens};
+        return new Case("all-minilm-l6-v2-q", Map.of("input_ids", shape, "attention_mask", shape, "token_type_ids", shape), true);
+    }
+
+    public static void main(String[] args) throws Exception {
+        switch (args[0]) {
+            case "bodies" -> bodies(Path.of(args[1]));
+            case "inprocess" -> inProcess(Path.of(args[1]), CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+    }
+
+    /** The values every request carries: token ids 1000+i, masks 1, token types 0; pixels in [0, 1). */
+    static long[] longs(String input, int n) {
+        long[] v = new long[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = input.equals("input_ids") ? 1000 + i : input.equals("attention_mask") ? 1 : 0;
+        }
+        return v;
+    }
+
+    static float[] floats(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (i % 997) / 997f;
+        }
+        return v;
+    }
+
+    static int count(long[] shape) {
+        return (int) Arrays.stream(shape).reduce(1, (a, b) -> a * b);
+    }
+
+    static void bodies(Path dir) throws Exception {
+        Files.createDirectories(dir);
+        for (var e : CASES.entrySet()) {
+            Case c = e.getValue();
+            StringBuilder json = new StringBuilder("{\"inputs\":[");
+            StringBuilder header = new StringBuilder("{\"inputs\":[");
+            ByteArrayOutputStream raw = new ByteArrayOutputStream();
+            boolean first = true;
+            for (String input : c.shapes().keySet().stream().sorted().toList()) {
+                long[] shape = c.shapes().get(input);
+                int n = count(shape);
+                String type = c.text() ? "INT64" : "FP32";
+                String head = (first ? "" : ",") + "{\"name\":\"" + input + "\",\"datatype\":\"" + type + "\",\"shape\":"
+                        + Arrays.toString(shape).replace(" ", "");
+                json.append(head).append(",\"data\":[");
+                ByteBuffer b = ByteBuffer.allocate(n * (c.text() ? 8 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+                if (c.text()) {
+                    long[] v = longs(input, n);
+                    for (int i = 0; i < n; i++) {
+                        json.append(i == 0 ? "" : ",").append(v[i]);
+                        b.putLong(v[i]);
+                    }
+                } else {
+                    float[] v = floats(n);
+                    for (int i = 0; i < n; i++) {
+                        json.append(i == 0 ? "" : ",").append(v[i]);
+                        b.putFloat(v[i]);
+                    }
+                }
+                json.append("]}");
+                header.append(head).append(",\"parameters\":{\"binary_data_size\":").append(b.capacity()).append("}}");
+                raw.write(b.array());
+                first = false;
+            }
+            json.append("]}");
+            header.append("],\"parameters\":{\"binary_data_output\":true}}");
+            Files.writeString(dir.resolve(e.getKey() + ".json"), json);
+            byte[] h = header.toString().getBytes(StandardCharsets.UTF_8);
+            ByteArrayOutputStream bin = new ByteArrayOutputStream();
+            bin.write(h);
+            bin.write(raw.toByteArray());
+            Files.write(dir.resolve(e.getKey() + ".bin"), bin.toByteArray());
+            Files.writeString(dir.resolve(e.getKey() + ".bin.header-length"), String.valueOf(h.length));
+        }
+    }
+
+    static void inProcess(Path repo, Case c, int clients, int seconds) throws Exception {
+        OrtEnvironment env;
+        try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
+            t.setGlobalIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            t.setGlobalInterOpNumThreads(1);
+            t.setGlobalSpinControl(false);
+            env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bench", t);
+        }
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.disablePerSessionThreads();
+            o.setCPUArenaAllocator(false);
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            try (OrtSession s = env.createSession(repo.resolve(c.model()).resolve("model.onnx").toString(), o)) {
+                for (int i = 0; i < 50; i++) {
+                    once(env, s, c);
+                }
+                List<Long> latencies = new ArrayList<>();
+                AtomicLong done = new AtomicLong();
+                long end = System.nanoTime() + seconds * 1_000_000_000L;
+                ExecutorService pool = Executors.newFixedThreadPool(clients);
+                List<Future<List<Long>>> work = new ArrayList<>();
+                for (int t = 0; t < clients; t++) {
+                    work.add(pool.submit(() -> {
+                        List<Long> mine = new ArrayList<>();
+                        while (System.nanoTime() < end) {
+                            long t0 = System.nanoTime();
+                            once(env, s, c);
+                            mine.add(System.nanoTime() - t0);
+                            done.incrementAndGet();
+                        }
+                        return mine;
+                    }));
+                }
+                for (Future<List<Long>> f : work) {
+                    latencies.addAll(f.get());
+                }
+                pool.shutdown();
+                latencies.sort(Long::compare);
+                System.out.printf("KILN p50_ms=%.3f rps=%.1f non200=0%n", latencies.get(latencies.size() / 2) / 1e6,
+                        done.get() / (double) seconds);
+            }
+        }
+    }
+
+    /** What a Java program using ONNX Runtime directly does per request: tensors in, run, floats out. */
+    static float[] once(OrtEnvironment env, OrtSession s, Case c) throws Exception {
+        Map<String, OnnxTensor> feeds = new HashMap<>();
+        try {
+            for (var e : c.shapes().entrySet()) {
+                int n = count(e.getValue());
+                feeds.put(e.getKey(), c.text()
+                        ? OnnxTensor.createTensor(env, LongBuffer.wrap(longs(e.getKey(), n)), e.getValue())
+                        : OnnxTensor.createTensor(env, FloatBuffer.wrap(floats(n)), e.getValue()));
+            }
+            try (OrtSession.Result r = s.run(feeds)) {
+                FloatBuffer out = ((OnnxTensor) r.get(0)).getFloatBuffer();
+                float[] a = new float[out.remaining()];
+                out.get(a);
+                return a;
+            }
+        } finally {
+            feeds.values().forEach(OnnxTensor::close);
+        }
+    }
+}
