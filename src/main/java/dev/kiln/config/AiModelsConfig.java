@@ -86,8 +86,9 @@ public interface AiModelsConfig {
 
     interface Session {
         /**
-         * Threads inside one operator: the size of the one intra-op pool all sessions share (or of
-         * each session's own pool, with global-thread-pools off); 0: the CPUs the container has.
+         * Threads inside one run: the size of the one intra-op pool all sessions share (or of each
+         * session's own pool, with global-thread-pools off); 0: the container's CPUs divided by the
+         * inference workers (see ThreadBudget).
          */
         @WithDefault("0")
         int intraOpThreads();
@@ -122,7 +123,10 @@ public interface AiModelsConfig {
     }
 
     interface Inference {
-        /** Threads that run inference; default is the number of cores. */
+        /**
+         * Runs at the same time; default: the container's CPUs, at most 4 (then more intra-op threads
+         * per run instead). Workers × intra-op threads = CPUs (see ThreadBudget).
+         */
         OptionalInt workers();
 
         /** Requests that may wait for a worker before new ones are answered 503. */

@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Runs what a model's queue hands over: each request is read and checked on its own (so a bad one
@@ -29,13 +30,14 @@ final class BatchRunner {
     record Plan(V2RequestReader.Expected expected, BatchPolicy batching) {
     }
 
-    private final OrtEnvironment env;
+    /** Asked for at the first run, not at construction: ONNX Runtime loads off the startup path. */
+    private final Supplier<OrtEnvironment> env;
     private final V2RequestReader reader;
     private final V2ResponseWriter writer;
     private final UsageTracker usage;
     private final Function<Pending, Plan> plans;
 
-    BatchRunner(OrtEnvironment env, V2RequestReader reader, V2ResponseWriter writer, UsageTracker usage,
+    BatchRunner(Supplier<OrtEnvironment> env, V2RequestReader reader, V2ResponseWriter writer, UsageTracker usage,
                 Function<Pending, Plan> plans) {
         this.env = env;
         this.reader = reader;
@@ -138,7 +140,7 @@ final class BatchRunner {
             for (int i = 0; i < inputs; i++) {
                 int at = i;
                 TensorBuffer joined = TensorBuffer.concat(group.stream().map(p -> p.request.inputs().get(at)).toList());
-                feeds.put(joined.name(), joined.toOnnx(env));
+                feeds.put(joined.name(), joined.toOnnx(env.get()));
             }
             try (OrtSession.Result result = session.run(feeds, group.get(0).request.outputNames())) {
                 List<OutputTensor> out = new ArrayList<>();

@@ -74,7 +74,7 @@ public class InferenceService {
         this.maxHeldBytes = config.inference().maxQueuedBytes();
         this.drainTimeout = config.registry().drainTimeout();
         this.batching = config.inference().batching();
-        this.workerCount = config.inference().workers().orElse(Runtime.getRuntime().availableProcessors());
+        this.workerCount = engine.threads().workers();
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(workerCount, workerCount, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "kiln-infer-" + n.incrementAndGet());
@@ -85,7 +85,7 @@ public class InferenceService {
         JsonFactory fast = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                 .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
         ObjectMapper json = new ObjectMapper(fast);
-        this.runner = new BatchRunner(engine.environment(), new V2RequestReader(json), new V2ResponseWriter(fast), usage, this::plan);
+        this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(fast), usage, this::plan);
     }
 
     /** Before the registry closes sessions: requests already queued or running finish first. */

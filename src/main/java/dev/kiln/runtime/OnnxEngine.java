@@ -8,7 +8,10 @@ import ai.onnxruntime.OrtSession;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.config.AiModelsConfig;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -36,6 +39,23 @@ public class OnnxEngine {
     public OnnxEngine(AiModelsConfig config, ExecutionProviders providers) {
         this.config = config;
         this.providers = providers;
+    }
+
+    /**
+     * Loads ONNX Runtime's native library (about 0.2 s) on a thread of its own as soon as the
+     * application starts, so the load overlaps the rest of the startup instead of adding to it.
+     * A library that cannot load is reported by whoever needs it next (health, loads).
+     */
+    void preload(@Observes @Priority(1) StartupEvent ev) {
+        Thread loader = new Thread(() -> {
+            try {
+                environment();
+            } catch (RuntimeException | LinkageError e) {
+                LOG.debugf("ONNX Runtime did not load at startup: %s", e.getMessage());
+            }
+        }, "kiln-onnxruntime-preload");
+        loader.setDaemon(true);
+        loader.start();
     }
 
     /** The environment, created on first use so a broken native library surfaces as a health issue. */
@@ -67,8 +87,8 @@ public class OnnxEngine {
             threads.setGlobalSpinControl(config.session().spinning());
             OrtEnvironment created = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "kiln", threads);
             globalPools = true;
-            LOG.infof("ONNX Runtime: one intra-op pool of %d thread(s) for all sessions, spinning %s", intraOpThreads(),
-                    config.session().spinning() ? "on" : "off");
+            LOG.infof("ONNX Runtime: one intra-op pool of %d thread(s) for all sessions, spinning %s (%s)", intraOpThreads(),
+                    config.session().spinning() ? "on" : "off", threads().describe());
             return created;
         } catch (OrtException | IllegalStateException e) {
             LOG.warnf("ONNX Runtime's environment existed already; sessions use thread pools of their own (%s)", e.getMessage());
@@ -76,10 +96,15 @@ public class OnnxEngine {
         }
     }
 
-    /** The intra-op threads: configured, else the CPUs this container may use (cgroup quota included). */
+    /** The intra-op threads of one run: configured, else the CPUs left to each inference worker. */
     public int intraOpThreads() {
-        int configured = config.session().intraOpThreads();
-        return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
+        return threads().intraOpThreads();
+    }
+
+    /** Workers and intra-op threads, sized together from the CPUs this container may use. */
+    public ThreadBudget threads() {
+        return ThreadBudget.of(Runtime.getRuntime().availableProcessors(), config.inference().workers(),
+                config.session().intraOpThreads());
     }
 
     /** True when sessions share the environment's thread pools. */

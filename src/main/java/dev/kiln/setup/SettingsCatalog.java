@@ -3,6 +3,7 @@ package dev.kiln.setup;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsValues;
+import dev.kiln.runtime.ThreadBudget;
 import dev.kiln.setup.SetupViews.Setting;
 
 import java.util.ArrayList;
@@ -18,6 +19,11 @@ final class SettingsCatalog {
     }
 
     record Sources(AiModelsConfig config, SettingsValues runtime) {
+
+        ThreadBudget threads() {
+            return ThreadBudget.of(Runtime.getRuntime().availableProcessors(), config.inference().workers(),
+                    config.session().intraOpThreads());
+        }
     }
 
     private static final List<Row> ROWS = List.of(
@@ -32,7 +38,7 @@ final class SettingsCatalog {
                     "Execution providers in order of preference; CPU is always the last resort",
                     s -> String.join(",", s.config().executionProviders())),
             new Row("ai.models.session.intra-op-threads", "int", "0", false,
-                    "Threads inside one operator (0: ONNX Runtime decides)", s -> s.config().session().intraOpThreads()),
+                    "Threads inside one run (0: CPUs / inference workers)", s -> s.threads().intraOpThreads()),
             new Row("ai.models.session.inter-op-threads", "int", "0", false,
                     "Threads across operators (0: ONNX Runtime decides)", s -> s.config().session().interOpThreads()),
             new Row("ai.models.session.optimization-level", "enum", "all", false,
@@ -43,8 +49,8 @@ final class SettingsCatalog {
                     "One ONNX Runtime thread pool for all sessions", s -> s.config().session().globalThreadPools()),
             new Row("ai.models.session.spinning", "boolean", "false", false,
                     "Let idle ONNX Runtime pool threads spin", s -> s.config().session().spinning()),
-            new Row("ai.models.inference.workers", "int", "cores", false,
-                    "Threads that run inference", s -> s.config().inference().workers().orElse(Runtime.getRuntime().availableProcessors())),
+            new Row("ai.models.inference.workers", "int", "min(CPUs, 4)", false,
+                    "Runs at the same time; workers × intra-op threads = CPUs", s -> s.threads().workers()),
             new Row("ai.models.inference.queue-size", "int", "64", false,
                     "Requests that may wait for a worker; beyond it requests get 503 + Retry-After", s -> s.config().inference().queueSize()),
             new Row("ai.models.inference.max-request-bytes", "bytes", "67108864", false,

@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
+import dev.kiln.runtime.ThreadBudget;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,8 +31,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * <li>{@code bodies <dir>}: writes the request bodies the load generator sends (V2 JSON and V2
  *     binary) for MiniLM-q with 8 and 128 tokens and PP-OCRv4 detection at 640×640.</li>
  * <li>{@code inprocess <repo> <case> <clients> <seconds>}: the same work done by ONNX Runtime in
- *     this process, with Kiln's session options (one global intra-op pool of one thread per CPU, no
- *     spinning, CPU arena off): build the input tensors from Java arrays, run, read the output into
+ *     this process, with Kiln's session options (one global intra-op pool sized as Kiln sizes it, no
+ *     spinning, CPU arena on; {@code -Dintra=N} to change the pool): build the input tensors from Java arrays, run, read the output into
  *     a Java array. Prints p50 (ms) and requests per second, as the wrk script does.</li>
  * </ul>
  */
@@ -40,12 +42,14 @@ public final class InferenceBench {
     }
 
     static final Map<String, Case> CASES = Map.of(
-            "minilm8", text(8), "minilm128", text(128),
+            "minilm8", text("all-minilm-l6-v2-q", 8), "minilm128", text("all-minilm-l6-v2-q", 128),
+            // fp32: the int8 model cannot be batched exactly (DynamicQuantizeLinear), so batching is measured here
+            "minilm8fp32", text("all-minilm-l6-v2", 8),
             "det640", new Case("ppocr-v4-det", Map.of("x", new long[]{1, 3, 640, 640}), false));
 
-    static Case text(int tokens) {
+    static Case text(String model, int tokens) {
         long[] shape = {1, tokens};
-        return new Case("all-minilm-l6-v2-q", Map.of("input_ids", shape, "attention_mask", shape, "token_type_ids", shape), true);
+        return new Case(model, Map.of("input_ids", shape, "attention_mask", shape, "token_type_ids", shape), true);
     }
 
     public static void main(String[] args) throws Exception {
@@ -126,14 +130,15 @@ public final class InferenceBench {
     static void inProcess(Path repo, Case c, int clients, int seconds) throws Exception {
         OrtEnvironment env;
         try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
-            t.setGlobalIntraOpNumThreads(Runtime.getRuntime().availableProcessors());
+            t.setGlobalIntraOpNumThreads(Integer.getInteger("intra", ThreadBudget.of(Runtime.getRuntime().availableProcessors(),
+                    OptionalInt.empty(), 0).intraOpThreads()));
             t.setGlobalInterOpNumThreads(1);
             t.setGlobalSpinControl(false);
             env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bench", t);
         }
         try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
             o.disablePerSessionThreads();
-            o.setCPUArenaAllocator(false);
+            o.setCPUArenaAllocator(true);
             o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             try (OrtSession s = env.createSession(repo.resolve(c.model()).resolve("model.onnx").toString(), o)) {
                 for (int i = 0; i < 50; i++) {
