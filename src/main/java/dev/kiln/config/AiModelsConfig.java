@@ -42,6 +42,9 @@ public interface AiModelsConfig {
     @WithDefault("cuda,cpu")
     List<String> executionProviders();
 
+    /** Short form of memory.max-loaded-models (which wins when both are set). */
+    OptionalInt maxLoadedModels();
+
     Session session();
 
     Inference inference();

@@ -48,7 +48,7 @@ public class MemoryBudget {
             source = m.budgetPercent() + "% of " + mib(limit.bytes()) + " MiB (" + limit.source() + ") less the "
                     + mib(heap) + " MiB Java heap";
         }
-        this.maxLoaded = m.maxLoadedModels();
+        this.maxLoaded = m.maxLoadedModels().isPresent() ? m.maxLoadedModels() : config.maxLoadedModels();
         this.overhead = m.sessionOverhead();
     }
 

@@ -531,8 +531,11 @@ public class ModelRegistry {
                 if (onDisk.isPresent() && slot == null) {
                     add(onDisk.get());
                 } else if (onDisk.isPresent()) {
-                    awaitStable(slot);
-                    slot.update(onDisk.get());
+                    // A request may start a load between the wait and the update (loads do not take
+                    // the name's lock): then wait for that one too.
+                    do {
+                        awaitStable(slot);
+                    } while (!slot.updateIfStable(onDisk.get()));
                 } else if (slot != null) {
                     awaitStable(slot);
                     forget(slot, "directory removed");

@@ -123,6 +123,15 @@ final class ModelSlot {
         }
     }
 
+    /** {@link #update} unless a load or drain began meanwhile: then false, and nothing changed. */
+    synchronized boolean updateIfStable(ModelEntry newer) {
+        if (!state.isStable()) {
+            return false;
+        }
+        update(newer);
+        return true;
+    }
+
     private void requireStable(String what) {
         if (!state.isStable()) {
             throw new IllegalStateException("model '" + name + "': " + what + " while " + state);

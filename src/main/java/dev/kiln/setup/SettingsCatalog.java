@@ -81,8 +81,8 @@ final class SettingsCatalog {
                     "Without budget-bytes: this share of the container's memory limit less the Java heap",
                     s -> s.config().memory().budgetPercent()),
             new Row("ai.models.memory.max-loaded-models", "int", "", false,
-                    "At most this many models loaded at once",
-                    s -> s.config().memory().maxLoadedModels().isPresent() ? s.config().memory().maxLoadedModels().getAsInt() : ""),
+                    "At most this many models loaded at once (ai.models.max-loaded-models also works)",
+                    s -> maxLoaded(s.config()).isPresent() ? maxLoaded(s.config()).getAsInt() : ""),
             new Row("ai.models.keep-alive", "duration", "-1", false,
                     "Idle models not required for readiness unload after this (0: after each use, -1: never)",
                     s -> s.config().keepAlive()),
@@ -141,5 +141,9 @@ final class SettingsCatalog {
                     .append(s.defaultValue()).append(")\n").append(s.env()).append('=').append(s.current()).append('\n');
         }
         return sb.toString();
+    }
+
+    private static java.util.OptionalInt maxLoaded(AiModelsConfig config) {
+        return config.memory().maxLoadedModels().isPresent() ? config.memory().maxLoadedModels() : config.maxLoadedModels();
     }
 }

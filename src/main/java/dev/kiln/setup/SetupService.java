@@ -58,6 +58,11 @@ public class SetupService {
     private final ResidencyPolicy residency;
     private final InferenceService inference;
     private final String version;
+    /** The template only changes with the runtime settings (the rest is fixed at startup). */
+    private volatile CachedTemplate template;
+
+    private record CachedTemplate(SettingsValues values, Template template) {
+    }
 
     public SetupService(ModelRegistry registry, ModelRepository repository, RuntimeSettings settings, AiModelsConfig config,
                         StartupWarmup startup, Warmup warmup, OnnxEngine engine, ExecutionProviders providers,
@@ -121,7 +126,13 @@ public class SetupService {
     }
 
     public Template template() {
-        return new Template(SettingsCatalog.settings(new SettingsCatalog.Sources(config, settings.current())));
+        SettingsValues now = settings.current();
+        CachedTemplate cached = template;
+        if (cached == null || cached.values() != now) {
+            cached = new CachedTemplate(now, new Template(SettingsCatalog.settings(new SettingsCatalog.Sources(config, now))));
+            template = cached;
+        }
+        return cached.template();
     }
 
     public String dotEnv() {

@@ -49,6 +49,10 @@ class DashboardMetricsTest {
         dashboard.get("templating").get("list").forEach(v -> exprs.append(v.path("query").asText()).append('\n'));
         Set<String> used = queried(exprs.toString());
         assertTrue(used.size() >= 10, "dashboard queries " + used);
+        for (String timing : Set.of("ai_model_queue_duration_seconds_bucket", "ai_model_compute_duration_seconds_sum",
+                "ai_model_batch_size_sum")) {
+            assertTrue(used.contains(timing), "the dashboard shows where time goes: " + timing + " missing from " + used);
+        }
         Set<String> missing = new TreeSet<>(used);
         missing.removeAll(exported());
         assertTrue(missing.isEmpty(), "dashboard queries metrics the service does not export: " + missing);
@@ -59,6 +63,7 @@ class DashboardMetricsTest {
         Startup.awaitStarted();
         V2.infer("all-minilm-l6-v2-q", V2.helloWorld()).statusCode(200);
         Set<String> used = queried(java.nio.file.Files.readString(Path.of("deployment/prometheus/alerts.yml")));
+        assertTrue(used.contains("ai_model_queue_duration_seconds_bucket"), "an alert watches queue wait: " + used);
         Set<String> missing = new TreeSet<>(used);
         missing.removeAll(exported());
         assertTrue(missing.isEmpty(), "alerts query metrics the service does not export: " + missing);

@@ -91,7 +91,7 @@ class KubernetesManifestsTest {
         JsonNode rule = StrictKubernetesParser.YAML.readTree(Path.of("k8s/base/prometheusrule.yaml").toFile());
         assertEquals(alerts.get("groups"), rule.get("spec").get("groups"));
         PrometheusRule typed = (PrometheusRule) render("cpu").get("PrometheusRule");
-        assertEquals(7, typed.getSpec().getGroups().get(0).getRules().size());
+        assertEquals(8, typed.getSpec().getGroups().get(0).getRules().size());
     }
 
     // KServe's CRDs have no fabric8 model: these records mirror the fields Kiln's manifests use,

@@ -15,7 +15,7 @@ class PrometheusRulesTest {
     void rulesAreValid() throws Exception {
         Processes.Result r = Processes.run(List.of("promtool", "check", "rules", "deployment/prometheus/alerts.yml"), null, 60);
         assertEquals(0, r.exitCode(), r.output());
-        assertTrue(r.output().contains("SUCCESS: 7 rules found"), r.output());
+        assertTrue(r.output().contains("SUCCESS: 8 rules found"), r.output());
     }
 
     @Test

@@ -52,6 +52,8 @@ class SetupEndpointsTest {
                     .body("warmup_iterations", equalTo(3)).body("telemetry_idle_after", equalTo("45m"))
                     .body("lazy_load", equalTo(false));
             given().get("/api/v1/setup/config").then().body("warmup_iterations", equalTo(3));
+            given().accept("text/plain").get("/api/v1/setup/template").then().statusCode(200)
+                    .body(containsString("\nAI_MODELS_WARMUP_ITERATIONS=3\n")); // the cached template follows the change
             String saved = Files.readString(file);
             assertTrue(saved.contains("warmup_iterations: 3") && saved.contains("45m"), saved);
         } finally {
