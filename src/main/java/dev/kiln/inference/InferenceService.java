@@ -24,6 +24,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -194,6 +195,35 @@ public class InferenceService {
         } catch (java.io.IOException e) {
             return "off: model.onnx cannot be read";
         }
+    }
+
+    /**
+     * How many rows one run of the model may carry when a caller sends them together (embeddings of
+     * many texts): 1 when a row's answer would depend on the others (whole-batch quantisation) or
+     * the first dimension is fixed; else the manifest's max_batch_size (32 without one), within its
+     * input_limits. Independent of ai.models.inference.batching, which is about merging callers.
+     */
+    public int rowsPerRun(ModelStatus model) {
+        OnnxFileSignature.Signature s;
+        try {
+            s = engine.signature(model.entry());
+        } catch (java.io.IOException e) {
+            return 1;
+        }
+        boolean dynamic = s.inputs().stream().allMatch(t -> t.shape().length > 0 && t.shape()[0] < 0);
+        if (!dynamic || s.operators().stream().anyMatch(BatchPolicy.ACROSS_ROWS::contains)) {
+            return 1;
+        }
+        ModelManifest m = model.entry().manifest();
+        int rows = m.batching() != null && m.batching().maxBatchSize() != null ? m.batching().maxBatchSize() : 32;
+        if (m.inputLimits() != null) {
+            for (List<Long> limit : m.inputLimits().values()) {
+                if (!limit.isEmpty() && limit.get(0) != null && limit.get(0) > 0) {
+                    rows = (int) Math.min(rows, limit.get(0));
+                }
+            }
+        }
+        return Math.max(1, rows);
     }
 
     private Set<String> operators(Optional<ModelEntry> entry) {

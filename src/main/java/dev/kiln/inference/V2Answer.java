@@ -4,9 +4,9 @@ package dev.kiln.inference;
  * An inference answer ready to send: JSON, or with the binary tensor data extension the JSON
  * header ({@code headerLength} bytes) followed by the binary outputs.
  */
-record V2Answer(byte[] body, int headerLength) {
+public record V2Answer(byte[] body, int headerLength) {
 
-    boolean binary() {
+    public boolean binary() {
         return headerLength >= 0;
     }
 }

@@ -7,6 +7,7 @@ import io.quarkus.security.UnauthorizedException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+import org.jboss.resteasy.reactive.server.SimpleResourceInfo;
 
 /**
  * Answers for a method whose role the caller lacks: 401 with a Bearer challenge when a token would
@@ -26,18 +27,18 @@ public class AccessDenied {
     }
 
     @ServerExceptionMapper({UnauthorizedException.class, AuthenticationFailedException.class})
-    public Response unauthorized() {
+    public Response unauthorized(SimpleResourceInfo resource) {
         if (token.mode() == AdminToken.Mode.LOCKED) {
-            return ErrorMapper.error(403, LOCKED);
+            return OpenAiErrorShape.reshaped(ErrorMapper.error(403, LOCKED), resource);
         }
-        return Response.status(401).type(MediaType.APPLICATION_JSON)
+        return OpenAiErrorShape.reshaped(Response.status(401).type(MediaType.APPLICATION_JSON)
                 .header("WWW-Authenticate", "Bearer realm=\"kiln\"")
-                .entity(new ErrorBody(NEEDS_TOKEN)).build();
+                .entity(new ErrorBody(NEEDS_TOKEN)).build(), resource);
     }
 
     @ServerExceptionMapper
-    public Response forbidden(ForbiddenException e) {
-        return token.mode() == AdminToken.Mode.LOCKED ? ErrorMapper.error(403, LOCKED)
-                : ErrorMapper.error(403, "the presented credentials do not allow this");
+    public Response forbidden(ForbiddenException e, SimpleResourceInfo resource) {
+        return OpenAiErrorShape.reshaped(token.mode() == AdminToken.Mode.LOCKED ? ErrorMapper.error(403, LOCKED)
+                : ErrorMapper.error(403, "the presented credentials do not allow this"), resource);
     }
 }

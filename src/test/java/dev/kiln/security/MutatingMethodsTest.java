@@ -25,6 +25,7 @@ class MutatingMethodsTest {
             // Runs a model: open to callers with the inference role (everyone, unless protect-inference).
             "V2Resource.infer", Roles.INFERENCE,
             "V2Resource.inferVersion", Roles.INFERENCE,
+            "EmbeddingsResource.embeddings", Roles.INFERENCE,
             // A POST only because the V2 protocol says so: it lists the registry and changes nothing.
             "V2Resource.index", "");
 

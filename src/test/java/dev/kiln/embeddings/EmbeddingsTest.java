@@ -1,0 +1,236 @@
+package dev.kiln.embeddings;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.testing.Json;
+import dev.kiln.testing.Startup;
+import dev.kiln.testing.TestRepository;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * POST /v1/embeddings against an independent implementation of the same model: LangChain4j's
+ * in-process all-MiniLM-L6-v2 (int8), which tokenizes, runs and pools on its own. Every sentence,
+ * including accented, Chinese and long ones, must come out with cosine similarity ≥ 0.9999.
+ */
+@QuarkusTest
+class EmbeddingsTest {
+
+    static final String Q = "all-minilm-l6-v2-q";
+    static final String FP32 = "all-minilm-l6-v2";
+    static final String LONG = "The committee reviewed the annual budget and discussed the new library, the park and the roads. "
+            .repeat(30);
+    static final List<String> SENTENCES = List.of(
+            "hello world",
+            "The quick brown fox jumps over the lazy dog.",
+            "Crème brûlée à la française, déjà vu, naïve façade, São Paulo, Zürich.",
+            "今天天气很好，我们去公园散步吧。",
+            "  padded on both sides  ",
+            LONG);
+
+    static AllMiniLmL6V2QuantizedEmbeddingModel reference;
+
+    @BeforeAll
+    static void reference() {
+        reference = new AllMiniLmL6V2QuantizedEmbeddingModel();
+    }
+
+    static JsonNode embed(Object body) {
+        return Json.of(given().contentType("application/json").body(body).post("/v1/embeddings").then().statusCode(200));
+    }
+
+    static float[] vector(JsonNode answer, int i) {
+        return Vectors.of(answer.get("data").get(i).get("embedding"));
+    }
+
+    @Test
+    void everySentenceMatchesLangChain4j() throws Exception {
+        Startup.awaitStarted();
+        JsonNode answer = embed(Map.of("model", Q, "input", SENTENCES));
+        assertEquals("list", answer.get("object").asText());
+        assertEquals(Q, answer.get("model").asText());
+        assertEquals(SENTENCES.size(), answer.get("data").size());
+        for (int i = 0; i < SENTENCES.size(); i++) {
+            JsonNode d = answer.get("data").get(i);
+            assertEquals("embedding", d.get("object").asText());
+            assertEquals(i, d.get("index").asInt());
+            float[] ours = vector(answer, i);
+            assertEquals(384, ours.length);
+            float[] theirs = reference.embed(SENTENCES.get(i)).content().vector();
+            double cos = Vectors.cosine(ours, theirs);
+            System.out.printf("embeddings: cosine %.7f against LangChain4j for \"%s\"%n", cos,
+                    SENTENCES.get(i).length() > 40 ? SENTENCES.get(i).substring(0, 40) + "…" : SENTENCES.get(i));
+            assertTrue(cos >= 0.9999, "cosine " + cos + " for sentence " + i);
+            assertEquals(1.0, Math.sqrt(dot(ours, ours)), 1e-5, "L2-normalised");
+        }
+        int tokens = answer.get("usage").get("prompt_tokens").asInt();
+        assertEquals(tokens, answer.get("usage").get("total_tokens").asInt());
+        assertTrue(tokens > 128 && tokens < 300, "usage counts the real tokens, the long text cut at its limit: " + tokens);
+    }
+
+    /**
+     * Empty after trimming: LangChain4j cannot embed it (it drops [CLS] and [SEP] and has nothing
+     * left), so the reference is ONNX Runtime run directly on [CLS][SEP], mean-pooled and normalised.
+     */
+    @Test
+    void whitespaceOnlyIsTheEmbeddingOfClsSep() throws Exception {
+        Startup.awaitStarted();
+        JsonNode answer = embed(Map.of("model", Q, "input", List.of("   ", "")));
+        float[] expected = direct(new long[]{101, 102});
+        for (int i = 0; i < 2; i++) {
+            double cos = Vectors.cosine(vector(answer, i), expected);
+            assertTrue(cos >= 0.9999, "cosine " + cos);
+        }
+        assertEquals(4, answer.get("usage").get("prompt_tokens").asInt());
+    }
+
+    static float[] direct(long[] ids) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        long[] shape = {1, ids.length};
+        try (OrtSession s = env.createSession(TestRepository.ROOT.resolve(Q).resolve("model.onnx").toString());
+             OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
+             OnnxTensor m = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]).put(0, 1).put(1, 1), shape);
+             OnnxTensor t = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
+             OrtSession.Result r = s.run(Map.of("input_ids", a, "attention_mask", m, "token_type_ids", t))) {
+            float[][] states = ((float[][][]) r.get(0).getValue())[0];
+            float[] v = new float[states[0].length];
+            for (float[] row : states) {
+                for (int h = 0; h < v.length; h++) {
+                    v[h] += row[h] / states.length;
+                }
+            }
+            double n = Math.sqrt(dot(v, v));
+            for (int h = 0; h < v.length; h++) {
+                v[h] /= n;
+            }
+            return v;
+        }
+    }
+
+    static double dot(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) {
+            d += (double) a[i] * b[i];
+        }
+        return d;
+    }
+
+    /** The fp32 model runs many inputs as padded multi-row runs: each row equals the input sent alone. */
+    @Test
+    void manyInputsRunInBatchesAndEqualOneAtATime() throws Exception {
+        Startup.awaitStarted();
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            inputs.add("sentence number " + i + " " + "with some more words ".repeat(i % 7));
+        }
+        long batchedBefore = batchedRuns(FP32);
+        JsonNode together = embed(Map.of("model", FP32, "input", inputs));
+        assertTrue(batchedRuns(FP32) > batchedBefore, "runs of more than one row happened");
+        double worst = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            JsonNode alone = embed(Map.of("model", FP32, "input", inputs.get(i)));
+            worst = Math.max(worst, Vectors.maxAbsDiff(vector(together, i), vector(alone, 0)));
+        }
+        System.out.printf("embeddings: batched vs alone, largest difference %.2e%n", worst);
+        assertTrue(worst <= 1e-5, "batched rows equal one-at-a-time within 1e-5: " + worst);
+    }
+
+    static long batchedRuns(String model) {
+        JsonNode stats = Json.of(given().get("/v2/models/" + model + "/stats").then().statusCode(200)).get("model_stats").get(0);
+        long n = 0;
+        for (JsonNode b : stats.get("batch_stats")) {
+            if (b.get("batch_size").asLong() > 1) {
+                n += b.get("compute_infer").get("count").asLong();
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void tokenIdsAndBase64GiveTheSameVector() throws Exception {
+        Startup.awaitStarted();
+        float[] text = vector(embed(Map.of("model", Q, "input", "hello world")), 0);
+        JsonNode ids = embed(Map.of("model", Q, "input", List.of(101, 7592, 2088, 102)));
+        assertTrue(Vectors.maxAbsDiff(text, vector(ids, 0)) < 1e-6, "token ids are used as given");
+        assertEquals(4, ids.get("usage").get("prompt_tokens").asInt());
+        JsonNode nested = embed(Map.of("model", Q, "input", List.of(List.of(101, 7592, 2088, 102), List.of(101, 102))));
+        assertEquals(2, nested.get("data").size());
+        JsonNode b64 = embed(Map.of("model", Q, "input", "hello world", "encoding_format", "base64"));
+        byte[] raw = Base64.getDecoder().decode(b64.get("data").get(0).get("embedding").asText());
+        float[] decoded = new float[raw.length / 4];
+        ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(decoded);
+        assertEquals(0.0, Vectors.maxAbsDiff(text, decoded), "base64 carries the same float32 values");
+        embed(Map.of("model", Q, "input", "hello", "dimensions", 384, "user", "someone"));
+    }
+
+    @Test
+    void errorsComeInOpenAisShape() throws Exception {
+        Startup.awaitStarted();
+        given().contentType("application/json").body(Map.of("model", Q, "input", "x", "dimensions", 128)).post("/v1/embeddings")
+                .then().statusCode(400).body("error.type", equalTo("invalid_request_error")).body("error.param", equalTo("dimensions"))
+                .body("error.message", containsString("384"));
+        given().contentType("application/json").body(Map.of("model", "no-such-model", "input", "x")).post("/v1/embeddings")
+                .then().statusCode(404).body("error.code", equalTo("model_not_found")).body("error.param", equalTo("model"));
+        given().contentType("application/json").body(Map.of("model", "ppocr-v4-det", "input", "x")).post("/v1/embeddings")
+                .then().statusCode(400).body("error.message", containsString("does not embed"));
+        given().contentType("application/json").body(Map.of("model", Q, "input", Map.of("a", 1))).post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("input"));
+        given().contentType("application/json").body(Map.of("model", Q, "input", List.of())).post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("input"));
+        given().contentType("application/json").body(Map.of("model", Q, "input", List.of("a", 3))).post("/v1/embeddings")
+                .then().statusCode(400).body("error.message", containsString("input[1]"));
+        given().contentType("application/json").body(Map.of("model", Q, "input", "x", "encoding_format", "hex")).post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("encoding_format"));
+        given().contentType("application/json").body(Map.of("input", "x")).post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("model"));
+        given().contentType("application/json").body(Map.of("model", Q, "input", List.of(101, 99999999, 102))).post("/v1/embeddings")
+                .then().statusCode(400).body("error.type", equalTo("invalid_request_error"));
+        given().contentType("application/json").body("{\"model\": ").post("/v1/embeddings")
+                .then().statusCode(400).body("error.message", not(nullValue())).body("error.type", equalTo("invalid_request_error"));
+    }
+
+    @Test
+    void modelsListsTheModelsThatEmbed() throws Exception {
+        given().get("/v1/models").then().statusCode(200).body("object", equalTo("list"))
+                .body("data.id", hasItem(Q)).body("data.id", hasItem(FP32)).body("data.id", not(hasItem("ppocr-v4-det")))
+                .body("data[0].object", equalTo("model")).body("data[0].owned_by", equalTo("kiln"));
+    }
+
+    /** One bookkeeping: embeddings count in the model's usage telemetry and its Prometheus requests. */
+    @Test
+    void embeddingsCountAsUseOfTheModel() throws Exception {
+        Startup.awaitStarted();
+        long before = usage(Q);
+        embed(Map.of("model", Q, "input", "counted"));
+        assertTrue(usage(Q) > before, "usage_count grows");
+        String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("ai_model_inference_requests_total") && l.contains("model=\"" + Q + "\"")
+                && l.contains("outcome=\"success\"") && !l.endsWith(" 0.0")), "Prometheus counts them");
+    }
+
+    static long usage(String model) {
+        return Json.of(given().get("/api/v1/setup/ai-models/telemetry").then().statusCode(200))
+                .get("models").get(model).get("usage_count").asLong();
+    }
+}
