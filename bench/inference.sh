@@ -5,6 +5,7 @@
 #                (one global intra-op pool sized as Kiln sizes it, no spinning, CPU arena on)
 #   V2 JSON      POST /v2/models/{m}/infer, JSON tensors          (server with batching off)
 #   V2 binary    the same with the binary tensor extension         (server with batching off)
+#   gRPC         V2 gRPC ModelInfer, raw contents, one channel  (server with batching off)
 #   binary+batch V2 binary, dynamic batching as the manifests set it
 # on all-minilm-l6-v2-q (8 and 128 tokens), ppocr-v4-det (640x640) and, because the int8 MiniLM
 # cannot be batched exactly (DynamicQuantizeLinear), the fp32 all-minilm-l6-v2 (8 tokens); then
@@ -24,8 +25,8 @@ PORT="${PORT:-18100}"
 BASE="http://127.0.0.1:$PORT"
 OUT=bench/results/inference.md
 APP=target/quarkus-app
-ORT_JAR=$(find $APP/lib/main -name "com.microsoft.onnxruntime.onnxruntime_gpu-*.jar" | head -1)
-CP="target/test-classes:target/classes:$ORT_JAR"
+CP="target/test-classes:target/classes:$(./mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=test)"
+GRPC_PORT="${GRPC_PORT:-18101}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
 if [ ! -f $APP/quarkus-run.jar ] || [ ! -f target/test-classes/dev/kiln/bench/InferenceBench.class ]; then
   echo "run ./mvnw -B package -DskipTests first" >&2; exit 2
@@ -41,7 +42,7 @@ rm -f "$TMP/repo/.kiln-settings.yaml"
 
 # start [java options]: starts the packaged jar on the demo repository and waits until started
 start() {
-  MALLOC_TRIM_THRESHOLD_=1048576 java "$@" -Dquarkus.http.port="$PORT" -Dai.models.repository="$TMP/repo" \
+  MALLOC_TRIM_THRESHOLD_=1048576 java "$@" -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$TMP/repo" \
     -jar $APP/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
   PID=$!
   until curl -sf "$BASE/q/health/started" >/dev/null; do
@@ -62,6 +63,11 @@ post() {
     "$BASE/v2/models/${MODEL[$c]}/infer" | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
 }
 
+grpc() {
+  java -cp "$CP" dev.kiln.bench.InferenceBench grpc "127.0.0.1:$GRPC_PORT" "$1" "$2" "${DURATION%s}" \
+    | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
+}
+
 inprocess() {
   java -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" "$1" "$2" "${DURATION%s}" \
     | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
@@ -76,6 +82,7 @@ warm() {
   for c in "${CASES[@]}"; do for m in json bin; do post "$c" "$m" 4 3s >/dev/null; done; done
   post minilm8 bin 8 "$WARMUP" >/dev/null
   post minilm8 json 8 10s >/dev/null
+  grpc minilm8 8 >/dev/null
 }
 
 echo "in-process ONNX Runtime..." >&2
@@ -87,6 +94,7 @@ warm
 for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
   R[$c,json,$n]=$(post "$c" json "$n" "$DURATION")
   R[$c,bin,$n]=$(post "$c" bin "$n" "$DURATION")
+  R[$c,grpc,$n]=$(grpc "$c" "$n")
 done; done
 stop
 
@@ -132,11 +140,11 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   echo "Non-200 answers: $(for k in "${!R[@]}"; do awk '{print $3}' <<<"${R[$k]}"; done | awk '{s+=$1} END{print s+0}')."
   echo "Measured $(date -u +%Y-%m-%dT%H:%MZ)."
   echo
-  echo "| case | clients | in-process | V2 JSON | V2 binary | V2 binary + batching |"
-  echo "|---|---:|---:|---:|---:|---:|"
+  echo "| case | clients | in-process | V2 JSON | V2 binary | V2 gRPC (raw) | V2 binary + batching |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
   for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
     row="| $c (${MODEL[$c]}) | $n"
-    for m in ip json bin batch; do
+    for m in ip json bin grpc batch; do
       if [ -z "${R[$c,$m,$n]:-}" ]; then row+=" | n/a"; continue; fi
       row+=" | $(cell "$c,$m,$n" 1) / $(printf '%.0f' "$(cell "$c,$m,$n" 2)")"
       bad=$(cell "$c,$m,$n" 3)
@@ -157,6 +165,9 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   echo "| MiniLM-q 8 tok, 1 client: V2 binary p50 within 0.3 ms of in-process | $b1 vs $ip1 ms ($d ms) | $(verdict "$(awk -v x="$d" 'BEGIN{print (x<=0.3)}')") |"
   d=$(awk -v a="$j1" -v b="$ip1" 'BEGIN{printf "%+.2f", a-b}')
   echo "| MiniLM-q 8 tok, 1 client: V2 JSON p50 within 0.6 ms of in-process | $j1 vs $ip1 ms ($d ms) | $(verdict "$(awk -v x="$d" 'BEGIN{print (x<=0.6)}')") |"
+  g1=$(cell minilm8,grpc,1 1)
+  d=$(awk -v a="$g1" -v b="$ip1" 'BEGIN{printf "%+.2f", a-b}')
+  echo "| MiniLM-q 8 tok, 1 client: V2 gRPC (raw) p50 within 0.3 ms of in-process | $g1 vs $ip1 ms ($d ms) | $(verdict "$(awk -v x="$d" 'BEGIN{print (x<=0.3)}')") |"
   ipr=$(cell minilm8,ip,8 2); br=$(cell minilm8,bin,8 2)
   x=$(awk -v a="$br" -v b="$ipr" 'BEGIN{printf "%.2f", a/b}')
   echo "| MiniLM-q 8 tok, 8 clients: ≥ 0.9× in-process requests/s, no batching | $(printf '%.0f' "$br") vs $(printf '%.0f' "$ipr") (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x>=0.9)}')") |"

@@ -36,7 +36,7 @@ rm -f "$REPO/.kiln-settings.yaml"
 LOG="$(mktemp)"
 export TOKEN=bench-token
 MALLOC_TRIM_THRESHOLD_=1048576 AI_MODELS_ADMIN_TOKEN=$TOKEN \
-  java -Dquarkus.http.port="$PORT" -Dai.models.repository="$REPO" -jar "$JAR" >"$LOG" 2>&1 &
+  java -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port=$((PORT + 1)) -Dai.models.repository="$REPO" -jar "$JAR" >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$REPO" "$LOG"' EXIT
 

@@ -24,7 +24,7 @@ run() {
   local label=$1 env=$2; shift 2
   rm -rf "$tmp/repo"; cp -r target/demo-models "$tmp/repo"; rm -f "$tmp/repo/.kiln-settings.yaml"
   env $env java -Xms256m -Xmx256m -XX:+AlwaysPreTouch "$@" -Dai.models.admin-token=t -Dai.models.repository="$tmp/repo" \
-    -Dquarkus.http.port=$port -jar target/quarkus-app/quarkus-run.jar > "$tmp/kiln.log" 2>&1 &
+    -Dquarkus.http.port=$port -Dquarkus.grpc.server.port=$((port + 1)) -jar target/quarkus-app/quarkus-run.jar > "$tmp/kiln.log" 2>&1 &
   pid=$!
   until curl -sf "localhost:$port/q/health/started" > /dev/null; do sleep 0.2; done
   local first="" last=""

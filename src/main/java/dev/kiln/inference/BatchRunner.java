@@ -9,7 +9,10 @@ import dev.kiln.errors.KilnError;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OutputTensor;
 import dev.kiln.runtime.TensorBuffer;
+import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -35,10 +38,12 @@ final class BatchRunner {
     private final V2RequestReader reader;
     private final V2ResponseWriter writer;
     private final UsageTracker usage;
+    private final Tracing tracing;
     private final Function<Pending, Plan> plans;
 
     BatchRunner(Supplier<OrtEnvironment> env, V2RequestReader reader, V2ResponseWriter writer, UsageTracker usage,
-                Function<Pending, Plan> plans) {
+                Tracing tracing, Function<Pending, Plan> plans) {
+        this.tracing = tracing;
         this.env = env;
         this.reader = reader;
         this.writer = writer;
@@ -50,6 +55,7 @@ final class BatchRunner {
         long picked = System.nanoTime();
         List<Pending> readable = new ArrayList<>();
         for (Pending p : batch) {
+            p.queued.end();
             usage.recordQueue(p.model(), picked - p.enqueued);
             long t0 = System.nanoTime();
             try {
@@ -92,11 +98,16 @@ final class BatchRunner {
         Pending first = group.get(0);
         LoadedModel session = first.lease.model();
         long rows = group.stream().mapToLong(p -> p.request.rows()).sum();
+        Span batchSpan = tracing.batch("kiln.batch", group.stream().map(p -> p.trace).toList(), first.model(), rows);
+        Span runSpan = tracing.start("kiln.session.run", Context.current().with(batchSpan), first.model());
         List<OutputTensor> outputs;
         long t0 = System.nanoTime();
         try {
             outputs = run(session, group);
         } catch (OrtException | RuntimeException e) {
+            Tracing.fail(runSpan, e);
+            runSpan.end();
+            batchSpan.end();
             if (group.size() > 1) {
                 // A run a request's values broke: run each alone, so only that one fails.
                 group.forEach(p -> execute(List.of(p)));
@@ -106,6 +117,8 @@ final class BatchRunner {
             return;
         }
         long inferNanos = System.nanoTime() - t0;
+        runSpan.end();
+        batchSpan.end();
         if (group.size() > 1 && outputs.stream().anyMatch(o -> o.rows() != rows)) {
             group.forEach(p -> execute(List.of(p)));
             return;

@@ -8,6 +8,7 @@ import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
+import dev.kiln.registry.Lease;
 import dev.kiln.registry.ModelLifecycleEvent;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
@@ -15,7 +16,10 @@ import dev.kiln.registry.ModelUnavailableException;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
+import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -55,6 +59,7 @@ public class InferenceService {
 
     private final ModelRegistry registry;
     private final UsageTracker usage;
+    private final Tracing tracing;
     private final ThreadPoolExecutor workers;
     private final int workerCount;
     private final int queueSize;
@@ -67,8 +72,10 @@ public class InferenceService {
     private final BatchRunner runner;
     private final OnnxEngine engine;
 
-    public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config) {
+    public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
+                            Tracing tracing) {
         this.registry = registry;
+        this.tracing = tracing;
         this.engine = engine;
         this.usage = usage;
         this.queueSize = Math.max(1, config.inference().queueSize());
@@ -86,7 +93,8 @@ public class InferenceService {
         JsonFactory fast = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
                 .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
         ObjectMapper json = new ObjectMapper(fast);
-        this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(fast), usage, this::plan);
+        this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(fast), usage, tracing,
+                this::plan);
     }
 
     /** Before the registry closes sessions: requests already queued or running finish first. */
@@ -127,13 +135,22 @@ public class InferenceService {
                     + maxHeldBytes + " bytes of requests (ai.models.inference.max-queued-bytes); retry shortly", 1));
         }
         long arrived = System.nanoTime();
+        Context trace = Context.current();
         CompletableFuture<V2Answer> answer = new CompletableFuture<>();
-        registry.lease(model).whenComplete((lease, failure) -> {
+        CompletableFuture<Lease> leased = registry.lease(model);
+        Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model);
+        leased.whenComplete((lease, failure) -> {
+            if (load != null) {
+                if (failure != null) {
+                    Tracing.fail(load, unwrap(failure));
+                }
+                load.end();
+            }
             if (failure != null) {
                 finish(model, arrived, size, answer, null, unwrap(failure));
                 return;
             }
-            Pending p = new Pending(lease, body, headerLength, arrived);
+            Pending p = new Pending(lease, body, headerLength, arrived, trace, tracing.start("kiln.queue", trace, model));
             p.answer.whenComplete((a, f) -> finish(model, arrived, size, answer, a, f));
             boolean queued;
             try {
@@ -142,6 +159,7 @@ public class InferenceService {
                 queued = false;
             }
             if (!queued) {
+                p.queued.end();
                 lease.close();
                 heldBytes.addAndGet(-size);
                 usage.recordRejected(model);

@@ -14,6 +14,7 @@ import dev.kiln.inference.V2Records.ServerReady;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.security.Roles;
+import dev.kiln.telemetry.UsageTracker;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
@@ -46,9 +47,11 @@ public class V2Resource {
     private final InferenceService inference;
     private final ModelRegistry registry;
     private final V2Views views;
+    private final UsageTracker usage;
 
-    public V2Resource(InferenceService inference, ModelRegistry registry, V2Views views) {
+    public V2Resource(InferenceService inference, ModelRegistry registry, V2Views views, UsageTracker usage) {
         this.inference = inference;
+        this.usage = usage;
         this.registry = registry;
         this.views = views;
     }
@@ -110,7 +113,9 @@ public class V2Resource {
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = InferRequest.class)))
     public CompletionStage<Response> infer(@PathParam("model") String model,
                                            @HeaderParam(BINARY_HEADER) String headerLength, byte[] body) {
-        return inference.infer(model, body, headerLength(headerLength)).thenApply(V2Resource::answer);
+        int length = headerLength(headerLength);
+        usage.recordTransport(model, "rest");
+        return inference.infer(model, body, length).thenApply(V2Resource::answer);
     }
 
     @RolesAllowed(Roles.INFERENCE)

@@ -32,6 +32,7 @@ final class ModelMeters {
     private final Tags tags;
     private final Map<String, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, Counter> evictions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> transports = new ConcurrentHashMap<>();
     private final Timer latency;
     private final Timer load;
     private final Timer warmup;
@@ -82,6 +83,12 @@ final class ModelMeters {
     <M extends Meter> M own(M meter) {
         owned.add(meter);
         return meter;
+    }
+
+    void transport(String transport) {
+        transports.computeIfAbsent(transport, t -> own(Counter.builder("ai.model.transport.requests")
+                .description("Inference requests by transport (rest, grpc)").tags(tags.and("transport", t))
+                .register(registry))).increment();
     }
 
     private Counter requests(String outcome) {
@@ -187,5 +194,20 @@ final class ModelMeters {
 
     /** Counts for one model, read from its meters. */
     record Usage(long usageCount, long errorCount, long coldStarts, Double avgLatencyMs, Instant lastUsed) {
+    }
+
+    /** Successful requests so far and the cumulative count under each latency bucket's bound (seconds). */
+    record Reading(long count, double[] bounds, long[] cumulative) {
+    }
+
+    Reading reading() {
+        io.micrometer.core.instrument.distribution.CountAtBucket[] buckets = latency.takeSnapshot().histogramCounts();
+        double[] bounds = new double[buckets.length];
+        long[] cumulative = new long[buckets.length];
+        for (int i = 0; i < buckets.length; i++) {
+            bounds[i] = buckets[i].bucket(java.util.concurrent.TimeUnit.SECONDS);
+            cumulative[i] = (long) buckets[i].count();
+        }
+        return new Reading(latency.count(), bounds, cumulative);
     }
 }

@@ -44,6 +44,18 @@ public class UsageTracker {
         of(model).ifPresent(m -> m.inference(outcome, nanos));
     }
 
+    /** Which transport a request came by ({@code rest}, {@code grpc}), counted before it runs. */
+    public void recordTransport(String model, String transport) {
+        of(model).ifPresent(m -> m.transport(transport));
+    }
+
+    /** The latency readings of every model seen, for the recent history. */
+    Map<String, ModelMeters.Reading> readings() {
+        Map<String, ModelMeters.Reading> out = new java.util.TreeMap<>();
+        byModel.forEach((name, m) -> out.put(name, m.reading()));
+        return out;
+    }
+
     public void recordQueue(String model, long nanos) {
         of(model).ifPresent(m -> m.queued(nanos));
     }

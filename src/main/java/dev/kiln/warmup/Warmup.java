@@ -11,8 +11,12 @@ import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.runtime.OnnxEngine;
+import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
 import dev.kiln.warmup.WarmupReport.ModelWarmup;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -40,14 +44,16 @@ public class Warmup {
     private final ResidencyPolicy residency;
     private final OnnxEngine engine;
     private final UsageTracker usage;
+    private final Tracing tracing;
     private final RuntimeSettings settings;
     /** Model name to the load time of the session that was warmed: a reload makes it cold again. */
     private final Map<String, Instant> warmed = new ConcurrentHashMap<>();
     private final Map<Boolean, CompletableFuture<WarmupReport>> running = new ConcurrentHashMap<>();
 
     public Warmup(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
-                  RuntimeSettings settings) {
+                  RuntimeSettings settings, Tracing tracing) {
         this.registry = registry;
+        this.tracing = tracing;
         this.residency = residency;
         this.engine = engine;
         this.usage = usage;
@@ -144,7 +150,8 @@ public class Warmup {
         Integer declared = status.entry().manifest().warmup() == null ? null : status.entry().manifest().warmup().iterations();
         int iterations = declared != null ? declared : settings.current().warmupIterations();
         long t0 = System.nanoTime();
-        try (Lease lease = registry.acquire(name)) {
+        Span span = tracing.start("kiln.warmup", Context.current(), name);
+        try (Lease lease = registry.acquire(name); Scope scope = span.makeCurrent()) {
             registry.measureWarmup(lease, () -> {
                 for (int i = 0; i < iterations; i++) {
                     Map<String, OnnxTensor> feeds = WarmupInputs.build(engine.environment(), lease.model().inputs(),
@@ -161,6 +168,11 @@ public class Warmup {
             warmed.put(name, lease.model().loadedAt());
             usage.recordWarmup(name, seconds);
             return seconds;
+        } catch (Exception | Error e) {
+            Tracing.fail(span, e);
+            throw e;
+        } finally {
+            span.end();
         }
     }
 

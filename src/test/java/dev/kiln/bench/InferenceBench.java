@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  * <li>{@code bodies <dir>}: writes the request bodies the load generator sends (V2 JSON and V2
  *     binary) for MiniLM-q with 8 and 128 tokens and PP-OCRv4 detection at 640×640.</li>
+ * <li>{@code grpc <host:port> <case> <clients> <seconds>}: the same requests as V2 gRPC ModelInfer
+ *     with raw contents, from {@code clients} threads on one channel (one HTTP/2 connection), as
+ *     Triton's and KServe's clients do; prints p50 and requests per second like the others.</li>
  * <li>{@code inprocess <repo> <case> <clients> <seconds>}: the same work done by ONNX Runtime in
  *     this process, with Kiln's session options (one global intra-op pool sized as Kiln sizes it, no
  *     spinning, CPU arena on; {@code -Dintra=N} to change the pool): build the input tensors from Java arrays, run, read the output into
@@ -56,6 +59,7 @@ public final class InferenceBench {
         switch (args[0]) {
             case "bodies" -> bodies(Path.of(args[1]));
             case "inprocess" -> inProcess(Path.of(args[1]), CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            case "grpc" -> grpc(args[1], CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -190,6 +194,74 @@ public final class InferenceBench {
             }
         } finally {
             feeds.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    static inference.ModelInferRequest grpcRequest(Case c) {
+        inference.ModelInferRequest.Builder r = inference.ModelInferRequest.newBuilder().setModelName(c.model());
+        for (String input : c.shapes().keySet().stream().sorted().toList()) {
+            long[] shape = c.shapes().get(input);
+            int n = count(shape);
+            ByteBuffer b = ByteBuffer.allocate(n * (c.text() ? 8 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+            if (c.text()) {
+                for (long v : longs(input, n)) {
+                    b.putLong(v);
+                }
+            } else {
+                for (float v : floats(n)) {
+                    b.putFloat(v);
+                }
+            }
+            inference.ModelInferRequest.InferInputTensor.Builder t = inference.ModelInferRequest.InferInputTensor.newBuilder()
+                    .setName(input).setDatatype(c.text() ? "INT64" : "FP32");
+            for (long d : shape) {
+                t.addShape(d);
+            }
+            r.addInputs(t).addRawInputContents(com.google.protobuf.ByteString.copyFrom(b.array()));
+        }
+        return r.build();
+    }
+
+    static void grpc(String target, Case c, int clients, int seconds) throws Exception {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(target).usePlaintext()
+                .maxInboundMessageSize(64 << 20).build();
+        try {
+            var stub = inference.GRPCInferenceServiceGrpc.newBlockingStub(channel);
+            inference.ModelInferRequest request = grpcRequest(c);
+            for (int i = 0; i < 20; i++) {
+                stub.modelInfer(request);
+            }
+            AtomicLong done = new AtomicLong();
+            AtomicLong failed = new AtomicLong();
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            ExecutorService pool = Executors.newFixedThreadPool(clients);
+            List<Future<List<Long>>> work = new ArrayList<>();
+            for (int t = 0; t < clients; t++) {
+                work.add(pool.submit(() -> {
+                    List<Long> mine = new ArrayList<>();
+                    while (System.nanoTime() < end) {
+                        long t0 = System.nanoTime();
+                        try {
+                            stub.modelInfer(request);
+                            mine.add(System.nanoTime() - t0);
+                            done.incrementAndGet();
+                        } catch (io.grpc.StatusRuntimeException e) {
+                            failed.incrementAndGet();
+                        }
+                    }
+                    return mine;
+                }));
+            }
+            List<Long> latencies = new ArrayList<>();
+            for (Future<List<Long>> f : work) {
+                latencies.addAll(f.get());
+            }
+            pool.shutdown();
+            latencies.sort(Long::compare);
+            System.out.printf("KILN p50_ms=%.3f rps=%.1f non200=%d%n", latencies.isEmpty() ? 0 : latencies.get(latencies.size() / 2) / 1e6,
+                    done.get() / (double) seconds, failed.get());
+        } finally {
+            channel.shutdownNow();
         }
     }
 }

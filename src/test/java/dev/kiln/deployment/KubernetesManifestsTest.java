@@ -85,6 +85,18 @@ class KubernetesManifestsTest {
         assertTrue(e2.getMessage().contains("failureTreshold"), e2.getMessage());
     }
 
+    /** gRPC is reachable in the cluster: the container and the Service both carry port 9000, named grpc. */
+    @Test
+    void grpcPortIsExposed() throws Exception {
+        Map<String, Object> objects = render("cpu");
+        var service = (io.fabric8.kubernetes.api.model.Service) objects.get("Service");
+        assertTrue(service.getSpec().getPorts().stream().anyMatch(p -> "grpc".equals(p.getName()) && p.getPort() == 9000),
+                "Service ports: " + service.getSpec().getPorts());
+        var deployment = (io.fabric8.kubernetes.api.model.apps.Deployment) objects.get("Deployment");
+        assertTrue(deployment.getSpec().getTemplate().getSpec().getContainers().get(0).getPorts().stream()
+                .anyMatch(p -> "grpc".equals(p.getName()) && p.getContainerPort() == 9000), "container ports");
+    }
+
     @Test
     void prometheusRuleCarriesTheSameRulesAsAlertsYml() throws Exception {
         JsonNode alerts = StrictKubernetesParser.YAML.readTree(Path.of("deployment/prometheus/alerts.yml").toFile());
@@ -128,7 +140,9 @@ class KubernetesManifestsTest {
         assertEquals("serving.kserve.io/v1alpha1", rt.apiVersion());
         assertEquals("ClusterServingRuntime", rt.kind());
         assertEquals("onnx", rt.spec().supportedModelFormats().get(0).name());
-        assertEquals(List.of("v2"), rt.spec().protocolVersions());
+        assertEquals(List.of("v2", "grpc-v2"), rt.spec().protocolVersions());
+        assertTrue(rt.spec().containers().get(0).getPorts().stream().anyMatch(p -> "h2c".equals(p.getName()) && p.getContainerPort() == 9000),
+                "the gRPC port, named h2c as KServe expects");
         StrictKubernetesParser.requireNoUnknownFields(rt.spec().containers(), "ClusterServingRuntime.containers");
         InferenceService isvc = StrictKubernetesParser.YAML.readValue(Path.of("k8s/kserve/inferenceservice-example.yaml").toFile(), InferenceService.class);
         assertEquals("serving.kserve.io/v1beta1", isvc.apiVersion());

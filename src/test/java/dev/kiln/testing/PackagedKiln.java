@@ -58,6 +58,9 @@ public final class PackagedKiln implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(jvmOptions);
         cmd.add("-Dquarkus.http.port=" + port);
+        if (!properties.containsKey("quarkus.grpc.server.port")) {
+            cmd.add("-Dquarkus.grpc.server.port=" + Processes.freePort());
+        }
         cmd.add("-Dai.models.repository=" + repository);
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));

@@ -1,0 +1,206 @@
+package dev.kiln.grpc;
+
+import dev.kiln.catalog.ModelRepository;
+import dev.kiln.errors.KilnError;
+import dev.kiln.errors.Redactor;
+import dev.kiln.inference.InferenceService;
+import dev.kiln.inference.V2Records;
+import dev.kiln.inference.V2Views;
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.runtime.TensorSpec;
+import dev.kiln.security.AdminToken;
+import dev.kiln.telemetry.UsageTracker;
+import inference.GRPCInferenceService;
+import inference.ModelInferRequest;
+import inference.ModelInferResponse;
+import inference.ModelMetadataRequest;
+import inference.ModelMetadataResponse;
+import inference.ModelReadyRequest;
+import inference.ModelReadyResponse;
+import inference.RepositoryIndexRequest;
+import inference.RepositoryIndexResponse;
+import inference.RepositoryModelLoadRequest;
+import inference.RepositoryModelLoadResponse;
+import inference.RepositoryModelUnloadRequest;
+import inference.RepositoryModelUnloadResponse;
+import inference.ServerLiveRequest;
+import inference.ServerLiveResponse;
+import inference.ServerMetadataRequest;
+import inference.ServerMetadataResponse;
+import inference.ServerReadyRequest;
+import inference.ServerReadyResponse;
+import io.grpc.Status;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.Uni;
+
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+
+/**
+ * KServe V2 over gRPC, with Triton's repository RPCs. A thin edge: every RPC asks the same services
+ * as the REST resources (registry, inference path, views), so both transports share queues,
+ * batching, leases, telemetry and metrics; only the status codes are gRPC's (GrpcStatuses).
+ */
+@GrpcService
+public class KilnGrpcService implements GRPCInferenceService {
+
+    private final InferenceService inference;
+    private final ModelRegistry registry;
+    private final V2Views views;
+    private final AdminToken token;
+    private final UsageTracker usage;
+    private final Redactor redactor;
+
+    public KilnGrpcService(InferenceService inference, ModelRegistry registry, V2Views views, AdminToken token,
+                           UsageTracker usage, ModelRepository repository) {
+        this.inference = inference;
+        this.registry = registry;
+        this.views = views;
+        this.token = token;
+        this.usage = usage;
+        this.redactor = new Redactor(repository.root().toString());
+    }
+
+    @Override
+    public Uni<ServerLiveResponse> serverLive(ServerLiveRequest request) {
+        return Uni.createFrom().item(ServerLiveResponse.newBuilder().setLive(true).build());
+    }
+
+    @Override
+    public Uni<ServerReadyResponse> serverReady(ServerReadyRequest request) {
+        return answer(() -> ServerReadyResponse.newBuilder().setReady(views.serverReady().ready()).build());
+    }
+
+    @Override
+    public Uni<ModelReadyResponse> modelReady(ModelReadyRequest request) {
+        return answer(() -> {
+            checkVersion(request.getName(), request.getVersion());
+            return ModelReadyResponse.newBuilder().setReady(views.modelReady(request.getName()).ready()).build();
+        });
+    }
+
+    @Override
+    public Uni<ServerMetadataResponse> serverMetadata(ServerMetadataRequest request) {
+        return answer(() -> {
+            V2Records.ServerMetadata m = views.serverMetadata();
+            return ServerMetadataResponse.newBuilder().setName(m.name()).setVersion(m.version())
+                    .addAllExtensions(m.extensions()).build();
+        });
+    }
+
+    @Override
+    public Uni<ModelMetadataResponse> modelMetadata(ModelMetadataRequest request) {
+        return answer(() -> {
+            checkVersion(request.getName(), request.getVersion());
+            V2Records.ModelMetadata m = views.metadata(request.getName());
+            ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder().setName(m.name()).addAllVersions(m.versions())
+                    .setPlatform(m.platform());
+            tensors(m.inputs()).forEach(b::addInputs);
+            tensors(m.outputs()).forEach(b::addOutputs);
+            return b.build();
+        });
+    }
+
+    @Override
+    public Uni<ModelInferResponse> modelInfer(ModelInferRequest request) {
+        String caller = CallerToken.current();
+        try {
+            if (token.protectsInference() && !token.admits(caller)) {
+                throw Status.UNAUTHENTICATED.withDescription("inference is protected: send the admin token as"
+                        + " 'authorization: Bearer <token>' metadata").asRuntimeException();
+            }
+            checkVersion(request.getModelName(), request.getModelVersion());
+            GrpcTensors.Encoded e = GrpcTensors.encode(request);
+            usage.recordTransport(request.getModelName(), "grpc");
+            return Uni.createFrom().completionStage(() -> inference.infer(request.getModelName(), e.body(), e.headerLength()))
+                    .map(a -> GrpcTensors.decode(a, e.rawAnswer()))
+                    .onFailure().transform(f -> GrpcStatuses.of(f, clean(caller)));
+        } catch (RuntimeException f) {
+            return Uni.createFrom().failure(GrpcStatuses.of(f, clean(caller)));
+        }
+    }
+
+    @Override
+    public Uni<RepositoryIndexResponse> repositoryIndex(RepositoryIndexRequest request) {
+        return admin(() -> {
+            RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
+            registry.list().stream().map(V2Views::repositoryModel)
+                    .filter(m -> !request.getReady() || "READY".equals(m.state()))
+                    .forEach(m -> b.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(m.name())
+                            .setVersion(m.version()).setState(m.state()).setReason(m.reason() == null ? "" : m.reason())));
+            return b.build();
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<RepositoryModelLoadResponse> repositoryModelLoad(RepositoryModelLoadRequest request) {
+        return admin(() -> {
+            V2Views.requireLoaded(registry.load(request.getModelName()));
+            return RepositoryModelLoadResponse.getDefaultInstance();
+        });
+    }
+
+    @Override
+    @Blocking
+    public Uni<RepositoryModelUnloadResponse> repositoryModelUnload(RepositoryModelUnloadRequest request) {
+        return admin(() -> {
+            registry.unload(request.getModelName());
+            return RepositoryModelUnloadResponse.getDefaultInstance();
+        });
+    }
+
+    /** Runs an RPC that needs the admin token: UNAUTHENTICATED without it, PERMISSION_DENIED when none is set in prod. */
+    private <T> Uni<T> admin(Supplier<T> rpc) {
+        String caller = CallerToken.current();
+        if (token.mode() == AdminToken.Mode.LOCKED) {
+            return Uni.createFrom().failure(Status.PERMISSION_DENIED.withDescription("no admin token is configured:"
+                    + " set AI_MODELS_ADMIN_TOKEN and send 'authorization: Bearer <token>' metadata").asRuntimeException());
+        }
+        if (!token.admits(caller)) {
+            return Uni.createFrom().failure(Status.UNAUTHENTICATED.withDescription("missing or wrong admin token: send"
+                    + " 'authorization: Bearer <token>' metadata").asRuntimeException());
+        }
+        return answer(rpc, UnaryOperator.identity());
+    }
+
+    private <T> Uni<T> answer(Supplier<T> rpc) {
+        return answer(rpc, clean(CallerToken.current()));
+    }
+
+    private static <T> Uni<T> answer(Supplier<T> rpc, UnaryOperator<String> clean) {
+        try {
+            return Uni.createFrom().item(rpc.get());
+        } catch (RuntimeException e) {
+            return Uni.createFrom().failure(GrpcStatuses.of(e, clean));
+        }
+    }
+
+    /** Callers without the token get answers without paths and class names, as on REST. */
+    private UnaryOperator<String> clean(String caller) {
+        return token.mode() == AdminToken.Mode.TOKEN && token.admits(caller) ? UnaryOperator.identity() : redactor::redact;
+    }
+
+    private static void checkVersion(String model, String version) {
+        if (!version.isEmpty() && !InferenceService.VERSION.equals(version)) {
+            throw KilnError.notFound("model '" + model + "' has no version '" + version + "': Kiln serves version "
+                    + InferenceService.VERSION);
+        }
+    }
+
+    private static List<ModelMetadataResponse.TensorMetadata> tensors(List<TensorSpec> specs) {
+        if (specs == null) {
+            return List.of();
+        }
+        return specs.stream().map(s -> {
+            ModelMetadataResponse.TensorMetadata.Builder t = ModelMetadataResponse.TensorMetadata.newBuilder()
+                    .setName(s.name()).setDatatype(s.datatype());
+            for (long d : s.shape()) {
+                t.addShape(d);
+            }
+            return t.build();
+        }).toList();
+    }
+}

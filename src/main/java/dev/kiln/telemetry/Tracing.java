@@ -1,0 +1,54 @@
+package dev.kiln.telemetry;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.List;
+
+/**
+ * Kiln's own spans under the request's (REST or gRPC, made by Quarkus): the queue wait, the wait
+ * for a load, the batch with its size, the session run, the warm-up. With tracing off (no OTLP
+ * endpoint) the tracer is OpenTelemetry's no-op one and each call costs next to nothing.
+ */
+@ApplicationScoped
+public class Tracing {
+
+    public static final AttributeKey<String> MODEL = AttributeKey.stringKey("kiln.model");
+    public static final AttributeKey<String> VERSION = AttributeKey.stringKey("kiln.model.version");
+    public static final AttributeKey<Long> BATCH_REQUESTS = AttributeKey.longKey("kiln.batch.size");
+    public static final AttributeKey<Long> BATCH_ROWS = AttributeKey.longKey("kiln.batch.rows");
+
+    private final Tracer tracer;
+
+    public Tracing(Tracer tracer) {
+        this.tracer = tracer;
+    }
+
+    /** A span started now under {@code parent}, for one model (version "1": Kiln serves one). */
+    public Span start(String name, Context parent, String model) {
+        return builder(name, parent, model).startSpan();
+    }
+
+    /** A batch's span: under the first request's trace, linked to the others'. */
+    public Span batch(String name, List<Context> requests, String model, long rows) {
+        SpanBuilder b = builder(name, requests.get(0), model).setAttribute(BATCH_REQUESTS, (long) requests.size())
+                .setAttribute(BATCH_ROWS, rows);
+        for (int i = 1; i < requests.size(); i++) {
+            b.addLink(Span.fromContext(requests.get(i)).getSpanContext());
+        }
+        return b.startSpan();
+    }
+
+    private SpanBuilder builder(String name, Context parent, String model) {
+        return tracer.spanBuilder(name).setParent(parent).setAttribute(MODEL, model).setAttribute(VERSION, "1");
+    }
+
+    public static void fail(Span span, Throwable t) {
+        span.setStatus(StatusCode.ERROR, t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage());
+    }
+}
