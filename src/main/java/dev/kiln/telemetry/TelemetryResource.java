@@ -16,9 +16,19 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 public class TelemetryResource {
 
     private final TelemetryService telemetry;
+    private final RecentHistory history;
 
-    public TelemetryResource(TelemetryService telemetry) {
+    public TelemetryResource(TelemetryService telemetry, RecentHistory history) {
         this.telemetry = telemetry;
+        this.history = history;
+    }
+
+    @GET
+    @Path("/history")
+    @Operation(summary = "The last ten minutes per model: requests/s and p50/p95 latency every 5 s, and over the last 5 minutes",
+            description = "Kept in memory by the service (no Prometheus needed); what the admin page draws.")
+    public RecentHistory.View history() {
+        return history.view();
     }
 
     @GET
