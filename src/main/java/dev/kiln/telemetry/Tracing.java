@@ -5,8 +5,13 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.TracerProvider;
 import io.opentelemetry.context.Context;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import java.util.List;
 
@@ -23,10 +28,26 @@ public class Tracing {
     public static final AttributeKey<Long> BATCH_REQUESTS = AttributeKey.longKey("kiln.batch.size");
     public static final AttributeKey<Long> BATCH_ROWS = AttributeKey.longKey("kiln.batch.rows");
 
+    private static final Logger LOG = Logger.getLogger(Tracing.class);
+
     private final Tracer tracer;
 
-    public Tracing(Tracer tracer) {
-        this.tracer = tracer;
+    /**
+     * With the SDK disabled Quarkus still hands out a recording tracer (it only stops its own
+     * instrumentation and export), so Kiln takes the no-op one: then its spans cost nothing.
+     */
+    public Tracing(Tracer tracer, @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "false") boolean disabled) {
+        this.tracer = disabled ? TracerProvider.noop().get("kiln") : tracer;
+    }
+
+    /** True when spans are recorded and exported (an OTLP endpoint is configured). */
+    public boolean enabled() {
+        // Never ended, so never exported: only asks whether the SDK makes real spans.
+        return tracer.spanBuilder("kiln.probe").startSpan().getSpanContext().isValid();
+    }
+
+    void report(@Observes StartupEvent ev) {
+        LOG.infof("traces %s", enabled() ? "on: exported over OTLP" : "off (set QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT to turn them on)");
     }
 
     /** A span started now under {@code parent}, for one model (version "1": Kiln serves one). */

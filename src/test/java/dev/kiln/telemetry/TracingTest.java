@@ -29,7 +29,9 @@ class TracingTest {
     public static class On implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("quarkus.otel.sdk.disabled", "false", "quarkus.otel.bsp.schedule.delay", "0.05s",
+            // As an operator turns tracing on: by naming an OTLP endpoint (the environment variable's name).
+            return Map.of("quarkus.otel.bsp.schedule.delay", "0.05s",
+                    "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:1",
                     "quarkus.otel.exporter.otlp.traces.endpoint", "http://127.0.0.1:1");
         }
     }
