@@ -7,10 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The Java halves of bench/embeddings.sh.
@@ -60,30 +56,7 @@ public final class EmbeddingBench {
         for (int i = 0; i < 200; i++) {
             call(model, perCall, batch, one);
         }
-        AtomicLong calls = new AtomicLong();
-        long end = System.nanoTime() + seconds * 1_000_000_000L;
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        List<Future<List<Long>>> work = new ArrayList<>();
-        for (int t = 0; t < clients; t++) {
-            work.add(pool.submit(() -> {
-                List<Long> mine = new ArrayList<>();
-                while (System.nanoTime() < end) {
-                    long t0 = System.nanoTime();
-                    call(model, perCall, batch, one);
-                    mine.add(System.nanoTime() - t0);
-                    calls.incrementAndGet();
-                }
-                return mine;
-            }));
-        }
-        List<Long> latencies = new ArrayList<>();
-        for (Future<List<Long>> f : work) {
-            latencies.addAll(f.get());
-        }
-        pool.shutdown();
-        latencies.sort(Long::compare);
-        System.out.printf("KILN p50_ms=%.3f rps=%.1f non200=0%n", latencies.get(latencies.size() / 2) / 1e6,
-                calls.get() / (double) seconds);
+        ClosedLoop.measure(clients, seconds, () -> call(model, perCall, batch, one), null);
     }
 
     private static void call(AllMiniLmL6V2QuantizedEmbeddingModel model, int perCall, List<TextSegment> batch, TextSegment one) {

@@ -14,16 +14,11 @@ import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The two halves of bench/inference.sh that need Java.
@@ -148,30 +143,7 @@ public final class InferenceBench {
                 for (int i = 0; i < 50; i++) {
                     once(env, s, c);
                 }
-                List<Long> latencies = new ArrayList<>();
-                AtomicLong done = new AtomicLong();
-                long end = System.nanoTime() + seconds * 1_000_000_000L;
-                ExecutorService pool = Executors.newFixedThreadPool(clients);
-                List<Future<List<Long>>> work = new ArrayList<>();
-                for (int t = 0; t < clients; t++) {
-                    work.add(pool.submit(() -> {
-                        List<Long> mine = new ArrayList<>();
-                        while (System.nanoTime() < end) {
-                            long t0 = System.nanoTime();
-                            once(env, s, c);
-                            mine.add(System.nanoTime() - t0);
-                            done.incrementAndGet();
-                        }
-                        return mine;
-                    }));
-                }
-                for (Future<List<Long>> f : work) {
-                    latencies.addAll(f.get());
-                }
-                pool.shutdown();
-                latencies.sort(Long::compare);
-                System.out.printf("KILN p50_ms=%.3f rps=%.1f non200=0%n", latencies.get(latencies.size() / 2) / 1e6,
-                        done.get() / (double) seconds);
+                ClosedLoop.measure(clients, seconds, () -> once(env, s, c), null);
             }
         }
     }
@@ -231,35 +203,7 @@ public final class InferenceBench {
             for (int i = 0; i < 20; i++) {
                 stub.modelInfer(request);
             }
-            AtomicLong done = new AtomicLong();
-            AtomicLong failed = new AtomicLong();
-            long end = System.nanoTime() + seconds * 1_000_000_000L;
-            ExecutorService pool = Executors.newFixedThreadPool(clients);
-            List<Future<List<Long>>> work = new ArrayList<>();
-            for (int t = 0; t < clients; t++) {
-                work.add(pool.submit(() -> {
-                    List<Long> mine = new ArrayList<>();
-                    while (System.nanoTime() < end) {
-                        long t0 = System.nanoTime();
-                        try {
-                            stub.modelInfer(request);
-                            mine.add(System.nanoTime() - t0);
-                            done.incrementAndGet();
-                        } catch (io.grpc.StatusRuntimeException e) {
-                            failed.incrementAndGet();
-                        }
-                    }
-                    return mine;
-                }));
-            }
-            List<Long> latencies = new ArrayList<>();
-            for (Future<List<Long>> f : work) {
-                latencies.addAll(f.get());
-            }
-            pool.shutdown();
-            latencies.sort(Long::compare);
-            System.out.printf("KILN p50_ms=%.3f rps=%.1f non200=%d%n", latencies.isEmpty() ? 0 : latencies.get(latencies.size() / 2) / 1e6,
-                    done.get() / (double) seconds, failed.get());
+            ClosedLoop.measure(clients, seconds, () -> stub.modelInfer(request), io.grpc.StatusRuntimeException.class);
         } finally {
             channel.shutdownNow();
         }

@@ -1,0 +1,59 @@
+package dev.kiln.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The in-JVM load generator of the benchmarks: {@code clients} threads each call the task back to back
+ * for {@code seconds}; prints p50 (ms), calls per second and failures on one KILN line, as the wrk
+ * scripts do, so bench/*.sh read every source the same way.
+ */
+final class ClosedLoop {
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    private ClosedLoop() {
+    }
+
+    /** {@code failure}: the exception type that counts as a refused call rather than a broken benchmark. */
+    static void measure(int clients, int seconds, Call call, Class<? extends Exception> failure) throws Exception {
+        AtomicLong done = new AtomicLong();
+        AtomicLong failed = new AtomicLong();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        List<Future<List<Long>>> work = new ArrayList<>();
+        for (int t = 0; t < clients; t++) {
+            work.add(pool.submit(() -> {
+                List<Long> mine = new ArrayList<>();
+                while (System.nanoTime() < end) {
+                    long t0 = System.nanoTime();
+                    try {
+                        call.run();
+                        mine.add(System.nanoTime() - t0);
+                        done.incrementAndGet();
+                    } catch (Exception e) {
+                        if (failure == null || !failure.isInstance(e)) {
+                            throw e;
+                        }
+                        failed.incrementAndGet();
+                    }
+                }
+                return mine;
+            }));
+        }
+        List<Long> latencies = new ArrayList<>();
+        for (Future<List<Long>> f : work) {
+            latencies.addAll(f.get());
+        }
+        pool.shutdown();
+        latencies.sort(Long::compare);
+        System.out.printf("KILN p50_ms=%.3f rps=%.1f non200=%d%n", latencies.isEmpty() ? 0 : latencies.get(latencies.size() / 2) / 1e6,
+                done.get() / (double) seconds, failed.get());
+    }
+}
