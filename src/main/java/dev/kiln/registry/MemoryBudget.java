@@ -48,7 +48,7 @@ public class MemoryBudget {
             source = m.budgetPercent() + "% of " + mib(limit.bytes()) + " MiB (" + limit.source() + ") less the "
                     + mib(heap) + " MiB Java heap";
         }
-        this.maxLoaded = m.maxLoadedModels().isPresent() ? m.maxLoadedModels() : config.maxLoadedModels();
+        this.maxLoaded = maxLoadedModels(config);
         this.overhead = m.sessionOverhead();
     }
 
@@ -59,6 +59,12 @@ public class MemoryBudget {
     /** Where the budget comes from, for messages and views. */
     public String source() {
         return source;
+    }
+
+    /** memory.max-loaded-models, else its short form ai.models.max-loaded-models. */
+    public static OptionalInt maxLoadedModels(AiModelsConfig config) {
+        OptionalInt full = config.memory().maxLoadedModels();
+        return full.isPresent() ? full : config.maxLoadedModels();
     }
 
     public OptionalInt maxLoadedModels() {

@@ -103,8 +103,7 @@ public class OnnxEngine {
 
     /** Workers and intra-op threads, sized together from the CPUs this container may use. */
     public ThreadBudget threads() {
-        return ThreadBudget.of(Runtime.getRuntime().availableProcessors(), config.inference().workers(),
-                config.session().intraOpThreads());
+        return ThreadBudget.of(config);
     }
 
     /** True when sessions share the environment's thread pools. */

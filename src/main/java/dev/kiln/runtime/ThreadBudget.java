@@ -1,5 +1,6 @@
 package dev.kiln.runtime;
 
+import dev.kiln.config.AiModelsConfig;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.util.OptionalInt;
@@ -28,6 +29,11 @@ public record ThreadBudget(int cpus, int workers, int intraOpThreads) {
                 : Math.min(n, MAX_DEFAULT_WORKERS);
         int intraOp = configuredIntraOp > 0 ? configuredIntraOp : Math.max(1, n / workers);
         return new ThreadBudget(n, workers, intraOp);
+    }
+
+    /** The budget of this container, from its CPUs and what ai.models configures. */
+    public static ThreadBudget of(AiModelsConfig config) {
+        return of(Runtime.getRuntime().availableProcessors(), config.inference().workers(), config.session().intraOpThreads());
     }
 
     public String describe() {

@@ -3,6 +3,7 @@ package dev.kiln.setup;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsValues;
+import dev.kiln.registry.MemoryBudget;
 import dev.kiln.runtime.ThreadBudget;
 import dev.kiln.setup.SetupViews.Setting;
 
@@ -21,8 +22,7 @@ final class SettingsCatalog {
     record Sources(AiModelsConfig config, SettingsValues runtime) {
 
         ThreadBudget threads() {
-            return ThreadBudget.of(Runtime.getRuntime().availableProcessors(), config.inference().workers(),
-                    config.session().intraOpThreads());
+            return ThreadBudget.of(config);
         }
     }
 
@@ -82,7 +82,7 @@ final class SettingsCatalog {
                     s -> s.config().memory().budgetPercent()),
             new Row("ai.models.memory.max-loaded-models", "int", "", false,
                     "At most this many models loaded at once (ai.models.max-loaded-models also works)",
-                    s -> maxLoaded(s.config()).isPresent() ? maxLoaded(s.config()).getAsInt() : ""),
+                    s -> MemoryBudget.maxLoadedModels(s.config()).isPresent() ? MemoryBudget.maxLoadedModels(s.config()).getAsInt() : ""),
             new Row("ai.models.keep-alive", "duration", "-1", false,
                     "Idle models not required for readiness unload after this (0: after each use, -1: never)",
                     s -> s.config().keepAlive()),
@@ -143,7 +143,4 @@ final class SettingsCatalog {
         return sb.toString();
     }
 
-    private static java.util.OptionalInt maxLoaded(AiModelsConfig config) {
-        return config.memory().maxLoadedModels().isPresent() ? config.memory().maxLoadedModels() : config.maxLoadedModels();
-    }
 }
