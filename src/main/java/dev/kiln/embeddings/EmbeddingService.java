@@ -1,8 +1,6 @@
 package dev.kiln.embeddings;
 
 import ai.djl.huggingface.tokenizers.Encoding;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.embeddings.OpenAiViews.EmbeddingList;
@@ -10,6 +8,7 @@ import dev.kiln.embeddings.OpenAiViews.Model;
 import dev.kiln.embeddings.OpenAiViews.ModelList;
 import dev.kiln.embeddings.OpenAiViews.Usage;
 import dev.kiln.errors.KilnError;
+import dev.kiln.inference.BinaryInferRequest;
 import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.V2Answer;
 import dev.kiln.registry.ModelRegistry;
@@ -43,7 +42,6 @@ public class EmbeddingService {
     private final InferenceService inference;
     private final OnnxEngine engine;
     private final Tokenizers tokenizers;
-    private final ObjectMapper json = new ObjectMapper();
 
     public EmbeddingService(ModelRegistry registry, InferenceService inference, OnnxEngine engine, Tokenizers tokenizers) {
         this.registry = registry;
@@ -166,13 +164,9 @@ public class EmbeddingService {
     private CompletionStage<float[][]> run(Embedder e, List<Row> group) {
         int rows = group.size();
         int positions = group.stream().mapToInt(Row::length).max().orElse(0);
-        ByteBuffer data = ByteBuffer.allocate(e.inputs().size() * rows * positions * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        StringBuilder header = new StringBuilder("{\"inputs\":[");
-        for (int k = 0; k < e.inputs().size(); k++) {
-            String name = e.inputs().get(k);
-            header.append(k == 0 ? "" : ",").append("{\"name\":\"").append(name).append("\",\"datatype\":\"INT64\",\"shape\":[")
-                    .append(rows).append(',').append(positions).append("],\"parameters\":{\"binary_data_size\":")
-                    .append((long) rows * positions * Long.BYTES).append("}}");
+        BinaryInferRequest request = new BinaryInferRequest();
+        for (String name : e.inputs()) {
+            ByteBuffer data = ByteBuffer.allocate(rows * positions * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
             for (Row r : group) {
                 for (int p = 0; p < positions; p++) {
                     boolean real = p < r.length();
@@ -183,30 +177,21 @@ public class EmbeddingService {
                     });
                 }
             }
+            request.input(name, "INT64", List.of((long) rows, (long) positions), data.array());
         }
-        header.append("],\"outputs\":[{\"name\":\"").append(e.output()).append("\",\"parameters\":{\"binary_data\":true}}]}");
-        byte[] head = header.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] body = new byte[head.length + data.capacity()];
-        System.arraycopy(head, 0, body, 0, head.length);
-        System.arraycopy(data.array(), 0, body, head.length, data.capacity());
-        return inference.infer(e.model(), body, head.length).thenApply(answer -> vectors(e, group, answer));
+        request.output(e.output());
+        BinaryInferRequest.Encoded encoded = request.encode();
+        return inference.infer(e.model(), encoded.body(), encoded.headerLength()).thenApply(answer -> vectors(e, group, answer));
     }
 
-    private float[][] vectors(Embedder e, List<Row> group, V2Answer answer) {
-        JsonNode out;
-        try {
-            out = json.readTree(answer.body(), 0, answer.headerLength()).get("outputs").get(0);
-        } catch (IOException ex) {
-            throw KilnError.internal("unreadable answer from the inference path: " + ex.getMessage());
-        }
-        JsonNode shape = out.get("shape");
-        int hidden = shape.get(shape.size() - 1).asInt();
-        FloatBuffer values = ByteBuffer.wrap(answer.body(), answer.headerLength(), answer.body().length - answer.headerLength())
-                .slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    private static float[][] vectors(Embedder e, List<Row> group, V2Answer answer) {
+        V2Answer.Output out = answer.outputs().get(0);
+        int hidden = (int) out.shape()[out.shape().length - 1];
+        FloatBuffer values = out.data().asFloatBuffer();
         float[][] v = new float[group.size()][];
         for (int i = 0; i < group.size(); i++) {
             v[i] = e.tokenStates()
-                    ? e.pooling().pool(values, i, shape.get(1).asInt(), hidden, group.get(i).length(), e.normalize())
+                    ? e.pooling().pool(values, i, (int) out.shape()[1], hidden, group.get(i).length(), e.normalize())
                     : Pooling.row(values, i, hidden, e.normalize());
         }
         return v;

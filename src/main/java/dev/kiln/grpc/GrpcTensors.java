@@ -1,22 +1,18 @@
 package dev.kiln.grpc;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
 import dev.kiln.errors.KilnError;
+import dev.kiln.inference.BinaryInferRequest;
 import dev.kiln.inference.V2Answer;
 import inference.InferParameter;
 import inference.InferTensorContents;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -27,13 +23,11 @@ import java.util.Map;
  */
 final class GrpcTensors {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-
     private GrpcTensors() {
     }
 
-    /** The request as V2 binary: the JSON header, then every input's bytes. */
-    record Encoded(byte[] body, int headerLength, boolean rawAnswer) {
+    /** The request as V2 binary, and whether the answer goes back raw. */
+    record Encoded(BinaryInferRequest.Encoded request, boolean rawAnswer) {
     }
 
     static Encoded encode(ModelInferRequest r) {
@@ -42,61 +36,38 @@ final class GrpcTensors {
             throw KilnError.invalid("raw_input_contents has " + r.getRawInputContentsCount() + " entries for "
                     + r.getInputsCount() + " inputs: send one per input, in order, or use typed contents for all");
         }
-        ObjectNode header = JSON.createObjectNode();
+        BinaryInferRequest request = new BinaryInferRequest();
         if (!r.getId().isEmpty()) {
-            header.put("id", r.getId());
+            request.id(r.getId());
         }
-        ObjectNode params = parameters(r.getParametersMap());
-        params.put("binary_data_output", true);
-        header.set("parameters", params);
-        ArrayNode inputs = header.putArray("inputs");
-        ByteArrayOutputStream data = new ByteArrayOutputStream();
+        copy(r.getParametersMap(), request.parameters());
         for (int i = 0; i < r.getInputsCount(); i++) {
             ModelInferRequest.InferInputTensor in = r.getInputs(i);
             if (raw && in.hasContents()) {
                 throw KilnError.invalid("input '" + in.getName() + "' has typed contents while raw_input_contents is used: use one form");
             }
             byte[] bytes = raw ? r.getRawInputContents(i).toByteArray() : typed(in);
-            ObjectNode t = inputs.addObject();
-            t.put("name", in.getName()).put("datatype", in.getDatatype());
-            ArrayNode shape = t.putArray("shape");
-            in.getShapeList().forEach(shape::add);
-            ObjectNode p = parameters(in.getParametersMap());
-            p.put("binary_data_size", bytes.length);
-            t.set("parameters", p);
-            data.writeBytes(bytes);
+            copy(in.getParametersMap(), request.input(in.getName(), in.getDatatype(), in.getShapeList(), bytes));
         }
-        if (r.getOutputsCount() > 0) {
-            ArrayNode outputs = header.putArray("outputs");
-            for (ModelInferRequest.InferRequestedOutputTensor o : r.getOutputsList()) {
-                ObjectNode p = parameters(o.getParametersMap());
-                p.put("binary_data", true);
-                outputs.addObject().put("name", o.getName()).set("parameters", p);
-            }
+        for (ModelInferRequest.InferRequestedOutputTensor o : r.getOutputsList()) {
+            copy(o.getParametersMap(), request.output(o.getName()));
         }
-        byte[] head;
-        try {
-            head = JSON.writeValueAsBytes(header);
-        } catch (IOException e) {
-            throw KilnError.internal("cannot write the request header: " + e.getMessage());
-        }
-        byte[] body = new byte[head.length + data.size()];
-        System.arraycopy(head, 0, body, 0, head.length);
-        System.arraycopy(data.toByteArray(), 0, body, head.length, data.size());
-        return new Encoded(body, head.length, raw || r.getInputsCount() == 0);
+        return new Encoded(request.encode(), raw || r.getInputsCount() == 0);
     }
 
-    private static ObjectNode parameters(Map<String, InferParameter> map) {
-        ObjectNode p = JSON.createObjectNode();
-        map.forEach((k, v) -> {
+    /** The caller's parameters, except where Kiln set its own (binary sizes and forms stay Kiln's). */
+    private static void copy(Map<String, InferParameter> from, ObjectNode to) {
+        from.forEach((k, v) -> {
+            if (to.has(k)) {
+                return;
+            }
             switch (v.getParameterChoiceCase()) {
-                case BOOL_PARAM -> p.put(k, v.getBoolParam());
-                case INT64_PARAM -> p.put(k, v.getInt64Param());
-                case STRING_PARAM -> p.put(k, v.getStringParam());
+                case BOOL_PARAM -> to.put(k, v.getBoolParam());
+                case INT64_PARAM -> to.put(k, v.getInt64Param());
+                case STRING_PARAM -> to.put(k, v.getStringParam());
                 default -> { }
             }
         });
-        return p;
     }
 
     /** Typed contents in the raw layout of the tensor's datatype. */
@@ -154,28 +125,21 @@ final class GrpcTensors {
 
     /** The inference path's binary answer as a ModelInferResponse, raw or typed. */
     static ModelInferResponse decode(V2Answer answer, boolean raw) {
-        JsonNode header;
-        try {
-            header = JSON.readTree(answer.body(), 0, answer.headerLength());
-        } catch (IOException e) {
-            throw KilnError.internal("unreadable answer from the inference path: " + e.getMessage());
-        }
+        JsonNode header = answer.header();
         ModelInferResponse.Builder out = ModelInferResponse.newBuilder()
                 .setModelName(header.path("model_name").asText())
                 .setModelVersion(header.path("model_version").asText(""))
                 .setId(header.path("id").asText(""));
-        int at = answer.headerLength();
-        for (JsonNode o : header.path("outputs")) {
-            int size = o.path("parameters").path("binary_data_size").asInt();
-            ByteBuffer bytes = ByteBuffer.wrap(answer.body(), at, size).slice().order(ByteOrder.LITTLE_ENDIAN);
-            at += size;
+        for (V2Answer.Output o : answer.outputs(header)) {
             ModelInferResponse.InferOutputTensor.Builder t = ModelInferResponse.InferOutputTensor.newBuilder()
-                    .setName(o.path("name").asText()).setDatatype(o.path("datatype").asText());
-            o.path("shape").forEach(d -> t.addShape(d.asLong()));
+                    .setName(o.name()).setDatatype(o.datatype());
+            for (long d : o.shape()) {
+                t.addShape(d);
+            }
             if (raw) {
-                out.addRawOutputContents(ByteString.copyFrom(bytes));
+                out.addRawOutputContents(ByteString.copyFrom(o.data()));
             } else {
-                t.setContents(contents(o.path("datatype").asText(), bytes));
+                t.setContents(contents(o.datatype(), o.data()));
             }
             out.addOutputs(t);
         }
@@ -207,9 +171,5 @@ final class GrpcTensors {
                     + " send the inputs in raw_input_contents to get raw outputs");
         }
         return c.build();
-    }
-
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
     }
 }

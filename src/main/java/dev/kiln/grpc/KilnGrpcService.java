@@ -114,7 +114,7 @@ public class KilnGrpcService implements GRPCInferenceService {
             checkVersion(request.getModelName(), request.getModelVersion());
             GrpcTensors.Encoded e = GrpcTensors.encode(request);
             usage.recordTransport(request.getModelName(), "grpc");
-            return Uni.createFrom().completionStage(() -> inference.infer(request.getModelName(), e.body(), e.headerLength()))
+            return Uni.createFrom().completionStage(() -> inference.infer(request.getModelName(), e.request().body(), e.request().headerLength()))
                     .map(a -> GrpcTensors.decode(a, e.rawAnswer()))
                     .onFailure().transform(f -> GrpcStatuses.of(f, clean(caller)));
         } catch (RuntimeException f) {
