@@ -457,8 +457,10 @@ public class ModelRegistry {
     public ModelStatus unload(String name) {
         try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
             ModelSlot slot = slot(name);
-            awaitStable(slot);
-            drainAndWait(slot, ModelState.AVAILABLE, "unloaded by an operator", ModelLifecycleEvent.ADMIN);
+            do {
+                awaitStable(slot);
+            } while (!drainAndWait(slot, ModelState.AVAILABLE, "unloaded by an operator", ModelLifecycleEvent.ADMIN)
+                    && slot.state() == ModelState.LOADING);
             return status(slot);
         }
     }
@@ -471,9 +473,7 @@ public class ModelRegistry {
             if (slot.state() == ModelState.DISABLED) {
                 return status(slot);
             }
-            if (!drainAndWait(slot, ModelState.DISABLED, "disabled by an operator", ModelLifecycleEvent.ADMIN)) {
-                slot.rest(ModelState.DISABLED, "disabled by an operator");
-            }
+            settle(slot, ModelState.DISABLED, "disabled by an operator");
             repository.writeManifest(name, slot.entry().manifest().withEnabled(false));
             repository.find(name).ifPresent(slot::update);
             return status(slot);
@@ -508,9 +508,7 @@ public class ModelRegistry {
     }
 
     private void forget(ModelSlot slot, String why) {
-        if (!drainAndWait(slot, ModelState.REMOVED, why, ModelLifecycleEvent.ADMIN)) {
-            slot.rest(ModelState.REMOVED, why);
-        }
+        settle(slot, ModelState.REMOVED, why);
         slots.remove(slot.name(), slot);
         revision.incrementAndGet();
         fire(slot, Kind.REMOVED, 0, false, why);
@@ -522,7 +520,8 @@ public class ModelRegistry {
      * never mistaken for a removal.
      */
     public List<ModelStatus> rescan() {
-        TreeSet<String> names = new TreeSet<>(slots.keySet());
+        // A copy first: a TreeSet built straight from the live key set fails when a name comes or goes meanwhile.
+        TreeSet<String> names = new TreeSet<>(List.copyOf(slots.keySet()));
         repository.scan().forEach(e -> names.add(e.name()));
         for (String name : names) {
             try (NameLocks.Held held = locks.hold(name)) {
@@ -619,25 +618,47 @@ public class ModelRegistry {
                 }
                 return status(fresh);
             }
+            return replaceExisting(slot, staged, prepared);
+        }
+    }
+
+    /**
+     * Under the name's lock: a READY model swaps sessions, a DISABLED one takes the new files, any
+     * other is held in LOADING while they move. A request may start a load between the wait for a
+     * stable state and the hold (loads do not take the lock): then wait for it and decide again.
+     */
+    private ModelStatus replaceExisting(ModelSlot slot, Path staged, Replacement prepared) {
+        String name = slot.name();
+        while (true) {
             awaitStable(slot);
             if (slot.state() == ModelState.READY) {
-                moveIntoPlace(staged, name);
-                ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
-                LoadedModel old = slot.swap(entry, claimed(prepared), prepared.seconds, prepared.bytes);
-                if (old != null) {
-                    closeSession(slot, old, "replaced");
-                }
-                fire(slot, Kind.LOADED, prepared.seconds, false, null);
-                return status(slot);
+                return swapIn(slot, staged, prepared);
             }
             ModelSlot.Load hold = slot.beginLoad();
-            if (hold == null) {
+            if (hold != null && hold.started()) {
+                return replaceUnloaded(slot, hold, staged, prepared);
+            }
+            if (hold == null && slot.state() == ModelState.DISABLED) {
                 moveIntoPlace(staged, name);
                 repository.find(name).ifPresent(slot::update);
                 return status(slot);
             }
-            return replaceUnloaded(slot, hold, staged, prepared);
+            if (slot.state() == ModelState.REMOVED) {
+                throw new ModelNotFoundException(name);
+            }
         }
+    }
+
+    private ModelStatus swapIn(ModelSlot slot, Path staged, Replacement prepared) {
+        String name = slot.name();
+        moveIntoPlace(staged, name);
+        ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+        LoadedModel old = slot.swap(entry, claimed(prepared), prepared.seconds, prepared.bytes);
+        if (old != null) {
+            closeSession(slot, old, "replaced");
+        }
+        fire(slot, Kind.LOADED, prepared.seconds, false, null);
+        return status(slot);
     }
 
     /**
@@ -725,6 +746,17 @@ public class ModelRegistry {
             Thread.currentThread().interrupt();
             throw new ModelConflictException("unload of '" + slot.name() + "' was interrupted");
         }
+    }
+
+    /**
+     * Brings the model to DISABLED or REMOVED: drains its session, or moves it there when it has
+     * none. A request may start a load between the wait for a stable state and the move (loads do
+     * not take the name's lock): then wait for that load and drain what it opened.
+     */
+    private void settle(ModelSlot slot, ModelState target, String why) {
+        do {
+            awaitStable(slot);
+        } while (!drainAndWait(slot, target, why, ModelLifecycleEvent.ADMIN) && !slot.restIfStable(target, why));
     }
 
     /** Waits until nothing is under way (no load, no drain): changes act from stable states only. */

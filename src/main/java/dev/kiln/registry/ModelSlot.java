@@ -345,16 +345,21 @@ final class ModelSlot {
         return finishLoading(null);
     }
 
-    /** From a resting state (no session) to DISABLED, AVAILABLE or REMOVED. */
-    synchronized void rest(ModelState target, String why) {
-        if (session != null) {
-            throw new IllegalStateException("model '" + name + "': rest while a session is open");
+    /**
+     * From a resting state (no session, nothing under way) to DISABLED or REMOVED, in one step
+     * with the check: false when a request started a load since the caller last looked (loads do
+     * not take the name's lock), and the caller waits for it and decides again.
+     */
+    synchronized boolean restIfStable(ModelState target, String why) {
+        if (!state.isStable() || session != null) {
+            return false;
         }
         if (state != target) {
             moveTo(target, why);
         } else {
             reason = why;
         }
+        return true;
     }
 
     /** Leaves DISABLED for the state the directory calls for (AVAILABLE, or FAILED when it is broken). */
