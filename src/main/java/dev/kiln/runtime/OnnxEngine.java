@@ -55,6 +55,16 @@ public class OnnxEngine {
             }
         }, "kiln-onnxruntime-preload");
         loader.setDaemon(true);
+        // A start that fails (the port is taken) exits at once; the C++ runtime tearing ONNX
+        // Runtime down while this thread is still creating it is a SIGSEGV. The exit waits for it
+        // (a finished thread is joined at once).
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                loader.join(10_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "kiln-onnxruntime-preload-exit"));
         loader.start();
     }
 

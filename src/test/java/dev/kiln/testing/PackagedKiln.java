@@ -1,6 +1,5 @@
 package dev.kiln.testing;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -55,19 +54,7 @@ public final class PackagedKiln implements AutoCloseable {
     /** As above, on a given port (a test that restarts Kiln keeps its address). */
     public static PackagedKiln start(Path repository, int port, Map<String, String> properties, List<String> jvmOptions)
             throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(jvmOptions);
-        cmd.add("-Dquarkus.http.port=" + port);
-        if (!properties.containsKey("quarkus.grpc.server.port")) {
-            cmd.add("-Dquarkus.grpc.server.port=" + Processes.freePort());
-        }
-        cmd.add("-Dai.models.repository=" + repository);
-        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
-        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(new File("target/packaged-kiln-" + port + ".log"));
-        builder.environment().put("MALLOC_TRIM_THRESHOLD_", "1048576");   // as the images and the README run it
-        Process p = builder.start();
+        Process p = launch(repository, port, properties, jvmOptions);
         PackagedKiln kiln = new PackagedKiln(port, repository, p);
         long deadline = System.currentTimeMillis() + 90_000;
         while (System.currentTimeMillis() < deadline && p.isAlive()) {
@@ -81,7 +68,29 @@ public final class PackagedKiln implements AutoCloseable {
             Thread.sleep(100);
         }
         p.destroyForcibly();
-        throw new AssertionError("Kiln did not start on port " + port + "; see target/packaged-kiln-" + port + ".log");
+        throw new AssertionError("Kiln did not start on port " + port + "; see " + log(port));
+    }
+
+    /** The log of the process on {@code port}. */
+    public static Path log(int port) {
+        return Path.of("target/packaged-kiln-" + port + ".log");
+    }
+
+    /** Starts the jar and returns at once, its output going to {@link #log(int)}. */
+    public static Process launch(Path repository, int port, Map<String, String> properties, List<String> jvmOptions)
+            throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(jvmOptions);
+        cmd.add("-Dquarkus.http.port=" + port);
+        if (!properties.containsKey("quarkus.grpc.server.port")) {
+            cmd.add("-Dquarkus.grpc.server.port=" + Processes.freePort());
+        }
+        cmd.add("-Dai.models.repository=" + repository);
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(port).toFile());
+        builder.environment().put("MALLOC_TRIM_THRESHOLD_", "1048576");   // as the images and the README run it
+        return builder.start();
     }
 
     public HttpResponse<String> get(String path) throws IOException, InterruptedException {
