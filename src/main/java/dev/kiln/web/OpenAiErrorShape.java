@@ -4,6 +4,7 @@ import dev.kiln.embeddings.OpenAiErrors;
 import dev.kiln.embeddings.OpenAiException;
 import dev.kiln.embeddings.OpenAiViews.Error;
 import dev.kiln.embeddings.OpenAiViews.ErrorEnvelope;
+import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -26,10 +27,23 @@ public class OpenAiErrorShape {
     }
 
     @ServerResponseFilter
-    public void reshape(ContainerResponseContext response, SimpleResourceInfo resource) {
-        if (response.getStatus() >= 400 && response.getEntity() instanceof ErrorBody body && openAi(resource)) {
+    public void reshape(ContainerRequestContext request, ContainerResponseContext response, SimpleResourceInfo resource) {
+        if (response.getStatus() >= 400 && response.getEntity() instanceof ErrorBody body
+                && (openAi(resource) || unroutedUnderV1(request, resource))) {
             response.setEntity(envelope(response.getStatus(), body), null, MediaType.APPLICATION_JSON_TYPE);
         }
+    }
+
+    /**
+     * A request refused before any method was chosen (415 for a body that is not JSON, 405, 404):
+     * only the path can tell. Shape only; what a caller may do is decided on the matched method.
+     */
+    private static boolean unroutedUnderV1(ContainerRequestContext request, SimpleResourceInfo resource) {
+        if (resource != null && resource.getResourceClass() != null) {
+            return false;
+        }
+        String path = request.getUriInfo().getPath();
+        return path.equals("/v1") || path.startsWith("/v1/");
     }
 
     /** For answers made before the response filters would see them (the token check's). */

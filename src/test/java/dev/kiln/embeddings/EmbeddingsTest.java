@@ -21,9 +21,11 @@ import java.util.List;
 import java.util.Map;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.anyOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.instanceOf;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -208,6 +210,13 @@ class EmbeddingsTest {
                 .then().statusCode(400).body("error.type", equalTo("invalid_request_error"));
         given().contentType("application/json").body("{\"model\": ").post("/v1/embeddings")
                 .then().statusCode(400).body("error.message", not(nullValue())).body("error.type", equalTo("invalid_request_error"));
+        // Refused before a method is chosen: still OpenAI's shape.
+        given().contentType("text/plain").body("hello").post("/v1/embeddings")
+                .then().statusCode(415).body("error.type", equalTo("invalid_request_error")).body("error.message", containsString("application/json"));
+        given().get("/v1/embeddings").then().statusCode(405).body("error.type", equalTo("invalid_request_error"));
+        given().get("/v1/no-such-thing").then().statusCode(404).body("error.code", equalTo("not_found"));
+        given().contentType("text/plain").body("hello").post("/api/v1/setup/ai-models/enable")
+                .then().statusCode(anyOf(equalTo(401), equalTo(415))).body("error", instanceOf(String.class));
     }
 
     @Test
