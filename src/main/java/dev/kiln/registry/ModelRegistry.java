@@ -264,19 +264,20 @@ public class ModelRegistry {
         } catch (KilnError e) {
             memory.release(room);
             LOG.warnf("model %s not loaded: %s", entry.name(), e.getMessage());
-            slot.loadRefused(e.getMessage(), e).run();
+            ending(slot, () -> slot.loadRefused(e.getMessage(), e), null).run();
             return;
         } catch (Throwable e) {
             memory.release(room);
             String why = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
             LOG.errorf("model %s failed to load: %s", entry.name(), why);
-            Runnable done = slot.loadFailed(why, new ModelUnavailableException("model '" + entry.name() + "' failed to load: " + why, null));
+            ModelUnavailableException failed = new ModelUnavailableException("model '" + entry.name() + "' failed to load: " + why, null);
+            Runnable done = ending(slot, () -> slot.loadFailed(why, failed), null);
             fire(slot, Kind.LOAD_FAILED, (System.nanoTime() - start) / 1e9, onDemand, why);
             done.run();
             return;
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        Runnable done = slot.loadSucceeded(opened.model(), seconds, opened.bytes());
+        Runnable done = ending(slot, () -> slot.loadSucceeded(opened.model(), seconds, opened.bytes()), opened.model());
         LOG.infof("loaded %s on %s in %.2fs (%d MiB)%s", entry.name(), opened.model().executionProvider(), seconds,
                 MemoryBudget.mib(opened.bytes()), onDemand ? " (on demand)" : "");
         fire(slot, Kind.LOADED, seconds, onDemand, null);
@@ -284,6 +285,30 @@ public class ModelRegistry {
     }
 
     private record Opened(LoadedModel model, long bytes) {
+    }
+
+    /**
+     * Ends a load through the slot's transition. Only the loader moves a model out of LOADING; if
+     * the slot refuses the move anyway (a bug), the session the load opened is closed and the
+     * requests waiting for the load still hear, instead of a leaked session and waiters left hanging.
+     */
+    private Runnable ending(ModelSlot slot, java.util.function.Supplier<Runnable> transition, LoadedModel opened) {
+        try {
+            return transition.get();
+        } catch (IllegalTransitionException e) {
+            LOG.errorf("model %s: %s; its load is abandoned", slot.name(), e.getMessage());
+            if (opened != null) {
+                closeUnused(opened);
+            }
+            return slot.abandonLoad(new ModelUnavailableException("model '" + slot.name() + "' changed while it loaded; retry", 1));
+        }
+    }
+
+    /** Closes a session that never served (a prepared replacement not used, an abandoned load). */
+    private void closeUnused(LoadedModel model) {
+        model.close();
+        openSessions.decrementAndGet();
+        memory.release(charges.remove(model));
     }
 
     /**
@@ -587,9 +612,7 @@ public class ModelRegistry {
 
     public void discard(Replacement prepared) {
         if (prepared != null && prepared.claim()) {
-            prepared.model.close();
-            openSessions.decrementAndGet();
-            memory.release(charges.remove(prepared.model));
+            closeUnused(prepared.model);
         }
     }
 

@@ -191,6 +191,11 @@ final class ModelSlot {
         lastFallbacks = model.fallbackReasons();
     }
 
+    /** Ends the load under way without a state change: its waiters get {@code cause}. */
+    synchronized Runnable abandonLoad(Throwable cause) {
+        return loading == null ? () -> { } : finishLoading(cause);
+    }
+
     private Runnable finishLoading(Throwable cause) {
         CompletableFuture<Void> f = loading;
         loading = null;
