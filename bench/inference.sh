@@ -96,6 +96,10 @@ for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
   R[$c,bin,$n]=$(post "$c" bin "$n" "$DURATION")
   R[$c,grpc,$n]=$(grpc "$c" "$n")
 done; done
+# The transports' own floor at 1 client, no model: what a request costs before Kiln's work.
+FLOOR_REST=$(wrk -t1 -c1 -d"$DURATION" -s bench/wrk/get.lua "$BASE/v2/health/live" | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
+FLOOR_GRPC=$(java -cp "$CP" dev.kiln.bench.InferenceBench grpc-live "127.0.0.1:$GRPC_PORT" 1 "${DURATION%s}" \
+  | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
 stop
 
 echo "Kiln, batching as the manifests say..." >&2
@@ -181,6 +185,8 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   echo "| Startup to /q/health/started, lazy, ≤ 1.2 s | $S_LAZY s | $(verdict "$(awk -v x="$lazy" 'BEGIN{print (x<=1.2)}')") |"
   echo "| Startup, eager (all five demo models loaded and warmed) | $S_EAGER s | |"
   echo "| Startup, lazy, with an AppCDS archive (-XX:SharedArchiveFile) | $S_CDS s | |"
+  echo
+  echo "Transport floor, 1 client, no model (same run): REST \`GET /v2/health/live\` p50 $FLOOR_REST ms, gRPC ServerLive p50 $FLOOR_GRPC ms."
   echo
   echo "Rerun: \`./mvnw -B package -DskipTests && bench/inference.sh\`"
 } >"$OUT"

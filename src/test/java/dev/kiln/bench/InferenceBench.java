@@ -28,6 +28,8 @@ import java.util.OptionalInt;
  * <li>{@code grpc <host:port> <case> <clients> <seconds>}: the same requests as V2 gRPC ModelInfer
  *     with raw contents, from {@code clients} threads on one channel (one HTTP/2 connection), as
  *     Triton's and KServe's clients do; prints p50 and requests per second like the others.</li>
+ * <li>{@code grpc-live <host:port> <clients> <seconds>}: ServerLive on the same kind of channel, the
+ *     floor of the gRPC transport and this client (compare GET /v2/health/live for REST).</li>
  * <li>{@code inprocess <repo> <case> <clients> <seconds>}: the same work done by ONNX Runtime in
  *     this process, with Kiln's session options (one global intra-op pool sized as Kiln sizes it, no
  *     spinning, CPU arena on; {@code -Dintra=N} to change the pool): build the input tensors from Java arrays, run, read the output into
@@ -55,6 +57,7 @@ public final class InferenceBench {
             case "bodies" -> bodies(Path.of(args[1]));
             case "inprocess" -> inProcess(Path.of(args[1]), CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             case "grpc" -> grpc(args[1], CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+            case "grpc-live" -> grpcLive(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -204,6 +207,20 @@ public final class InferenceBench {
                 stub.modelInfer(request);
             }
             ClosedLoop.measure(clients, seconds, () -> stub.modelInfer(request), io.grpc.StatusRuntimeException.class);
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    static void grpcLive(String target, int clients, int seconds) throws Exception {
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(target).usePlaintext().build();
+        try {
+            var stub = inference.GRPCInferenceServiceGrpc.newBlockingStub(channel);
+            inference.ServerLiveRequest live = inference.ServerLiveRequest.getDefaultInstance();
+            for (int i = 0; i < 200; i++) {
+                stub.serverLive(live);
+            }
+            ClosedLoop.measure(clients, seconds, () -> stub.serverLive(live), io.grpc.StatusRuntimeException.class);
         } finally {
             channel.shutdownNow();
         }
