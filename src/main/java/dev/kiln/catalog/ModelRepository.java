@@ -49,11 +49,23 @@ public class ModelRepository {
 
     /** Every model directory, in name order. Directories that are not models are skipped. */
     public List<ModelEntry> scan() {
+        List<ModelEntry> entries = new ArrayList<>();
+        for (String name : names()) {
+            find(name).ifPresent(entries::add);
+        }
+        return entries;
+    }
+
+    /**
+     * The names of the model directories, without reading them: a caller that settles each name
+     * under its lock reads it there, because a directory may be replaced or removed meanwhile.
+     */
+    public List<String> names() {
         if (!Files.isDirectory(root)) {
             LOG.warnf("model repository %s does not exist or is not a directory", root);
             return List.of();
         }
-        List<ModelEntry> entries = new ArrayList<>();
+        List<String> names = new ArrayList<>();
         try (Stream<Path> dirs = Files.list(root)) {
             for (Path dir : dirs.sorted().toList()) {
                 String name = dir.getFileName().toString();
@@ -65,13 +77,13 @@ public class ModelRepository {
                     continue;
                 }
                 if (Files.isRegularFile(dir.resolve(ModelEntry.MODEL_FILE))) {
-                    entries.add(read(dir, name));
+                    names.add(name);
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list model repository " + root, e);
         }
-        return entries;
+        return names;
     }
 
     /** The model of that name, when its directory holds a {@code model.onnx}. */
@@ -243,8 +255,9 @@ public class ModelRepository {
                             // A file removed while we walk simply does not count.
                         }
                     });
-        } catch (IOException e) {
-            // An unreadable directory measures as empty; loading it will say why.
+        } catch (IOException | UncheckedIOException e) {
+            // An unreadable directory, or one removed while we walk it, measures what was seen;
+            // loading it will say why.
         }
         return sizeAndTime;
     }

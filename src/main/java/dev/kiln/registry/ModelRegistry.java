@@ -547,7 +547,7 @@ public class ModelRegistry {
     public List<ModelStatus> rescan() {
         // A copy first: a TreeSet built straight from the live key set fails when a name comes or goes meanwhile.
         TreeSet<String> names = new TreeSet<>(List.copyOf(slots.keySet()));
-        repository.scan().forEach(e -> names.add(e.name()));
+        names.addAll(repository.names());
         for (String name : names) {
             try (NameLocks.Held held = locks.hold(name)) {
                 Optional<ModelEntry> onDisk = repository.find(name);

@@ -301,6 +301,46 @@ class RegistryRacesTest {
         }
     }
 
+    /**
+     * Rescans (two threads) while installs and uninstalls come and go: none may fail. A rescan used
+     * to read every directory before taking each name's lock, and a directory renamed while it was
+     * being walked made it fail (a 500 in StormIT). Now it lists names only and reads each under
+     * its lock. That window is a walk racing a rename and this test did not hit it in 200 rounds on
+     * the old code; it guards the behaviour under churn, and StormIT plays the rest.
+     */
+    @Test
+    void rescansWhileModelsComeAndGoNeverFail() throws Exception {
+        Startup.awaitStarted();
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.Callable<Integer> rescanning = () -> {
+            int n = 0;
+            while (!done.get()) {
+                registry.rescan();
+                n++;
+            }
+            return n;
+        };
+        Future<Integer> rescans = pool.submit(rescanning);
+        Future<Integer> moreRescans = pool.submit(rescanning);
+        try {
+            for (int round = 0; round < 100; round++) {
+                Path staged = stagedCopy("race-j", TinyOnnx.doubler(-1));
+                Replacement prepared = registry.prepare(repository().readStaged(staged, "race-j"));
+                try {
+                    registry.install("race-j", staged, prepared, true);
+                } finally {
+                    registry.discard(prepared);
+                    PackagedKiln.deleteTree(staged.getParent());
+                }
+                registry.uninstall("race-j");
+            }
+        } finally {
+            done.set(true);
+        }
+        assertTrue(rescans.get(30, TimeUnit.SECONDS) + moreRescans.get(30, TimeUnit.SECONDS) > 0, "rescans ran alongside and none failed");
+        assertTrue(registry.find("race-j").isEmpty());
+    }
+
     private Object leaseAndRelease(String name) {
         try (Lease lease = registry.acquire(name)) {
             return lease.modelName();
