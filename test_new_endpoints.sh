@@ -94,7 +94,9 @@ call GET /api/v1/setup/template 200
 check '(.settings|length) > 0 and ([.settings[] | has("key") and has("env") and has("type") and has("default_value") and has("current") and has("description")] | all)' "template rows"
 check '[.settings[] | select(.key == "ai.models.lazy-load" and .env == "AI_MODELS_LAZY_LOAD")] | length == 1' "lazy-load is AI_MODELS_LAZY_LOAD"
 step=$((step + 1)); echo "[$step] GET /api/v1/setup/template (text/plain)"
-curl -sS -H 'Accept: text/plain' "$BASE_URL/api/v1/setup/template" | grep -q '^AI_MODELS_LAZY_LOAD=' || fail "the .env template has AI_MODELS_LAZY_LOAD"
+# To a file first: `curl | grep -q` under pipefail fails whenever grep stops reading before curl ends.
+curl -sS -H 'Accept: text/plain' -o "$WORK/body" "$BASE_URL/api/v1/setup/template" || fail "GET /api/v1/setup/template: no answer"
+grep -q '^AI_MODELS_LAZY_LOAD=' "$WORK/body" || fail "the .env template has AI_MODELS_LAZY_LOAD"
 call GET /api/v1/setup/config 200
 check 'has("lazy_load") and has("warmup_iterations") and has("telemetry_idle_after")' "effective config"
 call POST /api/v1/setup/config 400 -H 'Content-Type: application/json' -d '{"warmup_iterations": -1}'
