@@ -97,11 +97,19 @@ public class InferenceService {
                 this::plan);
     }
 
-    /** Before the registry closes sessions: requests already queued or running finish first. */
+    /**
+     * Before the registry closes sessions: requests already queued or running finish first (within
+     * the drain timeout). REST's are done by now (Quarkus drains HTTP first); gRPC's separate server
+     * does not drain, so calls it handed over may still be waiting in the model queues.
+     */
     void onStop(@Observes @Priority(50) ShutdownEvent ev) {
-        workers.shutdown();
+        long deadline = System.nanoTime() + drainTimeout.toNanos();
         try {
-            if (!workers.awaitTermination(drainTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            while (System.nanoTime() < deadline && (workers.getActiveCount() > 0 || queues.values().stream().anyMatch(q -> q.waiting() > 0))) {
+                Thread.sleep(10);
+            }
+            workers.shutdown();
+            if (!workers.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                 LOG.warnf("%d inference request(s) still running at shutdown", workers.getActiveCount());
             }
         } catch (InterruptedException e) {

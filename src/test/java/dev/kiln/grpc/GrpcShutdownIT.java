@@ -23,10 +23,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * SIGTERM with gRPC calls in flight, as {@code ShutdownIT} does for REST: twelve PP-OCR detection
- * calls ([1,3,640,640], raw contents) on one channel, then the signal. Every call accepted before
- * it is answered in full during the pre-stop delay ({@code quarkus.shutdown.delay}, 5 s in the
- * shipped configuration), and the process exits by itself. Unlike REST, a call still running when
- * the delay ends is cut (UNAVAILABLE): Quarkus's separate gRPC server does not drain; the README says so.
+ * calls ([1,3,640,640], raw contents) on one channel; once Kiln has received all twelve, the
+ * signal. Every one is answered in full, and the process exits by itself. Calls that reach the
+ * model queues are served even when the pre-stop delay ends first (a slow host: this test once
+ * failed that way, with "UNAVAILABLE: Kiln is shutting down"); Quarkus's separate gRPC server
+ * itself does not drain, so a call still being received when it closes is cut (the README says so).
  */
 class GrpcShutdownIT {
 
@@ -48,7 +49,7 @@ class GrpcShutdownIT {
                 for (int i = 0; i < CALLS; i++) {
                     inFlight.add(stub.modelInfer(request));
                 }
-                Thread.sleep(300);                              // the six are on the wire
+                awaitReceived(kiln, CALLS);                     // all twelve handed to Kiln, none answered yet
                 long signalled = System.nanoTime();
                 kiln.process.destroy();                         // SIGTERM
                 int answered = 0;
@@ -66,6 +67,22 @@ class GrpcShutdownIT {
                 channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
             }
         }
+    }
+
+    /** Until Kiln counts {@code n} gRPC requests for the model: each is counted once it is fully received. */
+    private static void awaitReceived(PackagedKiln kiln, int n) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            String metrics = kiln.get("/q/metrics").body();
+            double received = metrics.lines().filter(l -> l.startsWith("ai_model_transport_requests_total{")
+                    && l.contains("model=\"ppocr-v4-det\"") && l.contains("transport=\"grpc\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            if (received >= n) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        throw new AssertionError("Kiln did not receive " + n + " calls within 60 s");
     }
 
     private static ModelInferRequest detRequest() {
