@@ -105,7 +105,7 @@ public class InferenceService {
     void onStop(@Observes @Priority(50) ShutdownEvent ev) {
         long deadline = System.nanoTime() + drainTimeout.toNanos();
         try {
-            while (System.nanoTime() < deadline && (workers.getActiveCount() > 0 || queues.values().stream().anyMatch(q -> q.waiting() > 0))) {
+            while (System.nanoTime() < deadline && busy()) {
                 Thread.sleep(10);
             }
             workers.shutdown();
@@ -121,6 +121,11 @@ public class InferenceService {
                 p.answer.completeExceptionally(new ModelUnavailableException("Kiln is shutting down", 5));
             }
         }
+    }
+
+    /** A request is running, or waiting in some model's queue. */
+    private boolean busy() {
+        return workers.getActiveCount() > 0 || queues.values().stream().anyMatch(q -> q.waiting() > 0);
     }
 
     void onLifecycle(@Observes ModelLifecycleEvent event) {
