@@ -90,8 +90,9 @@ public class InferenceService {
             return t;
         });
         // Schubfach for writing floats and a fast parser for reading them: exact both ways, and cheap.
+        // A key given twice is refused, as on every other JSON route (see web/JacksonSettings).
         JsonFactory fast = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
-                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
+                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
         ObjectMapper json = new ObjectMapper(fast);
         this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(fast), usage, tracing,
                 this::plan);

@@ -97,4 +97,33 @@ class SetupEndpointsTest {
         given().get("/api/v1/setup/inference-engines/status").then().statusCode(200)
                 .body("inference_engines.onnxruntime-cpu.status", equalTo("installed"));
     }
+
+    /**
+     * Found by ManagementFuzzIT in CI: {"name": "ppocr-cls", "name": "x"} to uninstall was a 500 (Jackson's
+     * record binding fails on a repeated creator property). A key given twice is refused everywhere, before
+     * anything runs, with the key named.
+     */
+    @Test
+    void aKeyGivenTwiceIsRefusedBeforeAnythingRuns() throws Exception {
+        Startup.awaitStarted();
+        String[][] cases = {
+                {"/api/v1/setup/ai-models/uninstall", "{\"name\": \"ppocr-cls\", \"name\": \"x\"}", "name"},
+                {"/api/v1/setup/ai-models/enable", "{\"name\": \"ppocr-cls\", \"enabled\": false, \"enabled\": true}", "enabled"},
+                {"/api/v1/setup/ai-models/install", "{\"name\": \"a\", \"name\": \"b\", \"url\": \"file:///x\"}", "name"},
+                {"/api/v1/setup/config", "{\"warmup_iterations\": 2, \"warmup_iterations\": 3}", "warmup_iterations"},
+                {"/v2/repository/index", "{\"ready\": true, \"ready\": false}", "ready"},
+                {"/v2/models/ppocr-cls/infer", "{\"inputs\": [], \"inputs\": []}", "inputs"},
+        };
+        for (String[] c : cases) {
+            given().contentType("application/json").body(c[1]).post(c[0]).then().statusCode(400)
+                    .body("error", equalTo("malformed JSON: Duplicate field '" + c[2] + "'"));
+        }
+        given().contentType("application/json").body("{\"model\": \"all-minilm-l6-v2-q\", \"input\": \"a\", \"input\": \"b\"}")
+                .post("/v1/embeddings").then().statusCode(400)
+                .body("error.message", equalTo("malformed JSON: Duplicate field 'input'"))
+                .body("error.type", equalTo("invalid_request_error"));
+        assertTrue(Files.isDirectory(TestRepository.ROOT.resolve("ppocr-cls")), "the uninstall did not run");
+        given().get("/v2/models/ppocr-cls/ready").then().statusCode(200);
+        assertTrue(!Files.exists(TestRepository.ROOT.resolve(RuntimeSettings.FILE)), "no settings written");
+    }
 }
