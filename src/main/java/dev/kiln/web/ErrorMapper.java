@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.kiln.errors.JsonErrors;
 import dev.kiln.errors.KilnError;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -73,12 +74,17 @@ public class ErrorMapper {
 
     /** Whatever else: logged in full here, answered without class names or paths. */
     @ServerExceptionMapper
-    public Response unexpected(Exception e) {
+    public Response unexpected(Exception e, HttpServerRequest request) {
         if (e instanceof UnrecognizedPropertyException u) {
             return error(400, JsonErrors.describe(u));
         }
         if (e instanceof java.io.IOException && "Request too large".equals(e.getMessage())) {
-            // The HTTP layer cut off a body of undeclared length at quarkus.http.limits.max-body-size.
+            // The HTTP layer cut off a body of undeclared length at quarkus.http.limits.max-body-size,
+            // and has usually answered 413 itself already: then there is nothing left to write (null
+            // writes nothing; writing again failed and logged an ERROR for every oversized upload).
+            if (request.response().ended()) {
+                return null;
+            }
             return error(413, "request body too large");
         }
         LOG.error("unexpected failure", e);
