@@ -1,8 +1,5 @@
 package dev.kiln.inference;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
@@ -72,8 +69,9 @@ public class InferenceService {
     private final BatchRunner runner;
     private final OnnxEngine engine;
 
+    /** {@code json} is the service's one mapper, set up by web/JacksonSettings (fast floats both ways, duplicate keys refused). */
     public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
-                            Tracing tracing) {
+                            Tracing tracing, ObjectMapper json) {
         this.registry = registry;
         this.tracing = tracing;
         this.engine = engine;
@@ -89,13 +87,8 @@ public class InferenceService {
             t.setDaemon(true);
             return t;
         });
-        // Schubfach for writing floats and a fast parser for reading them: exact both ways, and cheap.
-        // A key given twice is refused, as on every other JSON route (see web/JacksonSettings).
-        JsonFactory fast = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER)
-                .enable(StreamReadFeature.USE_FAST_DOUBLE_PARSER).enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
-        ObjectMapper json = new ObjectMapper(fast);
-        this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(fast), usage, tracing,
-                this::plan);
+        this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(json.getFactory()),
+                usage, tracing, this::plan);
     }
 
     /**
