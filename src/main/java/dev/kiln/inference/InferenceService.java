@@ -1,5 +1,7 @@
 package dev.kiln.inference;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
@@ -87,8 +89,11 @@ public class InferenceService {
             t.setDaemon(true);
             return t;
         });
-        this.runner = new BatchRunner(engine::environment, new V2RequestReader(json), new V2ResponseWriter(json.getFactory()),
-                usage, tracing, this::plan);
+        // The features come from the service's mapper; the buffers from Jackson's thread-local pool: with
+        // the pool Quarkus installs, V2 JSON at 1 client was 0.06-0.18 ms slower in 4 of 4 A/B rounds here.
+        JsonFactory codec = json.getFactory().rebuild().recyclerPool(JsonRecyclerPools.threadLocalPool()).build();
+        this.runner = new BatchRunner(engine::environment, new V2RequestReader(new ObjectMapper(codec)),
+                new V2ResponseWriter(codec), usage, tracing, this::plan);
     }
 
     /**
