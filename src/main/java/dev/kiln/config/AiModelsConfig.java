@@ -144,9 +144,18 @@ public interface AiModelsConfig {
         @WithDefault("true")
         boolean batching();
 
-        /** Request bytes the queue may hold (waiting or running) before new requests get 503. */
-        @WithDefault("268435456")
-        long maxQueuedBytes();
+        /**
+         * Bytes inference may hold at once (request bodies from before they are read until answered,
+         * answers until written) before new requests get 503; unset: a quarter of the Java heap.
+         */
+        OptionalLong maxQueuedBytes();
+
+        /**
+         * The largest answer Kiln writes, in the caller's form (V2 JSON takes up to 16 bytes a float,
+         * binary 4): a larger one is refused with 413 before its model runs, where the model's shapes
+         * tell its size, else before it is copied out. Unset: half of max-queued-bytes, at most 64 MiB.
+         */
+        OptionalLong maxAnswerBytes();
     }
 
     interface Registry {

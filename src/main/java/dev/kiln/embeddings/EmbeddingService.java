@@ -8,14 +8,19 @@ import dev.kiln.embeddings.OpenAiViews.Model;
 import dev.kiln.embeddings.OpenAiViews.ModelList;
 import dev.kiln.embeddings.OpenAiViews.Usage;
 import dev.kiln.errors.KilnError;
-import dev.kiln.inference.BinaryInferRequest;
+import dev.kiln.inference.InferenceCall;
 import dev.kiln.inference.InferenceService;
-import dev.kiln.inference.V2Answer;
+import dev.kiln.inference.ModelInputs;
+import dev.kiln.inference.ModelSignature;
+import dev.kiln.inference.SignatureChecks;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
+import dev.kiln.runtime.OutputTensor;
+import dev.kiln.runtime.TensorBuffer;
+import dev.kiln.runtime.TensorSpec;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.io.IOException;
@@ -26,7 +31,6 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -69,17 +73,18 @@ public class EmbeddingService {
             checkDimensions(request.dimensions(), embedder.hidden(), embedder.model());
         }
         List<Row> rows = tokenize(model.entry(), embedder, inputs);
-        float[][] vectors = new float[rows.size()][];
-        List<CompletableFuture<Void>> runs = new ArrayList<>();
-        for (List<Row> group : groups(rows, embedder.rowsPerRun())) {
-            runs.add(run(embedder, group).thenAccept(v -> {
-                for (int i = 0; i < group.size(); i++) {
-                    vectors[group.get(i).index()] = v[i];
-                }
-            }).toCompletableFuture());
-        }
+        List<List<Row>> groups = groups(rows, embedder.rowsPerRun());
+        List<GroupRun> runs = groups.stream().map(g -> new GroupRun(embedder, g)).toList();
         int tokens = rows.stream().mapToInt(Row::length).sum();
-        return CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        // One unit of work in the model's queue, however many runs its texts take: a request Kiln
+        // accepted is never refused for its own size.
+        return inference.inferTogether(embedder.model(), runs).thenApply(answers -> {
+            float[][] vectors = new float[rows.size()][];
+            for (int g = 0; g < groups.size(); g++) {
+                for (int i = 0; i < groups.get(g).size(); i++) {
+                    vectors[groups.get(g).get(i).index()] = answers.get(g)[i];
+                }
+            }
             checkDimensions(request.dimensions(), vectors[0].length, model.entry().name());
             List<OpenAiViews.Embedding> data = new ArrayList<>(vectors.length);
             for (int i = 0; i < vectors.length; i++) {
@@ -134,12 +139,16 @@ public class EmbeddingService {
     }
 
     private List<Row> tokenize(ModelEntry entry, Embedder embedder, TextInputs inputs) {
-        List<Row> rows = new ArrayList<>(inputs.items().size());
         int max = embedder.maxTokens();
-        for (int i = 0; i < inputs.items().size(); i++) {
-            TextInputs.Item item = inputs.items().get(i);
+        List<TextInputs.Item> items = inputs.items();
+        List<String> texts = items.stream().filter(i -> i.text() != null).map(TextInputs.Item::text).toList();
+        Encoding[] encoded = texts.isEmpty() ? new Encoding[0] : tokenizers.encodeAll(entry, texts, max);
+        List<Row> rows = new ArrayList<>(items.size());
+        int next = 0;
+        for (int i = 0; i < items.size(); i++) {
+            TextInputs.Item item = items.get(i);
             if (item.text() != null) {
-                Encoding enc = tokenizers.encode(entry, item.text(), max);
+                Encoding enc = encoded[next++];
                 rows.add(new Row(i, enc.getIds(), enc.getTypeIds()));
             } else {
                 long[] ids = max > 0 && item.tokens().length > max ? java.util.Arrays.copyOf(item.tokens(), max) : item.tokens();
@@ -160,41 +169,56 @@ public class EmbeddingService {
         return groups;
     }
 
-    /** One run of the group's rows, padded to the longest, through the model's queue; one vector per row. */
-    private CompletionStage<float[][]> run(Embedder e, List<Row> group) {
-        int rows = group.size();
-        int positions = group.stream().mapToInt(Row::length).max().orElse(0);
-        BinaryInferRequest request = new BinaryInferRequest();
-        for (String name : e.inputs()) {
-            ByteBuffer data = ByteBuffer.allocate(rows * positions * Long.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            for (Row r : group) {
-                for (int p = 0; p < positions; p++) {
-                    boolean real = p < r.length();
-                    data.putLong(switch (name) {
-                        case Embedder.IDS -> real ? r.ids()[p] : 0;
-                        case Embedder.MASK -> real ? 1 : 0;
-                        default -> real ? r.types()[p] : 0;
-                    });
-                }
-            }
-            request.input(name, "INT64", List.of((long) rows, (long) positions), data.array());
-        }
-        request.output(e.output());
-        BinaryInferRequest.Encoded encoded = request.encode();
-        return inference.infer(e.model(), encoded.body(), encoded.headerLength()).thenApply(answer -> vectors(e, group, answer));
-    }
+    /** One run of a group's rows, padded to the longest with attention mask 0; one vector per row. */
+    private static final class GroupRun implements InferenceCall<float[][]> {
+        private final Embedder e;
+        private final List<Row> group;
 
-    private static float[][] vectors(Embedder e, List<Row> group, V2Answer answer) {
-        V2Answer.Output out = answer.outputs().get(0);
-        int hidden = (int) out.shape()[out.shape().length - 1];
-        FloatBuffer values = out.data().asFloatBuffer();
-        float[][] v = new float[group.size()][];
-        for (int i = 0; i < group.size(); i++) {
-            v[i] = e.tokenStates()
-                    ? e.pooling().pool(values, i, (int) out.shape()[1], hidden, group.get(i).length(), e.normalize())
-                    : Pooling.row(values, i, hidden, e.normalize());
+        GroupRun(Embedder e, List<Row> group) {
+            this.e = e;
+            this.group = group;
         }
-        return v;
+
+        @Override
+        public ModelInputs decode(ModelSignature model) {
+            int rows = group.size();
+            int positions = group.stream().mapToInt(Row::length).max().orElse(0);
+            long[] shape = {rows, positions};
+            java.util.Map<String, TensorBuffer> byName = new java.util.LinkedHashMap<>();
+            for (String name : e.inputs()) {
+                TensorSpec spec = SignatureChecks.input(model, name, byName.keySet());
+                SignatureChecks.datatype(spec, "INT64");
+                SignatureChecks.shape(model, spec, shape);
+                ByteBuffer data = TensorBuffer.allocate(dev.kiln.runtime.Datatype.INT64, (long) rows * positions);
+                for (Row r : group) {
+                    for (int p = 0; p < positions; p++) {
+                        boolean real = p < r.length();
+                        data.putLong(switch (name) {
+                            case Embedder.IDS -> real ? r.ids()[p] : 0;
+                            case Embedder.MASK -> real ? 1 : 0;
+                            default -> real ? r.types()[p] : 0;
+                        });
+                    }
+                }
+                byName.put(name, TensorBuffer.ofNative(name, dev.kiln.runtime.Datatype.INT64, shape, data.flip()));
+            }
+            return new ModelInputs(SignatureChecks.ordered(model, byName), java.util.Set.of(e.output()));
+        }
+
+        @Override
+        public float[][] encode(List<OutputTensor> outputs) {
+            OutputTensor out = outputs.get(0);
+            long[] shape = out.shape();
+            int hidden = (int) shape[shape.length - 1];
+            FloatBuffer values = out.nativeOrder().asFloatBuffer();
+            float[][] v = new float[group.size()][];
+            for (int i = 0; i < group.size(); i++) {
+                v[i] = e.tokenStates()
+                        ? e.pooling().pool(values, i, (int) shape[1], hidden, group.get(i).length(), e.normalize())
+                        : Pooling.row(values, i, hidden, e.normalize());
+            }
+            return v;
+        }
     }
 
     private static void checkDimensions(Integer asked, int has, String model) {

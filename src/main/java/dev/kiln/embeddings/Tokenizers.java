@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -46,6 +47,11 @@ public class Tokenizers {
     /** Token ids, type ids and attention mask of a text, with special tokens, cut at {@code maxTokens}. */
     public Encoding encode(ModelEntry model, String text, int maxTokens) {
         return tokenizer(model, maxTokens).encode(text);
+    }
+
+    /** As {@link #encode} for many texts at once, in parallel inside the tokenizer (Hugging Face's batch encoding). */
+    public Encoding[] encodeAll(ModelEntry model, List<String> texts, int maxTokens) {
+        return tokenizer(model, maxTokens).batchEncode(texts);
     }
 
     /** The largest sequence the tokenizer file itself declares (its truncation), or 0. */

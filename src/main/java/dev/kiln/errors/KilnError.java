@@ -18,6 +18,8 @@ public class KilnError extends RuntimeException {
         UNAVAILABLE,
         /** The model does not fit the memory budget even after evicting what may be evicted. */
         INSUFFICIENT_MEMORY,
+        /** The answer would be larger than Kiln writes (ai.models.inference.max-answer-bytes): ask for less. */
+        TOO_LARGE,
         /** The request is well formed but names something that cannot be used (a model ONNX Runtime rejects). */
         UNPROCESSABLE,
         /** Something this machine lacks (a GPU driver, a library). */
@@ -50,7 +52,7 @@ public class KilnError extends RuntimeException {
 
     /** True when the caller is at fault (the request), false when Kiln or the moment is. */
     public boolean callersFault() {
-        return kind == Kind.INVALID || kind == Kind.NOT_FOUND || kind == Kind.UNPROCESSABLE;
+        return kind == Kind.INVALID || kind == Kind.NOT_FOUND || kind == Kind.UNPROCESSABLE || kind == Kind.TOO_LARGE;
     }
 
     public static KilnError invalid(String message) {

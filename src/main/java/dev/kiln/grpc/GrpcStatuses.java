@@ -28,7 +28,7 @@ final class GrpcStatuses {
             case NOT_FOUND -> Status.Code.NOT_FOUND;
             case CONFLICT, UNPROCESSABLE, DEPENDENCY_MISSING -> Status.Code.FAILED_PRECONDITION;
             case UNAVAILABLE -> Status.Code.UNAVAILABLE;
-            case INSUFFICIENT_MEMORY -> Status.Code.RESOURCE_EXHAUSTED;
+            case INSUFFICIENT_MEMORY, TOO_LARGE -> Status.Code.RESOURCE_EXHAUSTED;
             case INTERNAL -> Status.Code.INTERNAL;
         };
     }

@@ -1,175 +1,161 @@
 package dev.kiln.grpc;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.kiln.errors.KilnError;
-import dev.kiln.inference.BinaryInferRequest;
-import dev.kiln.inference.V2Answer;
-import inference.InferParameter;
+import dev.kiln.runtime.BinaryTensorReader;
+import dev.kiln.runtime.Datatype;
+import dev.kiln.runtime.InvalidTensorException;
+import dev.kiln.runtime.OutputTensor;
+import dev.kiln.runtime.TensorBuffer;
+import dev.kiln.runtime.TensorShapes;
 import inference.InferTensorContents;
 import inference.ModelInferRequest;
-import inference.ModelInferResponse;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Map;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
 
 /**
- * gRPC ModelInfer messages to and from the V2 binary tensor form the inference path reads and
- * writes, so both transports share one path. Raw contents are that form already; typed contents
- * are laid out as it (little-endian, row-major, BYTES as a 4-byte length then the bytes). An answer
- * comes back in the form the request used: raw when the inputs were raw, typed when they were typed.
+ * Protobuf tensors straight to and from Kiln's: raw contents are copied once into the direct
+ * buffer ONNX Runtime reads; typed contents are read value by value from protobuf's primitive
+ * lists (no boxing) into the same buffer; raw answers wrap the output buffers without a copy.
  */
 final class GrpcTensors {
 
     private GrpcTensors() {
     }
 
-    /** The request as V2 binary, and whether the answer goes back raw. */
-    record Encoded(BinaryInferRequest.Encoded request, boolean rawAnswer) {
+    /** An input from its raw little-endian bytes. */
+    static TensorBuffer raw(String name, Datatype type, long[] shape, ByteString bytes) {
+        return BinaryTensorReader.read(name, type, shape, bytes.asReadOnlyByteBuffer());
     }
 
-    static Encoded encode(ModelInferRequest r) {
-        boolean raw = r.getRawInputContentsCount() > 0;
-        if (raw && r.getRawInputContentsCount() != r.getInputsCount()) {
-            throw KilnError.invalid("raw_input_contents has " + r.getRawInputContentsCount() + " entries for "
-                    + r.getInputsCount() + " inputs: send one per input, in order, or use typed contents for all");
-        }
-        BinaryInferRequest request = new BinaryInferRequest();
-        if (!r.getId().isEmpty()) {
-            request.id(r.getId());
-        }
-        copy(r.getParametersMap(), request.parameters());
-        for (int i = 0; i < r.getInputsCount(); i++) {
-            ModelInferRequest.InferInputTensor in = r.getInputs(i);
-            if (raw && in.hasContents()) {
-                throw KilnError.invalid("input '" + in.getName() + "' has typed contents while raw_input_contents is used: use one form");
-            }
-            byte[] bytes = raw ? r.getRawInputContents(i).toByteArray() : typed(in);
-            copy(in.getParametersMap(), request.input(in.getName(), in.getDatatype(), in.getShapeList(), bytes));
-        }
-        for (ModelInferRequest.InferRequestedOutputTensor o : r.getOutputsList()) {
-            copy(o.getParametersMap(), request.output(o.getName()));
-        }
-        return new Encoded(request.encode(), raw || r.getInputsCount() == 0);
-    }
-
-    /** The caller's parameters, except where Kiln set its own (binary sizes and forms stay Kiln's). */
-    private static void copy(Map<String, InferParameter> from, ObjectNode to) {
-        from.forEach((k, v) -> {
-            if (to.has(k)) {
-                return;
-            }
-            switch (v.getParameterChoiceCase()) {
-                case BOOL_PARAM -> to.put(k, v.getBoolParam());
-                case INT64_PARAM -> to.put(k, v.getInt64Param());
-                case STRING_PARAM -> to.put(k, v.getStringParam());
-                default -> { }
-            }
-        });
-    }
-
-    /** Typed contents in the raw layout of the tensor's datatype. */
-    static byte[] typed(ModelInferRequest.InferInputTensor in) {
+    /** An input from its typed contents. */
+    static TensorBuffer typed(ModelInferRequest.InferInputTensor in, Datatype type, long[] shape) {
+        String name = in.getName();
         InferTensorContents c = in.getContents();
-        String type = in.getDatatype();
-        ByteBuffer b;
-        switch (type) {
-            case "BOOL" -> {
-                b = buffer(c.getBoolContentsCount());
-                c.getBoolContentsList().forEach(v -> b.put((byte) (v ? 1 : 0)));
+        long count = TensorShapes.elements(name, shape);
+        if (type == Datatype.BYTES) {
+            check(name, type, count, c.getBytesContentsCount());
+            String[] values = new String[(int) count];
+            for (int i = 0; i < count; i++) {
+                values[i] = c.getBytesContents(i).toString(StandardCharsets.UTF_8);
             }
-            case "INT8", "UINT8" -> {
-                var list = type.equals("INT8") ? c.getIntContentsList() : c.getUintContentsList();
-                b = buffer(list.size());
-                list.forEach(v -> b.put(v.byteValue()));
-            }
-            case "INT16", "UINT16" -> {
-                var list = type.equals("INT16") ? c.getIntContentsList() : c.getUintContentsList();
-                b = buffer(list.size() * 2);
-                list.forEach(v -> b.putShort(v.shortValue()));
-            }
-            case "INT32", "UINT32" -> {
-                var list = type.equals("INT32") ? c.getIntContentsList() : c.getUintContentsList();
-                b = buffer(list.size() * 4);
-                list.forEach(b::putInt);
-            }
-            case "INT64", "UINT64" -> {
-                var list = type.equals("INT64") ? c.getInt64ContentsList() : c.getUint64ContentsList();
-                b = buffer(list.size() * 8);
-                list.forEach(b::putLong);
-            }
-            case "FP32" -> {
-                b = buffer(c.getFp32ContentsCount() * 4);
-                c.getFp32ContentsList().forEach(b::putFloat);
-            }
-            case "FP64" -> {
-                b = buffer(c.getFp64ContentsCount() * 8);
-                c.getFp64ContentsList().forEach(b::putDouble);
-            }
-            case "BYTES" -> {
-                b = buffer(c.getBytesContentsList().stream().mapToInt(s -> 4 + s.size()).sum());
-                c.getBytesContentsList().forEach(s -> b.putInt(s.size()).put(s.toByteArray()));
-            }
-            case "FP16" -> throw KilnError.invalid("input '" + in.getName() + "': FP16 has no typed contents in the protocol;"
-                    + " send it in raw_input_contents");
-            default -> throw KilnError.invalid("input '" + in.getName() + "': unknown datatype '" + type + "'");
+            return TensorBuffer.ofStrings(name, shape, values);
         }
-        return b.array();
-    }
-
-    private static ByteBuffer buffer(int bytes) {
-        return ByteBuffer.allocate(bytes).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    /** The inference path's binary answer as a ModelInferResponse, raw or typed. */
-    static ModelInferResponse decode(V2Answer answer, boolean raw) {
-        JsonNode header = answer.header();
-        ModelInferResponse.Builder out = ModelInferResponse.newBuilder()
-                .setModelName(header.path("model_name").asText())
-                .setModelVersion(header.path("model_version").asText(""))
-                .setId(header.path("id").asText(""));
-        for (V2Answer.Output o : answer.outputs(header)) {
-            ModelInferResponse.InferOutputTensor.Builder t = ModelInferResponse.InferOutputTensor.newBuilder()
-                    .setName(o.name()).setDatatype(o.datatype());
-            for (long d : o.shape()) {
-                t.addShape(d);
-            }
-            if (raw) {
-                out.addRawOutputContents(ByteString.copyFrom(o.data()));
-            } else {
-                t.setContents(contents(o.datatype(), o.data()));
-            }
-            out.addOutputs(t);
-        }
-        return out.build();
-    }
-
-    private static InferTensorContents contents(String type, ByteBuffer b) {
-        InferTensorContents.Builder c = InferTensorContents.newBuilder();
+        ByteBuffer b = TensorBuffer.allocate(type, count);
         switch (type) {
-            case "BOOL" -> { while (b.hasRemaining()) c.addBoolContents(b.get() != 0); }
-            case "INT8" -> { while (b.hasRemaining()) c.addIntContents(b.get()); }
-            case "UINT8" -> { while (b.hasRemaining()) c.addUintContents(b.get() & 0xFF); }
-            case "INT16" -> { while (b.hasRemaining()) c.addIntContents(b.getShort()); }
-            case "UINT16" -> { while (b.hasRemaining()) c.addUintContents(b.getShort() & 0xFFFF); }
-            case "INT32" -> { while (b.hasRemaining()) c.addIntContents(b.getInt()); }
-            case "UINT32" -> { while (b.hasRemaining()) c.addUintContents(b.getInt()); }
-            case "INT64" -> { while (b.hasRemaining()) c.addInt64Contents(b.getLong()); }
-            case "UINT64" -> { while (b.hasRemaining()) c.addUint64Contents(b.getLong()); }
-            case "FP32" -> { while (b.hasRemaining()) c.addFp32Contents(b.getFloat()); }
-            case "FP64" -> { while (b.hasRemaining()) c.addFp64Contents(b.getDouble()); }
-            case "BYTES" -> {
-                while (b.hasRemaining()) {
-                    byte[] s = new byte[b.getInt()];
-                    b.get(s);
-                    c.addBytesContents(ByteString.copyFrom(s));
+            case BOOL -> {
+                check(name, type, count, c.getBoolContentsCount());
+                for (int i = 0; i < count; i++) {
+                    b.put((byte) (c.getBoolContents(i) ? 1 : 0));
                 }
             }
-            default -> throw KilnError.invalid("output datatype " + type + " has no typed contents in the protocol (FP16):"
+            case INT8, INT16, INT32 -> {
+                check(name, type, count, c.getIntContentsCount());
+                for (int i = 0; i < count; i++) {
+                    putInt(b, name, type, c.getIntContents(i), i);
+                }
+            }
+            case UINT8 -> {
+                check(name, type, count, c.getUintContentsCount());
+                for (int i = 0; i < count; i++) {
+                    int v = c.getUintContents(i);
+                    if (v < 0 || v > 255) {
+                        throw outOfRange(name, type, v, i);
+                    }
+                    b.put((byte) v);
+                }
+            }
+            case INT64 -> {
+                check(name, type, count, c.getInt64ContentsCount());
+                for (int i = 0; i < count; i++) {
+                    b.putLong(c.getInt64Contents(i));
+                }
+            }
+            case FP32 -> {
+                check(name, type, count, c.getFp32ContentsCount());
+                for (int i = 0; i < count; i++) {
+                    b.putFloat(c.getFp32Contents(i));
+                }
+            }
+            case FP64 -> {
+                check(name, type, count, c.getFp64ContentsCount());
+                for (int i = 0; i < count; i++) {
+                    b.putDouble(c.getFp64Contents(i));
+                }
+            }
+            case FP16 -> throw KilnError.invalid("input '" + name + "': FP16 has no typed contents in the protocol;"
+                    + " send it in raw_input_contents");
+            default -> throw new InvalidTensorException("input '" + name + "': datatype " + type
+                    + " cannot be created through ONNX Runtime's Java API");
+        }
+        return TensorBuffer.ofNative(name, type, shape, b.flip());
+    }
+
+    /** Raw contents of an output: its little-endian bytes, wrapped rather than copied. */
+    static ByteString raw(OutputTensor o) {
+        return o.type() == Datatype.BYTES ? UnsafeByteOperations.unsafeWrap(o.stringsBinary())
+                : UnsafeByteOperations.unsafeWrap(o.littleEndian());
+    }
+
+    /** Typed contents of an output. */
+    static InferTensorContents typed(OutputTensor o) {
+        InferTensorContents.Builder c = InferTensorContents.newBuilder();
+        if (o.type() == Datatype.BYTES) {
+            o.strings().forEach(s -> c.addBytesContents(ByteString.copyFromUtf8(s)));
+            return c.build();
+        }
+        ByteBuffer b = o.littleEndian();
+        switch (o.type()) {
+            case BOOL -> { while (b.hasRemaining()) c.addBoolContents(b.get() != 0); }
+            case INT8 -> { while (b.hasRemaining()) c.addIntContents(b.get()); }
+            case UINT8 -> { while (b.hasRemaining()) c.addUintContents(b.get() & 0xFF); }
+            case INT16 -> { while (b.hasRemaining()) c.addIntContents(b.getShort()); }
+            case UINT16 -> { while (b.hasRemaining()) c.addUintContents(b.getShort() & 0xFFFF); }
+            case INT32 -> { while (b.hasRemaining()) c.addIntContents(b.getInt()); }
+            case UINT32 -> { while (b.hasRemaining()) c.addUintContents(b.getInt()); }
+            case INT64 -> { while (b.hasRemaining()) c.addInt64Contents(b.getLong()); }
+            case UINT64 -> { while (b.hasRemaining()) c.addUint64Contents(b.getLong()); }
+            case FP32 -> { while (b.hasRemaining()) c.addFp32Contents(b.getFloat()); }
+            case FP64 -> { while (b.hasRemaining()) c.addFp64Contents(b.getDouble()); }
+            default -> throw KilnError.invalid("output datatype " + o.type() + " has no typed contents in the protocol (FP16):"
                     + " send the inputs in raw_input_contents to get raw outputs");
         }
         return c.build();
+    }
+
+    private static void putInt(ByteBuffer b, String name, Datatype type, int v, int i) {
+        switch (type) {
+            case INT8 -> {
+                if (v != (byte) v) {
+                    throw outOfRange(name, type, v, i);
+                }
+                b.put((byte) v);
+            }
+            case INT16 -> {
+                if (v != (short) v) {
+                    throw outOfRange(name, type, v, i);
+                }
+                b.putShort((short) v);
+            }
+            default -> b.putInt(v);
+        }
+    }
+
+    private static InvalidTensorException outOfRange(String name, Datatype type, long v, int i) {
+        return new InvalidTensorException("input '" + name + "': value " + v + " at position " + i + " is out of range for " + type);
+    }
+
+    private static void check(String name, Datatype type, long count, int given) {
+        if (given != count) {
+            throw new InvalidTensorException("input '" + name + "': shape holds " + count + " " + type + " value(s) but the"
+                    + " typed contents have " + given);
+        }
+    }
+
+    static long[] shape(List<Long> dims) {
+        return dims.stream().mapToLong(Long::longValue).toArray();
     }
 }

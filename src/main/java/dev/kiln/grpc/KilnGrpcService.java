@@ -4,6 +4,7 @@ import dev.kiln.catalog.ModelRepository;
 import dev.kiln.errors.KilnError;
 import dev.kiln.errors.Redactor;
 import dev.kiln.inference.InferenceService;
+import dev.kiln.inference.InflightBytes;
 import dev.kiln.inference.V2Records;
 import dev.kiln.inference.V2Views;
 import dev.kiln.registry.ModelRegistry;
@@ -33,8 +34,10 @@ import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 
@@ -52,10 +55,14 @@ public class KilnGrpcService implements GRPCInferenceService {
     private final AdminToken token;
     private final UsageTracker usage;
     private final Redactor redactor;
+    private final InflightBytes inflight;
+    /** Where answers are serialised: Quarkus's worker pool, not the inference workers. */
+    private final Executor answers = Infrastructure.getDefaultExecutor();
 
     public KilnGrpcService(InferenceService inference, ModelRegistry registry, V2Views views, AdminToken token,
-                           UsageTracker usage, ModelRepository repository) {
+                           UsageTracker usage, ModelRepository repository, InflightBytes inflight) {
         this.inference = inference;
+        this.inflight = inflight;
         this.registry = registry;
         this.views = views;
         this.token = token;
@@ -112,10 +119,13 @@ public class KilnGrpcService implements GRPCInferenceService {
                         + " 'authorization: Bearer <token>' metadata").asRuntimeException();
             }
             checkVersion(request.getModelName(), request.getModelVersion());
-            GrpcTensors.Encoded e = GrpcTensors.encode(request);
+            GrpcCall call = new GrpcCall(request);
             usage.recordTransport(request.getModelName(), "grpc");
-            return Uni.createFrom().completionStage(() -> inference.infer(request.getModelName(), e.request().body(), e.request().headerLength()))
-                    .map(a -> GrpcTensors.decode(a, e.rawAnswer()))
+            InflightBytes.Reservation held = admitted(request);
+            // The answer is serialised off the inference workers: a worker's time is for models.
+            return Uni.createFrom().completionStage(() -> inference.infer(request.getModelName(), call))
+                    .emitOn(answers)
+                    .onTermination().invoke(held::close)
                     .onFailure().transform(f -> GrpcStatuses.of(f, clean(caller)));
         } catch (RuntimeException f) {
             return Uni.createFrom().failure(GrpcStatuses.of(f, clean(caller)));
@@ -150,6 +160,14 @@ public class KilnGrpcService implements GRPCInferenceService {
             registry.unload(request.getModelName());
             return RepositoryModelUnloadResponse.getDefaultInstance();
         });
+    }
+
+    /** The message's bytes held in the inference budget until it is answered, as a REST body's are. */
+    private InflightBytes.Reservation admitted(ModelInferRequest request) {
+        long bytes = request.getSerializedSize();
+        return inflight.tryReserve(bytes).orElseThrow(() -> KilnError.unavailable("inference holds " + inflight.held()
+                + " bytes of requests and answers; this message of " + bytes + " bytes does not fit beside them"
+                + " (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly", 1));
     }
 
     /** Runs an RPC that needs the admin token: UNAUTHENTICATED without it, PERMISSION_DENIED when none is set in prod. */

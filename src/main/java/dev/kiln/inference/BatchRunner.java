@@ -5,7 +5,9 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
 import dev.kiln.errors.KilnError;
+import dev.kiln.runtime.Datatype;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OutputTensor;
 import dev.kiln.runtime.TensorBuffer;
@@ -22,53 +24,100 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * Runs what a model's queue hands over: each request is read and checked on its own (so a bad one
- * fails alone and never poisons a batch), requests that stack are merged along the first dimension
- * into one ONNX Runtime run, and each caller gets exactly its own rows back. The outputs are copied
- * out of ONNX Runtime once, the leases released, and then each answer is written.
+ * Runs what a model's queue hands over. Each call is read and checked on its own (so a bad one
+ * fails alone and never poisons a batch) and its answer's size weighed before anything runs;
+ * single calls that stack are merged along the first dimension into one ONNX Runtime run, and each
+ * caller gets exactly its own rows back; a unit of several calls runs them back to back. Outputs
+ * are copied out of ONNX Runtime once, then each answer is written. Whatever is thrown at any
+ * stage, an Error included, ends the calls it concerns: no caller waits forever, no lease stays held.
  */
 final class BatchRunner {
 
     /** What a session takes and how its requests batch; computed once per session. */
-    record Plan(V2RequestReader.Expected expected, BatchPolicy batching) {
+    record Plan(ModelSignature signature, BatchPolicy batching) {
     }
 
     /** Asked for at the first run, not at construction: ONNX Runtime loads off the startup path. */
     private final Supplier<OrtEnvironment> env;
-    private final V2RequestReader reader;
-    private final V2ResponseWriter writer;
     private final UsageTracker usage;
     private final Tracing tracing;
+    private final InflightBytes inflight;
     private final Function<Pending, Plan> plans;
 
-    BatchRunner(Supplier<OrtEnvironment> env, V2RequestReader reader, V2ResponseWriter writer, UsageTracker usage,
-                Tracing tracing, Function<Pending, Plan> plans) {
-        this.tracing = tracing;
+    BatchRunner(Supplier<OrtEnvironment> env, UsageTracker usage, Tracing tracing, InflightBytes inflight,
+                Function<Pending, Plan> plans) {
         this.env = env;
-        this.reader = reader;
-        this.writer = writer;
         this.usage = usage;
+        this.tracing = tracing;
+        this.inflight = inflight;
         this.plans = plans;
     }
 
     void run(List<Pending> batch) {
+        try {
+            List<Pending> single = new ArrayList<>();
+            for (Pending p : batch) {
+                if (decoded(p)) {
+                    if (p.single()) {
+                        single.add(p);
+                    } else {
+                        runUnit(p);
+                    }
+                }
+            }
+            for (List<Pending> group : groups(single)) {
+                execute(group, 0);
+            }
+        } catch (Throwable t) {
+            batch.forEach(p -> p.fail(Failures.of(p.model(), t)));
+        }
+    }
+
+    /** Reads every call of the unit and reserves its answers' bytes; false (and the unit answered) when that fails. */
+    private boolean decoded(Pending p) {
         long picked = System.nanoTime();
-        List<Pending> readable = new ArrayList<>();
-        for (Pending p : batch) {
-            p.queued.end();
-            usage.recordQueue(p.model(), picked - p.enqueued);
-            long t0 = System.nanoTime();
-            try {
-                p.request = reader.read(p.body, p.headerLength, plans.apply(p).expected());
-                p.inputNanos = System.nanoTime() - t0;
-                readable.add(p);
-            } catch (RuntimeException e) {
-                fail(p, e);
+        p.queued.end();
+        usage.recordQueue(p.model(), picked - p.enqueued);
+        try {
+            Plan plan = plans.apply(p);
+            long foreseen = 0;
+            for (Pending.Part part : p.parts) {
+                part.inputs = part.call.decode(plan.signature());
+                // A unit's parts run one after the other: only one part's outputs are held at a time.
+                foreseen = Math.max(foreseen, foreseenAnswer(p, part));
+            }
+            long answer = foreseen;
+            p.answerBytes = inflight.tryReserve(answer).orElseThrow(() -> KilnError.unavailable("inference holds "
+                    + inflight.held() + " bytes of requests and answers, and this answer needs about " + answer
+                    + " more (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly", 1));
+            p.inputNanos = System.nanoTime() - picked;
+            return true;
+        } catch (Throwable t) {
+            p.fail(Failures.of(p.model(), t));
+            return false;
+        }
+    }
+
+    /** The answer's size where the model's declarations tell it; too large is refused here, before any work. */
+    private long foreseenAnswer(Pending p, Pending.Part part) {
+        Map<String, long[]> shapes = p.lease.model().outputShapes().forecast(part.inputs.tensors());
+        long total = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            if (e.getValue() != null && (part.inputs.outputs().isEmpty() || part.inputs.outputs().contains(e.getKey()))) {
+                Datatype type = Datatype.parse(spec(p, e.getKey())).orElse(Datatype.BYTES);
+                total += part.call.answerBytes(e.getKey(), type, elements(e.getValue()));
             }
         }
-        for (List<Pending> group : groups(readable)) {
-            execute(group);
+        return checkAnswer(p.model(), total, "foreseen from the request's shapes");
+    }
+
+    private long checkAnswer(String model, long bytes, String how) {
+        if (bytes > inflight.maxAnswer()) {
+            throw new KilnError(KilnError.Kind.TOO_LARGE, "the answer of '" + model + "' would take about " + bytes
+                    + " bytes (" + how + "), more than Kiln writes (ai.models.inference.max-answer-bytes " + inflight.maxAnswer()
+                    + "): ask for binary outputs (binary_data_output) or fewer outputs, or send fewer rows", null, null);
         }
+        return bytes;
     }
 
     /** Requests on the same session that stack, in arrival order, up to the batch's maximum rows. */
@@ -79,8 +128,8 @@ final class BatchRunner {
             List<Pending> home = null;
             for (List<Pending> g : groups) {
                 Pending first = g.get(0);
-                long rows = g.stream().mapToLong(x -> x.request.rows()).sum();
-                if (first.lease.model() == p.lease.model() && first.request.batchesWith(p.request) && rows + p.request.rows() <= max) {
+                long rows = g.stream().mapToLong(x -> x.inputs().rows()).sum();
+                if (first.lease.model() == p.lease.model() && first.inputs().batchesWith(p.inputs()) && rows + p.inputs().rows() <= max) {
                     home = g;
                     break;
                 }
@@ -94,25 +143,33 @@ final class BatchRunner {
         return groups;
     }
 
-    private void execute(List<Pending> group) {
+    /** The calls of a unit, one run each, one after the other on this worker. */
+    private void runUnit(Pending p) {
+        for (int i = 0; i < p.parts.size() && !p.answer.isDone(); i++) {
+            execute(List.of(p), i);
+        }
+    }
+
+    /** One run of part {@code part} of each pending (a unit's part, or part 0 of single calls merged into a batch). */
+    private void execute(List<Pending> group, int part) {
         Pending first = group.get(0);
         LoadedModel session = first.lease.model();
-        long rows = group.stream().mapToLong(p -> p.request.rows()).sum();
+        long rows = group.stream().mapToLong(p -> p.parts.get(part).inputs.rows()).sum();
         Span batchSpan = tracing.batch("kiln.batch", group.stream().map(p -> p.trace).toList(), first.model(), rows);
         Span runSpan = tracing.start("kiln.session.run", Context.current().with(batchSpan), first.model());
         List<OutputTensor> outputs;
         long t0 = System.nanoTime();
         try {
-            outputs = run(session, group);
-        } catch (OrtException | RuntimeException e) {
+            outputs = run(session, group, part);
+        } catch (Throwable e) {
             Tracing.fail(runSpan, e);
             runSpan.end();
             batchSpan.end();
-            if (group.size() > 1) {
+            if (group.size() > 1 && !(e instanceof Error)) {
                 // A run a request's values broke: run each alone, so only that one fails.
-                group.forEach(p -> execute(List.of(p)));
+                group.forEach(p -> execute(List.of(p), part));
             } else {
-                fail(first, e instanceof OrtException ort ? refusal(first.model(), ort) : e);
+                group.forEach(p -> p.fail(Failures.of(p.model(), e)));
             }
             return;
         }
@@ -120,42 +177,64 @@ final class BatchRunner {
         runSpan.end();
         batchSpan.end();
         if (group.size() > 1 && outputs.stream().anyMatch(o -> o.rows() != rows)) {
-            group.forEach(p -> execute(List.of(p)));
+            group.forEach(p -> execute(List.of(p), part));
             return;
         }
-        group.forEach(p -> p.lease.close());
+        answer(group, part, outputs, inferNanos);
+    }
+
+    /** Each caller's rows, written in its own form; a unit's lease is released after its last part. */
+    private void answer(List<Pending> group, int part, List<OutputTensor> outputs, long inferNanos) {
         long inputTotal = 0;
         long outputTotal = 0;
         long offset = 0;
+        boolean whole = group.size() == 1;
         for (Pending p : group) {
+            Pending.Part mine = p.parts.get(part);
+            long n = mine.inputs.rows();
             long t1 = System.nanoTime();
             try {
-                V2Answer answer = group.size() > 1
-                        ? writer.write(p.model(), InferenceService.VERSION, p.request, outputs, offset, p.request.rows())
-                        : writer.write(p.model(), InferenceService.VERSION, p.request, outputs, 0, V2ResponseWriter.WHOLE);
+                List<OutputTensor> rowsOfMine = new ArrayList<>(outputs.size());
+                for (OutputTensor o : outputs) {
+                    rowsOfMine.add(whole ? o : o.rows(offset, n));
+                }
+                mine.answer = mine.call.encode(chosen(mine.inputs, rowsOfMine));
                 long outputNanos = System.nanoTime() - t1;
-                usage.recordCompute(p.model(), p.inputNanos, inferNanos, outputNanos);
-                inputTotal += p.inputNanos;
+                p.inferNanos += inferNanos;
+                p.outputNanos += outputNanos;
+                inputTotal += part == 0 ? p.inputNanos : 0;
                 outputTotal += outputNanos;
-                succeed(p, answer);
-            } catch (java.io.IOException | RuntimeException e) {
-                fail(p, e);
+                if (part == p.parts.size() - 1) {
+                    usage.recordCompute(p.model(), p.inputNanos, p.inferNanos, p.outputNanos);
+                    p.succeed();
+                }
+            } catch (Throwable e) {
+                p.fail(Failures.of(p.model(), e));
             }
-            offset += p.request.rows();
+            offset += n;
         }
-        usage.recordExecution(first.model(), rows, inputTotal, inferNanos, outputTotal);
+        usage.recordExecution(group.get(0).model(), offset, inputTotal, inferNanos, outputTotal);
     }
 
-    private List<OutputTensor> run(LoadedModel session, List<Pending> group) throws OrtException {
+    /** The outputs asked for, in the order asked; all of them when none was named. */
+    private static List<OutputTensor> chosen(ModelInputs inputs, List<OutputTensor> outputs) {
+        if (inputs.outputs().isEmpty()) {
+            return outputs;
+        }
+        return outputs.stream().filter(o -> inputs.outputs().contains(o.name())).toList();
+    }
+
+    private List<OutputTensor> run(LoadedModel session, List<Pending> group, int part) throws OrtException {
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
+        ModelInputs first = group.get(0).parts.get(part).inputs;
         try {
-            int inputs = group.get(0).request.inputs().size();
-            for (int i = 0; i < inputs; i++) {
+            for (int i = 0; i < first.tensors().size(); i++) {
                 int at = i;
-                TensorBuffer joined = TensorBuffer.concat(group.stream().map(p -> p.request.inputs().get(at)).toList());
+                TensorBuffer joined = TensorBuffer.concat(group.stream().map(p -> p.parts.get(part).inputs.tensors().get(at)).toList());
                 feeds.put(joined.name(), joined.toOnnx(env.get()));
             }
-            try (OrtSession.Result result = session.run(feeds, group.get(0).request.outputNames())) {
+            try (OrtSession.Result result = session.run(feeds, first.outputs())) {
+                checkOutputs(group, part, result);
                 List<OutputTensor> out = new ArrayList<>();
                 for (Map.Entry<String, OnnxValue> e : result) {
                     out.add(OutputTensor.of(e.getKey(), e.getValue()));
@@ -168,23 +247,36 @@ final class BatchRunner {
     }
 
     /**
-     * ONNX Runtime refused to run on the request's values (indices out of range, shapes that do not
-     * fit each other): the caller's mistake, in ONNX Runtime's words. Anything else is Kiln's.
+     * The answers' real sizes, before anything is copied out of ONNX Runtime: where the model's
+     * declarations could not foretell them, this is where an answer too large is stopped.
      */
-    static KilnError refusal(String model, OrtException e) {
-        return switch (e.getCode()) {
-            case ORT_INVALID_ARGUMENT, ORT_RUNTIME_EXCEPTION, ORT_FAIL -> KilnError.invalid(
-                    "ONNX Runtime could not run '" + model + "' on this request: " + e.getMessage());
-            default -> new KilnError(KilnError.Kind.INTERNAL, "ONNX Runtime failed to run '" + model + "': " + e.getMessage(), null, e);
-        };
+    private void checkOutputs(List<Pending> group, int part, OrtSession.Result result) {
+        long runRows = group.stream().mapToLong(p -> p.parts.get(part).inputs.rows()).sum();
+        for (Pending p : group) {
+            Pending.Part mine = p.parts.get(part);
+            long bytes = 0;
+            for (Map.Entry<String, OnnxValue> e : result) {
+                if (e.getValue().getInfo() instanceof TensorInfo info) {
+                    Datatype type = Datatype.of(info.onnxType).orElse(Datatype.BYTES);
+                    long elements = info.getNumElements();
+                    long share = runRows > 0 && info.getShape().length > 0 ? elements / runRows * mine.inputs.rows() : elements;
+                    bytes += mine.call.answerBytes(e.getKey(), type, share);
+                }
+            }
+            checkAnswer(p.model(), bytes, "from the outputs ONNX Runtime made");
+        }
     }
 
-    private static void succeed(Pending p, V2Answer answer) {
-        p.answer.complete(answer);
+    private static String spec(Pending p, String output) {
+        return p.lease.model().outputs().stream().filter(o -> o.name().equals(output)).findFirst()
+                .map(o -> o.datatype()).orElse("BYTES");
     }
 
-    private static void fail(Pending p, Throwable e) {
-        p.lease.close();
-        p.answer.completeExceptionally(e);
+    private static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n = Math.multiplyExact(n, Math.max(0, d));
+        }
+        return n;
     }
 }

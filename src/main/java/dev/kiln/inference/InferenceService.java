@@ -1,8 +1,5 @@
 package dev.kiln.inference;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.util.JsonRecyclerPools;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.config.AiModelsConfig;
@@ -33,21 +30,19 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.WeakHashMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * V2 inference: a request waits for a lease on its model without holding a thread (a cold load is a
- * future), then waits in its model's queue for the shared worker pool, where it is read, batched
- * with others when the model batches, run, and answered. Bounded in requests per model and in bytes
- * held overall: past either, 503 with {@code Retry-After}.
+ * The inference core: typed calls in, typed answers out, whatever the transport. A call waits for
+ * a lease on its model without holding a thread (a cold load is a future), then waits in its model's
+ * queue for the shared worker pool, where it is read, batched with others when the model batches,
+ * run, and answered. Bounded in calls per model and in bytes held overall (InflightBytes): past
+ * either, 503 with {@code Retry-After}.
  */
 @ApplicationScoped
 public class InferenceService {
@@ -62,24 +57,20 @@ public class InferenceService {
     private final ThreadPoolExecutor workers;
     private final int workerCount;
     private final int queueSize;
-    private final long maxHeldBytes;
     private final Duration drainTimeout;
     private final boolean batching;
-    private final AtomicLong heldBytes = new AtomicLong();
     private final Map<String, ModelQueue> queues = new ConcurrentHashMap<>();
     private final Map<LoadedModel, BatchRunner.Plan> plans = Collections.synchronizedMap(new WeakHashMap<>());
     private final BatchRunner runner;
     private final OnnxEngine engine;
 
-    /** {@code json} is the service's one mapper, set up by web/JacksonSettings (fast floats both ways, duplicate keys refused). */
     public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
-                            Tracing tracing, ObjectMapper json) {
+                            Tracing tracing, InflightBytes inflight) {
         this.registry = registry;
         this.tracing = tracing;
         this.engine = engine;
         this.usage = usage;
         this.queueSize = Math.max(1, config.inference().queueSize());
-        this.maxHeldBytes = config.inference().maxQueuedBytes();
         this.drainTimeout = config.registry().drainTimeout();
         this.batching = config.inference().batching();
         this.workerCount = engine.threads().workers();
@@ -89,11 +80,7 @@ public class InferenceService {
             t.setDaemon(true);
             return t;
         });
-        // The features come from the service's mapper; the buffers from Jackson's thread-local pool: with
-        // the pool Quarkus installs, V2 JSON at 1 client was 0.06-0.18 ms slower in 4 of 4 A/B rounds here.
-        JsonFactory codec = json.getFactory().rebuild().recyclerPool(JsonRecyclerPools.threadLocalPool()).build();
-        this.runner = new BatchRunner(engine::environment, new V2RequestReader(new ObjectMapper(codec)),
-                new V2ResponseWriter(codec), usage, tracing, this::plan);
+        this.runner = new BatchRunner(engine::environment, usage, tracing, inflight, this::plan);
     }
 
     /**
@@ -116,8 +103,7 @@ public class InferenceService {
         }
         for (ModelQueue q : queues.values()) {
             for (Pending p : q.clear()) {
-                p.lease.close();
-                p.answer.completeExceptionally(new ModelUnavailableException("Kiln is shutting down", 5));
+                p.fail(new ModelUnavailableException("Kiln is shutting down", 5));
             }
         }
     }
@@ -133,53 +119,77 @@ public class InferenceService {
         }
     }
 
+    /** Checks the model exists (cheap, on the caller's thread), then answers when the call has run. */
+    public <T> CompletionStage<T> infer(String model, InferenceCall<T> call) {
+        return submit(model, List.of(call)).thenApply(answers -> {
+            @SuppressWarnings("unchecked")
+            T only = (T) answers.get(0);
+            return only;
+        });
+    }
+
     /**
-     * Checks the model exists (cheap, on the caller's thread), then answers when the request has run.
-     * {@code headerLength} is the binary extension's Inference-Header-Content-Length, or -1.
+     * Several calls as one unit of work: one place in the model's queue, run back to back on one
+     * worker under one lease (the texts of one embeddings request, a pipeline's rows). The answers
+     * come in the calls' order; the first failure fails the unit.
      */
-    public CompletionStage<V2Answer> infer(String model, byte[] body, int headerLength) {
-        registry.status(model);
-        long size = body == null ? 0 : body.length;
-        if (heldBytes.addAndGet(size) > maxHeldBytes && size > 0) {
-            heldBytes.addAndGet(-size);
-            usage.recordRejected(model);
-            return CompletableFuture.failedFuture(new ModelUnavailableException("inference queue holds more than "
-                    + maxHeldBytes + " bytes of requests (ai.models.inference.max-queued-bytes); retry shortly", 1));
+    public <T> CompletionStage<List<T>> inferTogether(String model, List<? extends InferenceCall<T>> calls) {
+        if (calls.isEmpty()) {
+            throw KilnError.invalid("nothing to run on '" + model + "'");
         }
+        return submit(model, calls).thenApply(answers -> {
+            @SuppressWarnings("unchecked")
+            List<T> typed = (List<T>) answers;
+            return typed;
+        });
+    }
+
+    private CompletionStage<List<Object>> submit(String model, List<? extends InferenceCall<?>> calls) {
+        registry.status(model);
         long arrived = System.nanoTime();
         Context trace = Context.current();
-        CompletableFuture<V2Answer> answer = new CompletableFuture<>();
+        CompletableFuture<List<Object>> answer = new CompletableFuture<>();
         CompletableFuture<Lease> leased = registry.lease(model);
         Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model);
         leased.whenComplete((lease, failure) -> {
             if (load != null) {
                 if (failure != null) {
-                    Tracing.fail(load, unwrap(failure));
+                    Tracing.fail(load, Failures.of(model, failure));
                 }
                 load.end();
             }
             if (failure != null) {
-                finish(model, arrived, size, answer, null, unwrap(failure));
+                finish(model, arrived, answer, null, Failures.of(model, failure));
                 return;
             }
-            Pending p = new Pending(lease, body, headerLength, arrived, trace, tracing.start("kiln.queue", trace, model));
-            p.answer.whenComplete((a, f) -> finish(model, arrived, size, answer, a, f));
-            boolean queued;
-            try {
-                queued = queue(model).offer(p);
-            } catch (RejectedExecutionException e) {
-                queued = false;
-            }
-            if (!queued) {
-                p.queued.end();
-                lease.close();
-                heldBytes.addAndGet(-size);
-                usage.recordRejected(model);
-                answer.completeExceptionally(new ModelUnavailableException("the queue of '" + model + "' is full ("
-                        + queueSize + " waiting, ai.models.inference.queue-size); retry shortly", 1));
-            }
+            enqueue(model, lease, calls, arrived, trace, answer);
         });
         return answer;
+    }
+
+    private void enqueue(String model, Lease lease, List<? extends InferenceCall<?>> calls, long arrived, Context trace,
+                         CompletableFuture<List<Object>> answer) {
+        Pending p = null;
+        try {
+            p = new Pending(lease, calls, arrived, trace, tracing.start("kiln.queue", trace, model));
+            if (queue(model).offer(p)) {
+                p.answer.whenComplete((a, f) -> finish(model, arrived, answer, a, f));
+                return;
+            }
+            p.queued.end();
+            p.release();
+            usage.recordRejected(model);
+            answer.completeExceptionally(new ModelUnavailableException("the queue of '" + model + "' is full (" + queueSize
+                    + " waiting, ai.models.inference.queue-size); retry shortly", 1));
+        } catch (Throwable t) {
+            // The pool refused the task (shutting down), or anything else: the call still gets its answer.
+            if (p != null) {
+                p.fail(t);
+            } else {
+                lease.close();
+            }
+            finish(model, arrived, answer, null, Failures.of(model, t));
+        }
     }
 
     /** Requests waiting in a model's queue now (for the models view). */
@@ -206,7 +216,7 @@ public class InferenceService {
         }
         Optional<ModelEntry> entry = registry.find(p.model()).map(ModelStatus::entry);
         ModelManifest manifest = entry.map(ModelEntry::manifest).orElse(ModelManifest.defaults(p.model()));
-        BatchRunner.Plan plan = new BatchRunner.Plan(new V2RequestReader.Expected(session.inputs(), session.outputs(),
+        BatchRunner.Plan plan = new BatchRunner.Plan(new ModelSignature(session.inputs(), session.outputs(),
                 manifest.inputLimits() == null ? Map.of() : manifest.inputLimits()),
                 BatchPolicy.of(manifest, session.inputs(), session.outputs(), operators(entry), batching));
         plans.put(session, plan);
@@ -264,21 +274,19 @@ public class InferenceService {
         }
     }
 
-    private void finish(String model, long arrived, long size, CompletableFuture<V2Answer> answer, V2Answer response,
+    private void finish(String model, long arrived, CompletableFuture<List<Object>> answer, List<Object> response,
                         Throwable failure) {
-        heldBytes.addAndGet(-size);
-        String outcome = failure == null ? "success"
-                : failure instanceof KilnError e ? (e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable")
-                : "error";
-        usage.recordInference(model, outcome, System.nanoTime() - arrived);
-        if (failure == null) {
-            answer.complete(response);
-        } else {
-            answer.completeExceptionally(failure);
+        try {
+            String outcome = failure == null ? "success"
+                    : failure instanceof KilnError e ? (e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable")
+                    : "error";
+            usage.recordInference(model, outcome, System.nanoTime() - arrived);
+        } finally {
+            if (failure == null) {
+                answer.complete(response);
+            } else {
+                answer.completeExceptionally(failure);
+            }
         }
-    }
-
-    private static Throwable unwrap(Throwable t) {
-        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 }

@@ -62,11 +62,15 @@ final class ModelQueue {
     }
 
     private void drain() {
+        List<Pending> batch = List.of();
         try {
-            List<Pending> batch = take();
+            batch = take();
             if (!batch.isEmpty()) {
                 runner.accept(batch);
             }
+        } catch (Throwable t) {
+            // The runner answers every failure it meets; this is the last net, so nothing taken waits forever.
+            batch.forEach(p -> p.fail(Failures.of(p.model(), t)));
         } finally {
             synchronized (this) {
                 if (waiting.isEmpty()) {
@@ -87,7 +91,12 @@ final class ModelQueue {
         if (waiting.isEmpty()) {
             return List.of();
         }
-        BatchPolicy batching = policy.apply(waiting.peekFirst());
+        BatchPolicy batching;
+        try {
+            batching = policy.apply(waiting.peekFirst());
+        } catch (RuntimeException e) {
+            batching = BatchPolicy.off("its plan could not be read: " + e.getMessage());
+        }
         // Waiting for company only pays when another batch of this model is running now: a lone
         // request (one client, a quiet model) runs at once instead of sitting out the delay.
         if (batching.enabled() && running > 1) {

@@ -23,22 +23,8 @@ record V2Request(String id, Map<String, Object> parameters, List<TensorBuffer> i
         return outputs.stream().map(Output::name).collect(java.util.stream.Collectors.toUnmodifiableSet());
     }
 
-    /** The rows this request puts into a batch (the first dimension of its inputs). */
-    long rows() {
-        return inputs.isEmpty() ? 1 : inputs.get(0).rows();
-    }
-
-    /** Two requests can share one run when every input stacks along the first dimension and they ask for the same outputs. */
-    boolean batchesWith(V2Request other) {
-        if (inputs.size() != other.inputs.size() || inputs.isEmpty() || !outputNames().equals(other.outputNames())) {
-            return false;
-        }
-        for (int i = 0; i < inputs.size(); i++) {
-            if (!inputs.get(i).stacksWith(other.inputs.get(i))) {
-                return false;
-            }
-        }
-        long rows = rows();
-        return inputs.stream().allMatch(t -> t.rows() == rows) && other.inputs.stream().allMatch(t -> t.rows() == other.rows());
+    /** Whether an output goes back as binary tensor data. */
+    boolean binary(String output) {
+        return binaryOutput || outputs.stream().anyMatch(r -> r.name().equals(output) && r.binary());
     }
 }

@@ -31,17 +31,13 @@ import java.util.Map;
  */
 final class V2RequestReader {
 
-    /** What the model expects: its inputs, and the largest size of each input's dimensions (model.yaml input_limits). */
-    record Expected(List<TensorSpec> inputs, List<TensorSpec> outputs, Map<String, List<Long>> limits) {
-    }
-
     private final ObjectMapper json;
 
     V2RequestReader(ObjectMapper json) {
         this.json = json;
     }
 
-    V2Request read(byte[] body, int headerLength, Expected model) {
+    V2Request read(byte[] body, int headerLength, ModelSignature model) {
         if (body == null || body.length == 0) {
             throw KilnError.invalid("request body is empty: send a V2 inference request with 'inputs'");
         }
@@ -70,7 +66,7 @@ final class V2RequestReader {
         final List<V2Request.Output> outputs = new ArrayList<>();
         boolean sawInputs;
 
-        V2Request finish(byte[] body, int jsonLength, Expected model) throws IOException {
+        V2Request finish(byte[] body, int jsonLength, ModelSignature model) throws IOException {
             if (!sawInputs) {
                 throw KilnError.invalid("'inputs' is missing");
             }
@@ -98,11 +94,7 @@ final class V2RequestReader {
             if (offset != body.length) {
                 throw KilnError.invalid("the body has " + (body.length - offset) + " byte(s) after the binary data its inputs declare");
             }
-            List<String> missing = model.inputs().stream().map(TensorSpec::name).filter(n -> !byName.containsKey(n)).toList();
-            if (!missing.isEmpty()) {
-                throw KilnError.invalid("missing input(s) " + missing);
-            }
-            List<TensorBuffer> ordered = model.inputs().stream().map(s -> byName.get(s.name())).toList();
+            List<TensorBuffer> ordered = SignatureChecks.ordered(model, byName);
             boolean binaryOutput = parameters != null && Boolean.TRUE.equals(parameters.get("binary_data_output"));
             return new V2Request(id, parameters, ordered, List.copyOf(outputs), binaryOutput);
         }
@@ -121,7 +113,7 @@ final class V2RequestReader {
         TokenBuffer data;
     }
 
-    private Envelope envelope(JsonParser p, Expected model) throws IOException {
+    private Envelope envelope(JsonParser p, ModelSignature model) throws IOException {
         if (p.nextToken() != JsonToken.START_OBJECT) {
             throw KilnError.invalid("the request body must be a JSON object with 'inputs'");
         }
@@ -150,7 +142,7 @@ final class V2RequestReader {
         return e;
     }
 
-    private PendingInput input(JsonParser p, Expected model, List<PendingInput> earlier) throws IOException {
+    private PendingInput input(JsonParser p, ModelSignature model, List<PendingInput> earlier) throws IOException {
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw KilnError.invalid("each of 'inputs' must be an object with name, shape, datatype and data");
         }
@@ -183,27 +175,11 @@ final class V2RequestReader {
      * Checks name, datatype and shape against the model; once the input's object has ended
      * ({@code complete}), also that it has data, in JSON or as binary_data_size, and not both.
      */
-    private static PendingInput checked(PendingInput in, String datatype, Map<String, Object> parameters, Expected model,
+    private static PendingInput checked(PendingInput in, String datatype, Map<String, Object> parameters, ModelSignature model,
                                         List<PendingInput> earlier, boolean complete) {
-        if (in.name == null) {
-            throw KilnError.invalid("an input has no 'name'");
-        }
-        TensorSpec spec = model.inputs().stream().filter(s -> s.name().equals(in.name)).findFirst().orElseThrow(() ->
-                KilnError.invalid("unknown input '" + ClientText.printable(in.name, 60) + "': the model's inputs are "
-                        + model.inputs().stream().map(TensorSpec::name).toList()));
-        if (earlier.stream().anyMatch(e -> e.name.equals(in.name))) {
-            throw KilnError.invalid("input '" + in.name + "' is given twice");
-        }
-        if (datatype == null) {
-            throw KilnError.invalid("input '" + in.name + "': 'datatype' is missing");
-        }
-        in.type = Datatype.parse(datatype).orElseThrow(() -> new InvalidTensorException("input '" + in.name
-                + "': unknown datatype '" + ClientText.printable(datatype, 20) + "'"));
-        if (!in.type.name().equals(spec.datatype())) {
-            throw new InvalidTensorException("input '" + in.name + "': datatype " + datatype + " does not match the model's "
-                    + spec.datatype());
-        }
-        TensorShapes.check(in.name, in.shape, spec.shape(), model.limits().get(in.name));
+        TensorSpec spec = SignatureChecks.input(model, in.name, earlier.stream().map(e -> e.name).toList());
+        in.type = SignatureChecks.datatype(spec, datatype);
+        SignatureChecks.shape(model, spec, in.shape);
         if (!complete) {
             return in;
         }
@@ -222,7 +198,7 @@ final class V2RequestReader {
         return in;
     }
 
-    private V2Request.Output output(JsonParser p, Expected model) throws IOException {
+    private V2Request.Output output(JsonParser p, ModelSignature model) throws IOException {
         if (p.currentToken() != JsonToken.START_OBJECT) {
             throw KilnError.invalid("each of 'outputs' must be an object with a name");
         }
@@ -236,11 +212,7 @@ final class V2RequestReader {
                 default -> throw KilnError.invalid("unknown field '" + ClientText.printable(field, 60) + "' in an output");
             }
         }
-        String wanted = name;
-        if (wanted == null || model.outputs().stream().noneMatch(s -> s.name().equals(wanted))) {
-            throw KilnError.invalid("unknown output '" + ClientText.printable(String.valueOf(wanted), 60) + "': the model's outputs are "
-                    + model.outputs().stream().map(TensorSpec::name).toList());
-        }
+        String wanted = SignatureChecks.output(model, name);
         return new V2Request.Output(wanted, parameters != null && Boolean.TRUE.equals(parameters.get("binary_data")));
     }
 

@@ -16,6 +16,7 @@ import dev.kiln.registry.ModelStatus;
 import dev.kiln.security.Roles;
 import dev.kiln.telemetry.UsageTracker;
 import io.smallrye.common.annotation.Blocking;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
 import jakarta.ws.rs.Consumes;
@@ -25,6 +26,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.openapi.annotations.Operation;
@@ -48,9 +50,11 @@ public class V2Resource {
     private final ModelRegistry registry;
     private final V2Views views;
     private final UsageTracker usage;
+    private final V2Codec codec;
 
-    public V2Resource(InferenceService inference, ModelRegistry registry, V2Views views, UsageTracker usage) {
+    public V2Resource(InferenceService inference, ModelRegistry registry, V2Views views, UsageTracker usage, V2Codec codec) {
         this.inference = inference;
+        this.codec = codec;
         this.usage = usage;
         this.registry = registry;
         this.views = views;
@@ -112,10 +116,12 @@ public class V2Resource {
             + "(Inference-Header-Content-Length bytes) followed by the binary inputs",
             content = @Content(mediaType = MediaType.APPLICATION_JSON, schema = @Schema(implementation = InferRequest.class)))
     public CompletionStage<Response> infer(@PathParam("model") String model,
-                                           @HeaderParam(BINARY_HEADER) String headerLength, byte[] body) {
+                                           @HeaderParam(BINARY_HEADER) String headerLength, byte[] body,
+                                           @Context RoutingContext context) {
         int length = headerLength(headerLength);
         usage.recordTransport(model, "rest");
-        return inference.infer(model, body, length).thenApply(V2Resource::answer);
+        InflightBytes.Reservation held = context.get(InflightBytes.BODY);
+        return inference.infer(model, codec.call(model, body, length, held)).thenApply(V2Resource::answer);
     }
 
     @RolesAllowed(Roles.INFERENCE)
@@ -125,12 +131,13 @@ public class V2Resource {
     @Operation(summary = "Run inference on a version of a model (Kiln serves one version of each model: \"1\")")
     @APIResponse(responseCode = "404", description = "Unknown model or version")
     public CompletionStage<Response> inferVersion(@PathParam("model") String model, @PathParam("version") String version,
-                                                  @HeaderParam(BINARY_HEADER) String headerLength, byte[] body) {
+                                                  @HeaderParam(BINARY_HEADER) String headerLength, byte[] body,
+                                                  @Context RoutingContext context) {
         if (!InferenceService.VERSION.equals(version)) {
             throw KilnError.notFound("model '" + model + "' has no version '" + ClientText.printable(version, 20)
                     + "': Kiln serves version " + InferenceService.VERSION);
         }
-        return infer(model, headerLength, body);
+        return infer(model, headerLength, body, context);
     }
 
     @GET

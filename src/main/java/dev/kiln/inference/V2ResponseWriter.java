@@ -2,22 +2,24 @@ package dev.kiln.inference;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import dev.kiln.runtime.Datatype;
 import dev.kiln.runtime.OutputTensor;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Writes one caller's answer from the outputs of a run (its own rows, when the run was a batch):
- * V2 JSON straight from the output buffers, or the JSON header and then the binary outputs for
- * those asked for as binary ({@code binary_data} on the output, or {@code binary_data_output}).
+ * Writes one caller's answer from its rows of a run's outputs: V2 JSON straight from the output
+ * buffers, or the JSON header and then the binary outputs for those asked for as binary
+ * ({@code binary_data} on the output, or {@code binary_data_output}), appended without a copy.
  */
 final class V2ResponseWriter {
 
-    /** For a run of one request: every output whole, whatever its first dimension. */
-    static final long WHOLE = -1;
+    /** The most a float takes in JSON ("-1.2345678E-38" and a comma): what an answer is weighed at before it runs. */
+    static final int JSON_BYTES_PER_NUMBER = 16;
 
     private final JsonFactory json;
 
@@ -25,11 +27,10 @@ final class V2ResponseWriter {
         this.json = json;
     }
 
-    V2Answer write(String model, String version, V2Request request, List<OutputTensor> outputs, long firstRow, long rows)
-            throws IOException {
+    V2Answer write(String model, String version, V2Request request, List<OutputTensor> outputs) {
         List<OutputTensor> chosen = chosen(request, outputs);
         List<OutputTensor> binary = new ArrayList<>();
-        ByteArrayOutputStream out = new ByteArrayOutputStream(estimate(chosen, rows));
+        AnswerChunks out = new AnswerChunks(estimate(request, chosen));
         try (JsonGenerator g = json.createGenerator(out)) {
             g.writeStartObject();
             g.writeStringField("model_name", model);
@@ -39,35 +40,45 @@ final class V2ResponseWriter {
             }
             g.writeArrayFieldStart("outputs");
             for (OutputTensor o : chosen) {
-                long n = rows == WHOLE ? o.rows() : rows;
-                long[] shape = o.shape(n);
+                long[] shape = o.shape();
                 g.writeStartObject();
                 g.writeStringField("name", o.name());
                 g.writeStringField("datatype", o.type().name());
                 g.writeFieldName("shape");
                 g.writeArray(shape, 0, shape.length);
-                if (request.binaryOutput() || wantsBinary(request, o.name())) {
+                if (request.binary(o.name())) {
                     binary.add(o);
                     g.writeObjectFieldStart("parameters");
-                    g.writeNumberField("binary_data_size", o.binarySize(firstRow, n));
+                    g.writeNumberField("binary_data_size", o.binarySize());
                     g.writeEndObject();
                 } else {
                     g.writeFieldName("data");
-                    o.writeJson(g, firstRow, n);
+                    o.writeJson(g);
                 }
                 g.writeEndObject();
             }
             g.writeEndArray();
             g.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         if (binary.isEmpty()) {
-            return new V2Answer(out.toByteArray(), -1);
+            return new V2Answer(out.toBuffer(), -1);
         }
-        int header = out.size();
+        int header = (int) out.size();
+        out.sealDirect();
         for (OutputTensor o : binary) {
-            o.writeBinary(out, firstRow, rows == WHOLE ? o.rows() : rows);
+            out.append(o.type() == Datatype.BYTES ? ByteBuffer.wrap(o.stringsBinary()) : o.littleEndian());
         }
-        return new V2Answer(out.toByteArray(), header);
+        return new V2Answer(out.toBuffer(), header);
+    }
+
+    /** What the answer takes for one output, JSON or binary as the request asks: weighed before the model runs. */
+    static long answerBytes(V2Request request, String output, Datatype type, long elements) {
+        if (request.binary(output)) {
+            return elements * (type == Datatype.BYTES ? 16 : type.bytesPerElement());
+        }
+        return elements * JSON_BYTES_PER_NUMBER;
     }
 
     /** The outputs asked for, in the order asked; all of them when none was named. */
@@ -80,20 +91,12 @@ final class V2ResponseWriter {
                 .toList();
     }
 
-    private static boolean wantsBinary(V2Request request, String output) {
-        return request.outputs().stream().anyMatch(r -> r.name().equals(output) && r.binary());
-    }
-
-    /** About 12 characters per JSON number of the caller's rows: a buffer that rarely grows. */
-    private static int estimate(List<OutputTensor> outputs, long rows) {
+    /** About 12 characters per JSON number: a first chunk that rarely grows for a small answer. */
+    private static long estimate(V2Request request, List<OutputTensor> outputs) {
         long n = 256;
         for (OutputTensor o : outputs) {
-            long per = 1;
-            for (long d : o.shape(rows == WHOLE ? o.rows() : rows)) {
-                per *= Math.max(1, d);
-            }
-            n += per * 12;
+            n += request.binary(o.name()) ? 64 : o.elements() * 12;
         }
-        return (int) Math.min(n, 64L << 20);
+        return n;
     }
 }

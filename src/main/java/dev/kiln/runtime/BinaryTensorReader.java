@@ -15,20 +15,25 @@ public final class BinaryTensorReader {
     }
 
     public static TensorBuffer read(String name, Datatype type, long[] shape, byte[] body, int offset, int length) {
+        return read(name, type, shape, ByteBuffer.wrap(body, offset, length).slice());
+    }
+
+    /** One tensor from its raw bytes (the V2 binary form, or gRPC's raw contents): {@code data} from position to limit. */
+    public static TensorBuffer read(String name, Datatype type, long[] shape, ByteBuffer data) {
         long count = TensorShapes.elements(name, shape);
+        ByteBuffer in = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (type == Datatype.BYTES) {
-            return strings(name, shape, count, body, offset, length);
+            return strings(name, shape, count, in);
         }
         if (!type.creatable()) {
             throw new InvalidTensorException("input '" + name + "': datatype " + type + " cannot be created through ONNX Runtime's Java API");
         }
         long expected = count * type.bytesPerElement();
-        if (length != expected) {
-            throw new InvalidTensorException("input '" + name + "': binary_data_size is " + length + " bytes but shape "
+        if (in.remaining() != expected) {
+            throw new InvalidTensorException("input '" + name + "': binary_data_size is " + in.remaining() + " bytes but shape "
                     + Arrays.toString(shape) + " of " + type + " takes " + expected);
         }
         ByteBuffer out = TensorBuffer.allocate(type, count);
-        ByteBuffer in = ByteBuffer.wrap(body, offset, length).order(ByteOrder.LITTLE_ENDIAN);
         if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || type.bytesPerElement() == 1) {
             out.put(in);
         } else {
@@ -55,9 +60,8 @@ public final class BinaryTensorReader {
         }
     }
 
-    private static TensorBuffer strings(String name, long[] shape, long count, byte[] body, int offset, int length) {
+    private static TensorBuffer strings(String name, long[] shape, long count, ByteBuffer in) {
         String[] values = new String[(int) count];
-        ByteBuffer in = ByteBuffer.wrap(body, offset, length).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {
             if (in.remaining() < 4) {
                 throw new InvalidTensorException("input '" + name + "': binary BYTES data ends before element " + i + " of " + count);
@@ -67,8 +71,9 @@ public final class BinaryTensorReader {
                 throw new InvalidTensorException("input '" + name + "': BYTES element " + i + " says " + n + " bytes but "
                         + in.remaining() + " remain");
             }
-            values[i] = new String(body, in.position(), n, StandardCharsets.UTF_8);
-            in.position(in.position() + n);
+            byte[] bytes = new byte[n];
+            in.get(bytes);
+            values[i] = new String(bytes, StandardCharsets.UTF_8);
         }
         if (in.hasRemaining()) {
             throw new InvalidTensorException("input '" + name + "': " + in.remaining() + " bytes left after the " + count

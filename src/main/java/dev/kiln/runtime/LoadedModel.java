@@ -20,6 +20,7 @@ public final class LoadedModel implements AutoCloseable {
     private final List<String> fallbackReasons;
     private final List<TensorSpec> inputs;
     private final List<TensorSpec> outputs;
+    private final OutputShapes outputShapes;
     private final Instant loadedAt = Instant.now();
 
     LoadedModel(OrtSession session, String executionProvider, List<String> fallbackReasons) throws OrtException {
@@ -28,6 +29,7 @@ public final class LoadedModel implements AutoCloseable {
         this.fallbackReasons = List.copyOf(fallbackReasons);
         this.inputs = TensorSpecs.of(session.getInputInfo());
         this.outputs = TensorSpecs.of(session.getOutputInfo());
+        this.outputShapes = OutputShapes.of(session.getInputInfo(), session.getOutputInfo());
     }
 
     public OrtSession.Result run(Map<String, OnnxTensor> feeds, Set<String> requestedOutputs) throws OrtException {
@@ -49,6 +51,11 @@ public final class LoadedModel implements AutoCloseable {
 
     public List<TensorSpec> outputs() {
         return outputs;
+    }
+
+    /** What the outputs' shapes will be for given inputs, where the model's declarations tell. */
+    public OutputShapes outputShapes() {
+        return outputShapes;
     }
 
     public Instant loadedAt() {

@@ -8,9 +8,7 @@ import ai.onnxruntime.platform.Fp16Conversions;
 import com.fasterxml.jackson.core.JsonGenerator;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.lang.reflect.Array;
-import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.DoubleBuffer;
@@ -20,37 +18,37 @@ import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * One output of a run, copied out of ONNX Runtime once (so the session can take the next request
- * while answers are written), and written to each caller's answer: all of it, or the caller's rows
- * of a batch. JSON floats go through the generator's shortest round-trip writer (Schubfach), never
- * {@code Float.toString}; NaN and infinities become the strings {@code "NaN"}, {@code "Infinity"},
- * {@code "-Infinity"}, which JSON numbers cannot carry. Binary output is little-endian, row-major.
+ * One output of a run, copied out of ONNX Runtime once into a direct buffer (off the heap, so the
+ * session can take the next request and a large answer never sits whole in the Java heap), and
+ * handed to each caller as a view of its own rows. JSON floats go through the generator's shortest
+ * round-trip writer (Schubfach), never {@code Float.toString}; NaN and infinities become the strings
+ * {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}, which JSON numbers cannot carry. Raw bytes
+ * are little-endian and row-major, as the V2 binary extension and gRPC's raw contents want them.
  */
 public final class OutputTensor {
 
     private final String name;
     private final Datatype type;
     private final long[] shape;
-    private final Buffer values;
+    /** Numeric values in native order, exactly this tensor's elements; null for BYTES. */
+    private final ByteBuffer values;
     private final String[] strings;
-    private final long rowElements;
+    private final int firstString;
 
-    private OutputTensor(String name, Datatype type, long[] shape, Buffer values, String[] strings) {
+    private OutputTensor(String name, Datatype type, long[] shape, ByteBuffer values, String[] strings, int firstString) {
         this.name = name;
         this.type = type;
         this.shape = shape;
         this.values = values;
         this.strings = strings;
-        long perRow = 1;
-        for (int i = 1; i < shape.length; i++) {
-            perRow *= shape[i];
-        }
-        this.rowElements = perRow;
+        this.firstString = firstString;
     }
 
+    /** Copies an output of ONNX Runtime out of its memory (one copy, native to native). */
     public static OutputTensor of(String name, OnnxValue value) throws OrtException {
         if (!(value instanceof OnnxTensor tensor)) {
             throw new OrtException("output '" + name + "' is a " + value.getType() + ", which V2 tensors cannot carry");
@@ -62,17 +60,27 @@ public final class OutputTensor {
         if (type == Datatype.BYTES) {
             List<String> flat = new ArrayList<>();
             flatten(tensor.getValue(), flat);
-            return new OutputTensor(name, type, shape, null, flat.toArray(new String[0]));
+            return new OutputTensor(name, type, shape, null, flat.toArray(new String[0]), 0);
         }
-        Buffer values = switch (type) {
-            case FP32 -> tensor.getFloatBuffer();
-            case FP64 -> tensor.getDoubleBuffer();
-            case INT64, UINT64 -> tensor.getLongBuffer();
-            case INT32, UINT32 -> tensor.getIntBuffer();
-            case INT16, UINT16, FP16, BF16 -> tensor.getShortBuffer();
-            default -> tensor.getByteBuffer();
-        };
-        return new OutputTensor(name, type, shape, values, null);
+        return new OutputTensor(name, type, shape, OrtOutputs.copy(tensor), null, 0);
+    }
+
+    /** A tensor Kiln computed itself (a pipeline step's result), given in native order. */
+    public static OutputTensor of(String name, Datatype type, long[] shape, ByteBuffer nativeOrder) {
+        long bytes = elements(shape) * type.bytesPerElement();
+        if (type == Datatype.BYTES || nativeOrder.remaining() != bytes) {
+            throw new IllegalArgumentException("output '" + name + "': " + nativeOrder.remaining() + " bytes for "
+                    + Arrays.toString(shape) + " of " + type);
+        }
+        return new OutputTensor(name, type, shape.clone(), nativeOrder.slice().order(ByteOrder.nativeOrder()), null, 0);
+    }
+
+    /** A BYTES tensor Kiln computed itself. */
+    public static OutputTensor ofStrings(String name, long[] shape, String[] values) {
+        if (elements(shape) != values.length) {
+            throw new IllegalArgumentException("output '" + name + "': " + values.length + " strings for " + Arrays.toString(shape));
+        }
+        return new OutputTensor(name, Datatype.BYTES, shape.clone(), null, values, 0);
     }
 
     public String name() {
@@ -83,35 +91,92 @@ public final class OutputTensor {
         return type;
     }
 
+    public long[] shape() {
+        return shape.clone();
+    }
+
     /** The first dimension: the rows a batch's callers share out. */
     public long rows() {
         return shape.length == 0 ? 1 : shape[0];
     }
 
-    /** The shape of {@code rows} rows of this output. */
-    public long[] shape(long rows) {
-        long[] s = shape.clone();
-        if (s.length > 0) {
-            s[0] = rows;
-        }
-        return s;
+    public long elements() {
+        return elements(shape);
     }
 
-    /** Writes rows [{@code firstRow}, {@code firstRow + rows}) as a flat JSON array. */
-    public void writeJson(JsonGenerator g, long firstRow, long rows) throws IOException {
-        int from = Math.toIntExact(firstRow * rowElements);
-        int to = Math.toIntExact((firstRow + rows) * rowElements);
+    /** Rows [{@code first}, {@code first + count}) as a tensor of their own, sharing this one's memory. */
+    public OutputTensor rows(long first, long count) {
+        if (first == 0 && count == rows()) {
+            return this;
+        }
+        long[] s = shape.clone();
+        s[0] = count;
+        long perRow = shape[0] == 0 ? 0 : elements() / shape[0];
+        int from = Math.toIntExact(first * perRow);
+        int n = Math.toIntExact(count * perRow);
+        if (type == Datatype.BYTES) {
+            return new OutputTensor(name, type, s, null, strings, firstString + from);
+        }
+        int width = type.bytesPerElement();
+        return new OutputTensor(name, type, s, values.slice(from * width, n * width).order(ByteOrder.nativeOrder()), null, 0);
+    }
+
+    /** The values as little-endian bytes, read-only and without a copy where the machine is little-endian. */
+    public ByteBuffer littleEndian() {
+        if (type == Datatype.BYTES) {
+            throw new IllegalStateException("BYTES have no fixed-width form; use strings()");
+        }
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || type.bytesPerElement() == 1) {
+            return values.asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        }
+        ByteBuffer swapped = ByteBuffer.allocate(values.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer in = values.duplicate().order(ByteOrder.nativeOrder());
+        while (in.hasRemaining()) {
+            switch (type.bytesPerElement()) {
+                case 2 -> swapped.putShort(in.getShort());
+                case 4 -> swapped.putInt(in.getInt());
+                default -> swapped.putLong(in.getLong());
+            }
+        }
+        return swapped.flip().asReadOnlyBuffer().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** The values in native order (read-only): what a pipeline's next step reads. */
+    public ByteBuffer nativeOrder() {
+        return values.asReadOnlyBuffer().order(ByteOrder.nativeOrder());
+    }
+
+    /** The elements of a BYTES tensor. */
+    public List<String> strings() {
+        return Arrays.asList(strings).subList(firstString, firstString + (int) elements());
+    }
+
+    /** The bytes these values take in the binary tensor format (BYTES: a 4-byte length before each element). */
+    public long binarySize() {
+        if (type != Datatype.BYTES) {
+            return values.remaining();
+        }
+        long n = 0;
+        for (String s : strings()) {
+            n += 4 + s.getBytes(StandardCharsets.UTF_8).length;
+        }
+        return n;
+    }
+
+    /** The values as a flat JSON array. */
+    public void writeJson(JsonGenerator g) throws IOException {
+        int n = (int) elements();
         g.writeStartArray();
         switch (type) {
             case FP32 -> {
-                FloatBuffer b = (FloatBuffer) values;
-                for (int i = from; i < to; i++) {
+                FloatBuffer b = values.asFloatBuffer();
+                for (int i = 0; i < n; i++) {
                     writeFloat(g, b.get(i));
                 }
             }
             case FP64 -> {
-                DoubleBuffer b = (DoubleBuffer) values;
-                for (int i = from; i < to; i++) {
+                DoubleBuffer b = values.asDoubleBuffer();
+                for (int i = 0; i < n; i++) {
                     double d = b.get(i);
                     if (Double.isFinite(d)) {
                         g.writeNumber(d);
@@ -121,60 +186,68 @@ public final class OutputTensor {
                 }
             }
             case FP16, BF16 -> {
-                ShortBuffer b = (ShortBuffer) values;
-                for (int i = from; i < to; i++) {
+                ShortBuffer b = values.asShortBuffer();
+                for (int i = 0; i < n; i++) {
                     writeFloat(g, type == Datatype.FP16 ? Fp16Conversions.fp16ToFloat(b.get(i)) : Fp16Conversions.bf16ToFloat(b.get(i)));
                 }
             }
             case INT64 -> {
-                LongBuffer b = (LongBuffer) values;
-                for (int i = from; i < to; i++) {
+                LongBuffer b = values.asLongBuffer();
+                for (int i = 0; i < n; i++) {
                     g.writeNumber(b.get(i));
                 }
             }
             case UINT64 -> {
-                LongBuffer b = (LongBuffer) values;
-                for (int i = from; i < to; i++) {
+                LongBuffer b = values.asLongBuffer();
+                for (int i = 0; i < n; i++) {
                     g.writeNumber(Long.toUnsignedString(b.get(i)));
                 }
             }
             case INT32 -> {
-                IntBuffer b = (IntBuffer) values;
-                for (int i = from; i < to; i++) {
+                IntBuffer b = values.asIntBuffer();
+                for (int i = 0; i < n; i++) {
                     g.writeNumber(b.get(i));
                 }
             }
             case UINT32 -> {
-                IntBuffer b = (IntBuffer) values;
-                for (int i = from; i < to; i++) {
+                IntBuffer b = values.asIntBuffer();
+                for (int i = 0; i < n; i++) {
                     g.writeNumber(Integer.toUnsignedLong(b.get(i)));
                 }
             }
             case INT16, UINT16 -> {
-                ShortBuffer b = (ShortBuffer) values;
-                for (int i = from; i < to; i++) {
+                ShortBuffer b = values.asShortBuffer();
+                for (int i = 0; i < n; i++) {
                     g.writeNumber(type == Datatype.INT16 ? b.get(i) : Short.toUnsignedInt(b.get(i)));
                 }
             }
             case INT8, UINT8 -> {
-                ByteBuffer b = (ByteBuffer) values;
-                for (int i = from; i < to; i++) {
-                    g.writeNumber(type == Datatype.INT8 ? b.get(i) : Byte.toUnsignedInt(b.get(i)));
+                for (int i = 0; i < n; i++) {
+                    g.writeNumber(type == Datatype.INT8 ? values.get(i) : Byte.toUnsignedInt(values.get(i)));
                 }
             }
             case BOOL -> {
-                ByteBuffer b = (ByteBuffer) values;
-                for (int i = from; i < to; i++) {
-                    g.writeBoolean(b.get(i) != 0);
+                for (int i = 0; i < n; i++) {
+                    g.writeBoolean(values.get(i) != 0);
                 }
             }
             case BYTES -> {
-                for (int i = from; i < to; i++) {
-                    g.writeString(strings[i]);
+                for (String s : strings()) {
+                    g.writeString(s);
                 }
             }
         }
         g.writeEndArray();
+    }
+
+    /** The BYTES elements in the binary tensor format: each a 4-byte little-endian length, then its UTF-8 bytes. */
+    public byte[] stringsBinary() {
+        ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(binarySize())).order(ByteOrder.LITTLE_ENDIAN);
+        for (String s : strings()) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            out.putInt(b.length).put(b);
+        }
+        return out.array();
     }
 
     private static void writeFloat(JsonGenerator g, float f) throws IOException {
@@ -189,44 +262,12 @@ public final class OutputTensor {
         return Double.isNaN(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity";
     }
 
-    /** The bytes rows [{@code firstRow}, {@code firstRow + rows}) take in the binary format. */
-    public long binarySize(long firstRow, long rows) {
-        int from = Math.toIntExact(firstRow * rowElements);
-        int to = Math.toIntExact((firstRow + rows) * rowElements);
-        if (type != Datatype.BYTES) {
-            return (long) (to - from) * type.bytesPerElement();
-        }
-        long n = 0;
-        for (int i = from; i < to; i++) {
-            n += 4 + strings[i].getBytes(StandardCharsets.UTF_8).length;
+    private static long elements(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
         }
         return n;
-    }
-
-    /** Writes rows [{@code firstRow}, {@code firstRow + rows}) in the binary tensor format. */
-    public void writeBinary(OutputStream out, long firstRow, long rows) throws IOException {
-        int from = Math.toIntExact(firstRow * rowElements);
-        int to = Math.toIntExact((firstRow + rows) * rowElements);
-        if (type == Datatype.BYTES) {
-            ByteBuffer len = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = from; i < to; i++) {
-                byte[] s = strings[i].getBytes(StandardCharsets.UTF_8);
-                out.write(len.putInt(0, s.length).array());
-                out.write(s);
-            }
-            return;
-        }
-        int width = type.bytesPerElement();
-        ByteBuffer b = ByteBuffer.allocate((to - from) * width).order(ByteOrder.LITTLE_ENDIAN);
-        switch (type) {
-            case FP32 -> b.asFloatBuffer().put(((FloatBuffer) values).slice(from, to - from));
-            case FP64 -> b.asDoubleBuffer().put(((DoubleBuffer) values).slice(from, to - from));
-            case INT64, UINT64 -> b.asLongBuffer().put(((LongBuffer) values).slice(from, to - from));
-            case INT32, UINT32 -> b.asIntBuffer().put(((IntBuffer) values).slice(from, to - from));
-            case INT16, UINT16, FP16, BF16 -> b.asShortBuffer().put(((ShortBuffer) values).slice(from, to - from));
-            default -> b.put(((ByteBuffer) values).slice(from, to - from));
-        }
-        out.write(b.array());
     }
 
     private static void flatten(Object value, List<String> out) {

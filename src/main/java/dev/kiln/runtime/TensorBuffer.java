@@ -40,6 +40,24 @@ public final class TensorBuffer {
         return new TensorBuffer(name, Datatype.BYTES, shape, null, values);
     }
 
+    /** A tensor over values already laid out in a direct buffer in native order (position to limit, exactly its elements). */
+    public static TensorBuffer ofNative(String name, Datatype type, long[] shape, ByteBuffer values) {
+        long count = TensorShapes.elements(name, shape);
+        if (type == Datatype.BYTES || !values.isDirect() || values.remaining() != count * type.bytesPerElement()) {
+            throw new IllegalArgumentException("input '" + name + "': " + values.remaining() + " bytes (direct: "
+                    + values.isDirect() + ") for " + Arrays.toString(shape) + " of " + type);
+        }
+        return numeric(name, type, shape.clone(), values.slice().order(ByteOrder.nativeOrder()));
+    }
+
+    /** A BYTES tensor. */
+    public static TensorBuffer ofStrings(String name, long[] shape, String[] values) {
+        if (TensorShapes.elements(name, shape) != values.length) {
+            throw new IllegalArgumentException("input '" + name + "': " + values.length + " strings for " + Arrays.toString(shape));
+        }
+        return strings(name, shape.clone(), values);
+    }
+
     /**
      * A tensor whose values are computed, for synthetic inputs (warm-up): {@code value} gives the
      * number at each flat index, or the text for BYTES.
@@ -71,7 +89,7 @@ public final class TensorBuffer {
     }
 
     /** A direct buffer in native order, for {@code elements} values of this datatype. */
-    static ByteBuffer allocate(Datatype type, long elements) {
+    public static ByteBuffer allocate(Datatype type, long elements) {
         return ByteBuffer.allocateDirect(Math.toIntExact(elements * type.bytesPerElement())).order(ByteOrder.nativeOrder());
     }
 

@@ -1,12 +1,15 @@
 package dev.kiln.web;
 
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.inference.InflightBytes;
 import dev.kiln.security.MethodRoles;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
+import org.jboss.resteasy.reactive.server.spi.ResteasyReactiveContainerRequestContext;
 
 import java.lang.reflect.Method;
 import java.util.Arrays;
@@ -21,21 +24,55 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code @RolesAllowed(inference)}) take up to {@code ai.models.inference.max-request-bytes};
  * every other method takes up to {@code ai.models.max-management-body-bytes} and must say how long
  * its body is. Bodies of unknown length to inference are cut at the same limit by
- * {@code quarkus.http.limits.max-body-size}, which follows the inference setting.
+ * {@code quarkus.http.limits.max-body-size}, which follows the inference setting. A body that runs
+ * a model is also admitted against the bytes inference may hold ({@link InflightBytes}) before it is
+ * read: by its declared length, or by the largest inference body when it declares none.
  */
 public class BodyLimits {
 
     private final AiModelsConfig config;
     private final MethodRoles roles;
+    private final InflightBytes inflight;
     private final Map<Method, Boolean> readsBody = new ConcurrentHashMap<>();
 
-    public BodyLimits(AiModelsConfig config, MethodRoles roles) {
+    public BodyLimits(AiModelsConfig config, MethodRoles roles, InflightBytes inflight) {
         this.config = config;
         this.roles = roles;
+        this.inflight = inflight;
     }
 
     @ServerRequestFilter
-    public Optional<Response> limit(HttpServerRequest request, ResourceInfo resource) {
+    public Optional<Response> limit(RoutingContext context, ResteasyReactiveContainerRequestContext request, ResourceInfo resource) {
+        Optional<Response> refused = declared(context.request(), resource);
+        if (refused.isPresent() || !roles.runsModels(resource) || !readsBody(resource)) {
+            return refused;
+        }
+        return admitted(context, request);
+    }
+
+    /**
+     * Holds the body's bytes in the inference budget until the call has read it (or the answer has
+     * been sent, whichever comes first), or refuses it now with 503.
+     */
+    private Optional<Response> admitted(RoutingContext context, ResteasyReactiveContainerRequestContext request) {
+        String length = context.request().getHeader("Content-Length");
+        long bytes = length == null ? config.inference().maxRequestBytes() : Long.parseLong(length.trim());
+        Optional<InflightBytes.Reservation> held = inflight.tryReserve(bytes);
+        if (held.isEmpty()) {
+            return Optional.of(ErrorMapper.error(503, "inference holds " + inflight.held() + " bytes of requests and answers;"
+                    + " this body of " + bytes + " bytes" + (length == null ? " (undeclared: counted at the largest accepted)" : "")
+                    + " does not fit beside them (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly"))
+                    .map(r -> Response.fromResponse(r).header("Retry-After", "1").build());
+        }
+        context.put(InflightBytes.BODY, held.get());
+        // Given back when the call reads the body; else when the request ends, however it ends (a body
+        // the HTTP layer cut off at its limit ends the request without the routing context's end handlers).
+        request.getServerRequestContext().registerCompletionCallback(failure -> held.get().close());
+        context.addEndHandler(done -> held.get().close());
+        return Optional.empty();
+    }
+
+    private Optional<Response> declared(HttpServerRequest request, ResourceInfo resource) {
         boolean runsModels = roles.runsModels(resource);
         long limit = runsModels ? config.inference().maxRequestBytes() : config.maxManagementBodyBytes();
         String setting = runsModels ? "ai.models.inference.max-request-bytes" : "ai.models.max-management-body-bytes";

@@ -27,6 +27,7 @@ public class ErrorMapper {
             case DEPENDENCY_MISSING -> 424;
             case UNAVAILABLE -> 503;
             case INSUFFICIENT_MEMORY -> 507;
+            case TOO_LARGE -> 413;
             case INTERNAL -> 500;
         };
     }

@@ -89,7 +89,7 @@ class FloatCodecTest {
     static byte[] print(OutputTensor t, long rows) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (JsonGenerator g = FAST.createGenerator(out)) {
-            t.writeJson(g, 0, rows);
+            t.rows(0, rows).writeJson(g);
         }
         return out.toByteArray();
     }

@@ -37,6 +37,7 @@ class BodyLimitsTest {
             return Map.of("ai.models.admin-token", WithAdminToken.TOKEN,
                     "ai.models.inference.max-request-bytes", String.valueOf(MAX_INFER),
                     "ai.models.inference.max-queued-bytes", "3000000",
+                    "ai.models.inference.max-answer-bytes", "2000000",
                     "ai.models.inference.workers", "1");
         }
     }

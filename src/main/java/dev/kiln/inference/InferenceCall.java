@@ -1,0 +1,31 @@
+package dev.kiln.inference;
+
+import dev.kiln.runtime.Datatype;
+import dev.kiln.runtime.OutputTensor;
+
+import java.util.List;
+
+/**
+ * One request to a model in its caller's own form (a V2 REST body, a gRPC message, tokenized texts,
+ * a pipeline step's tensors). The inference core knows only tensors: it asks the call to read itself
+ * into the run's inputs and, once the outputs are out of ONNX Runtime and the model's lease is
+ * released, to write its answer. Both happen on an inference worker, so the event loop only ever
+ * moves bytes.
+ */
+public interface InferenceCall<T> {
+
+    /** The request read and checked against the model's signature: its input tensors and the outputs it wants. */
+    ModelInputs decode(ModelSignature model);
+
+    /**
+     * How many bytes the answer takes for an output of this datatype and element count, in the
+     * caller's form: the memory it will hold, compared with ai.models.inference.max-answer-bytes
+     * before anything runs. The raw size by default.
+     */
+    default long answerBytes(String output, Datatype type, long elements) {
+        return elements * (type == Datatype.BYTES ? 16 : type.bytesPerElement());
+    }
+
+    /** The answer from the caller's rows of the outputs it asked for, in the order it asked (all outputs: the model's order). */
+    T encode(List<OutputTensor> outputs);
+}

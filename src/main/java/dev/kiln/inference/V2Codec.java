@@ -1,0 +1,76 @@
+package dev.kiln.inference;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.runtime.Datatype;
+import dev.kiln.runtime.OutputTensor;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.List;
+
+/**
+ * The V2 REST wire form, both ways: one reader and one writer for the service, taking their JSON
+ * features from the service's one mapper (web/JacksonSettings: fast floats, duplicate keys refused).
+ */
+@ApplicationScoped
+public class V2Codec {
+
+    private final V2RequestReader reader;
+    private final V2ResponseWriter writer;
+
+    public V2Codec(ObjectMapper json) {
+        // The buffers come from Jackson's thread-local pool: with the pool Quarkus installs, V2 JSON at
+        // 1 client was 0.06-0.18 ms slower in 4 of 4 A/B rounds here.
+        JsonFactory codec = json.getFactory().rebuild().recyclerPool(JsonRecyclerPools.threadLocalPool()).build();
+        this.reader = new V2RequestReader(new ObjectMapper(codec));
+        this.writer = new V2ResponseWriter(codec);
+    }
+
+    /**
+     * A V2 REST request to a model: its body, the binary extension's header length or -1, and the
+     * body's bytes held in the inference budget (null when none), given back once the body is read.
+     */
+    public InferenceCall<V2Answer> call(String model, byte[] body, int headerLength, InflightBytes.Reservation held) {
+        return new V2Call(model, body, headerLength, held);
+    }
+
+    private final class V2Call implements InferenceCall<V2Answer> {
+        private final String model;
+        private final int headerLength;
+        private final InflightBytes.Reservation held;
+        private byte[] body;
+        private V2Request request;
+
+        V2Call(String model, byte[] body, int headerLength, InflightBytes.Reservation held) {
+            this.model = model;
+            this.body = body;
+            this.headerLength = headerLength;
+            this.held = held;
+        }
+
+        @Override
+        public ModelInputs decode(ModelSignature signature) {
+            try {
+                request = reader.read(body, headerLength, signature);
+            } finally {
+                // Its tensors are out: the body is garbage, and its place in the budget goes to the answer.
+                body = null;
+                if (held != null) {
+                    held.close();
+                }
+            }
+            return new ModelInputs(request.inputs(), request.outputNames());
+        }
+
+        @Override
+        public long answerBytes(String output, Datatype type, long elements) {
+            return V2ResponseWriter.answerBytes(request, output, type, elements);
+        }
+
+        @Override
+        public V2Answer encode(List<OutputTensor> outputs) {
+            return writer.write(model, InferenceService.VERSION, request, outputs);
+        }
+    }
+}
