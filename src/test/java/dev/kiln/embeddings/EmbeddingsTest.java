@@ -158,6 +158,25 @@ class EmbeddingsTest {
         assertTrue(worst <= 1e-5, "batched rows equal one-at-a-time within 1e-5: " + worst);
     }
 
+    /**
+     * The int8 model runs one row at a time (its quantisation spans the batch), so 300 inputs are 300
+     * runs. They are one unit in the model's queue: before, each run was a queue entry of its own and
+     * anything over 64 inputs was a 503 that no retry could ever get past.
+     */
+    @Test
+    void manyInputsOnAOneRowModelAreOneRequestNotAQueueFull() throws Exception {
+        Startup.awaitStarted();
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            inputs.add("short text " + i);
+        }
+        JsonNode answer = embed(Map.of("model", Q, "input", inputs));
+        assertEquals(300, answer.get("data").size());
+        assertEquals(299, answer.get("data").get(299).get("index").asInt());
+        JsonNode alone = embed(Map.of("model", Q, "input", inputs.get(299)));
+        assertTrue(Vectors.maxAbsDiff(vector(answer, 299), vector(alone, 0)) <= 1e-6, "the 300th vector is its own");
+    }
+
     static long batchedRuns(String model) {
         JsonNode stats = Json.of(given().get("/v2/models/" + model + "/stats").then().statusCode(200)).get("model_stats").get(0);
         long n = 0;
