@@ -248,5 +248,16 @@ public interface AiModelsConfig {
         /** Installs that may run at once. */
         @WithDefault("2")
         int threads();
+
+        /** {@code oci://} sources: how registries are spoken to. */
+        Oci oci();
+    }
+
+    interface Oci {
+        /** Registries ({@code host} or {@code host:port}) spoken to over plain http; allow-http must be on too. */
+        Optional<List<String>> plainHttpRegistries();
+
+        /** A Docker config.json (a Kubernetes .dockerconfigjson works) with credentials per registry, read at each install. */
+        Optional<String> authFile();
     }
 }

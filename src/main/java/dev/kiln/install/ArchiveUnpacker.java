@@ -21,7 +21,7 @@ import java.util.zip.ZipInputStream;
  */
 final class ArchiveUnpacker {
 
-    private static final int MAX_ENTRIES = 10_000;
+    static final int MAX_ENTRIES = 10_000;
 
     private ArchiveUnpacker() {
     }
@@ -83,18 +83,35 @@ final class ArchiveUnpacker {
 
     private static long extract(InputStream in, String name, boolean directory, Path dir, long total, long maxBytes)
             throws IOException, InstallStepException {
-        Path target = dir.resolve(name).normalize();
-        if (name.startsWith("/") || name.contains("\\") || !target.startsWith(dir) || target.equals(dir)) {
-            if (target.equals(dir)) {
-                return total;
-            }
-            throw new InstallStepException("the archive entry '" + ClientText.printable(name, 100) + "' would land outside the model directory");
+        Path target = safeTarget(dir, name);
+        if (target == null) {
+            return total;
         }
         if (directory) {
             Files.createDirectories(target);
             return total;
         }
         Files.createDirectories(target.getParent());
+        return write(in, target, total, maxBytes);
+    }
+
+    /**
+     * Where an entry named {@code name} lands inside {@code dir}, or null for the directory itself;
+     * absolute names, backslashes and names that climb out (after normalising) are refused.
+     */
+    static Path safeTarget(Path dir, String name) throws InstallStepException {
+        Path target = dir.resolve(name).normalize();
+        if (target.equals(dir)) {
+            return null;
+        }
+        if (name.startsWith("/") || name.contains("\\") || !target.startsWith(dir)) {
+            throw new InstallStepException("the archive entry '" + ClientText.printable(name, 100) + "' would land outside the model directory");
+        }
+        return target;
+    }
+
+    /** Writes one entry, counting it into the running {@code total} that may not pass {@code maxBytes}. */
+    static long write(InputStream in, Path target, long total, long maxBytes) throws IOException, InstallStepException {
         byte[] buf = new byte[64 * 1024];
         try (var out = Files.newOutputStream(target)) {
             int n;
@@ -110,7 +127,7 @@ final class ArchiveUnpacker {
     }
 
     /** An archive of one folder holding model.onnx: its contents become the model directory. */
-    private static void hoistSingleFolder(Path dir) throws IOException {
+    static void hoistSingleFolder(Path dir) throws IOException {
         if (Files.exists(dir.resolve("model.onnx"))) {
             return;
         }

@@ -4,6 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -11,6 +12,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -53,6 +55,15 @@ final class Downloader {
     /** Returns the sha256 (hex) of what was written. */
     String fetch(SourcePolicy.Source source, Path target, InstallJob job, long maxBytes, Duration timeout,
                  Function<String, SourcePolicy.Source> policy) throws InstallStepException, IOException {
+        return fetch(source, Map.of(), target, job, maxBytes, timeout, policy);
+    }
+
+    /**
+     * As above, sending {@code headers} (a registry's token) to the source and to redirects on the
+     * same scheme, host and port only: a blob store the registry redirects to never sees them.
+     */
+    String fetch(SourcePolicy.Source source, Map<String, String> headers, Path target, InstallJob job, long maxBytes,
+                 Duration timeout, Function<String, SourcePolicy.Source> policy) throws InstallStepException, IOException {
         if (source.isFile()) {
             long size = Files.size(Path.of(source.uri()));
             checkSize(size, maxBytes);
@@ -65,19 +76,21 @@ final class Downloader {
         SourcePolicy.Source hop = source;
         for (int n = 0; n <= MAX_REDIRECTS; n++) {
             int readTimeout = (int) Math.max(1, Math.min(stallMillis, remainingMillis(deadline)));
-            try (HttpGet response = HttpGet.open(hop, tls, CONNECT_TIMEOUT, readTimeout)) {
+            Map<String, String> sent = sameOrigin(hop.uri(), source.uri()) ? headers : Map.of();
+            try (HttpGet response = HttpGet.open(hop, tls, CONNECT_TIMEOUT, readTimeout, sent)) {
                 String location = response.headers.get("location");
                 if (response.status >= 300 && response.status < 400 && location != null) {
                     hop = policy.apply(hop.uri().resolve(location).toString());
                     continue;
                 }
                 if (response.status != 200) {
-                    throw new InstallStepException("HTTP " + response.status + " from " + SourcePolicy.shown(hop.uri()));
+                    throw new HttpStatusException(response.status, response.headers.get("www-authenticate"),
+                            "HTTP " + response.status + " from " + SourcePolicy.shown(hop.uri()));
                 }
                 long length = response.contentLength();
                 if (length >= 0) {
                     checkSize(length, maxBytes);
-                    job.bytesTotal(length);
+                    job.bytesTotalIfUnknown(length);
                 }
                 return copy(response.body, response, target, job, maxBytes, length, deadline);
             } catch (java.net.SocketTimeoutException e) {
@@ -90,6 +103,31 @@ final class Downloader {
             }
         }
         throw new InstallStepException("more than " + MAX_REDIRECTS + " redirects");
+    }
+
+    /** A download answered with a status other than 200; a registry client retries a 401 with a fresh token. */
+    static final class HttpStatusException extends InstallStepException {
+        final int status;
+        final String challenge;
+
+        HttpStatusException(int status, String challenge, String message) {
+            super(message);
+            this.status = status;
+            this.challenge = challenge;
+        }
+    }
+
+    SSLContext tls() {
+        return tls;
+    }
+
+    /** Same scheme, host and port (a default port written out or left out is the same port). */
+    static boolean sameOrigin(URI a, URI b) {
+        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost()) && port(a) == port(b);
+    }
+
+    private static int port(URI u) {
+        return u.getPort() > 0 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
     }
 
     private static long remainingMillis(long deadline) {
@@ -138,6 +176,7 @@ final class Downloader {
         MessageDigest sha = sha256();
         byte[] buf = new byte[64 * 1024];
         long total = 0;
+        long before = job.bytesDone.get();
         try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             int n;
             while ((n = in.read(buf)) > 0) {
@@ -147,7 +186,7 @@ final class Downloader {
                 }
                 sha.update(buf, 0, n);
                 out.write(buf, 0, n);
-                job.bytesDone.set(total);
+                job.bytesDone.set(before + total);
                 lastProgress.set(System.currentTimeMillis());
             }
         } catch (IOException e) {

@@ -54,6 +54,12 @@ final class HttpGet implements Closeable {
 
     static HttpGet open(SourcePolicy.Source source, SSLContext tls, Duration connectTimeout, int readTimeoutMillis)
             throws IOException {
+        return open(source, tls, connectTimeout, readTimeoutMillis, Map.of());
+    }
+
+    /** As above, with extra request headers (a registry's Accept and Authorization). */
+    static HttpGet open(SourcePolicy.Source source, SSLContext tls, Duration connectTimeout, int readTimeoutMillis,
+                        Map<String, String> extraHeaders) throws IOException {
         URI uri = source.uri();
         boolean https = "https".equalsIgnoreCase(uri.getScheme());
         int port = uri.getPort() > 0 ? uri.getPort() : https ? 443 : 80;
@@ -65,7 +71,7 @@ final class HttpGet implements Closeable {
                 socket = secure(socket, tls, uri.getHost(), port);
             }
             OutputStream out = socket.getOutputStream();
-            out.write(request(uri, port, https).getBytes(StandardCharsets.US_ASCII));
+            out.write(request(uri, port, https, extraHeaders).getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
             String statusLine = line(in);
@@ -85,6 +91,35 @@ final class HttpGet implements Closeable {
         }
     }
 
+    /**
+     * The whole body of a small answer (a manifest, a token), refused past {@code max} bytes or once
+     * {@code deadlineNanos} has passed: a server that trickles cannot hold an install forever.
+     */
+    byte[] readBody(int max, long deadlineNanos) throws IOException {
+        long declared = contentLength();
+        if (declared > max) {
+            throw new IOException("answer of " + declared + " bytes, more than the " + max + " allowed");
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[16 * 1024];
+        for (int n = body.read(buf); n >= 0; n = body.read(buf)) {
+            out.write(buf, 0, n);
+            if (out.size() > max) {
+                throw new IOException("answer longer than the " + max + " bytes allowed");
+            }
+            if (System.nanoTime() - deadlineNanos > 0) {
+                throw new IOException("answer not complete within the download timeout");
+            }
+            if (declared >= 0 && out.size() == declared) {
+                break;
+            }
+        }
+        if (declared >= 0 && out.size() != declared) {
+            throw new IOException("answer truncated: " + out.size() + " of " + declared + " bytes");
+        }
+        return out.toByteArray();
+    }
+
     private static Socket secure(Socket plain, SSLContext tls, String host, int port) throws IOException {
         SSLSocket ssl = (SSLSocket) tls.getSocketFactory().createSocket(plain, host, port, true);
         SSLParameters params = ssl.getSSLParameters();
@@ -97,15 +132,31 @@ final class HttpGet implements Closeable {
         return ssl;
     }
 
-    private static String request(URI uri, int port, boolean https) {
+    private static String request(URI uri, int port, boolean https, Map<String, String> extraHeaders) {
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
         if (uri.getRawQuery() != null) {
             path += "?" + uri.getRawQuery();
         }
         String host = uri.getHost();
         boolean defaultPort = port == (https ? 443 : 80);
-        return "GET " + path + " HTTP/1.1\r\nHost: " + host + (defaultPort ? "" : ":" + port)
-                + "\r\nUser-Agent: kiln\r\nAccept: */*\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n";
+        StringBuilder head = new StringBuilder("GET ").append(path).append(" HTTP/1.1\r\nHost: ").append(host)
+                .append(defaultPort ? "" : ":" + port).append("\r\nUser-Agent: kiln\r\n");
+        if (!extraHeaders.containsKey("Accept")) {
+            head.append("Accept: */*\r\n");
+        }
+        extraHeaders.forEach((name, value) -> head.append(name).append(": ").append(headerValue(value)).append("\r\n"));
+        return head.append("Accept-Encoding: identity\r\nConnection: close\r\n\r\n").toString();
+    }
+
+    /** A value that came from elsewhere (a token endpoint's answer) must not be able to add headers of its own. */
+    private static String headerValue(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < 0x20 || c > 0x7e) {
+                throw new IllegalArgumentException("header value with a control or non-ASCII character");
+            }
+        }
+        return value;
     }
 
     private static Map<String, String> headers(InputStream in) throws IOException {

@@ -11,7 +11,17 @@ import java.util.concurrent.atomic.AtomicLong;
 /** One install, from request to READY or failure; its view is what clients poll. */
 final class InstallJob {
 
-    enum Status { QUEUED, DOWNLOADING, VERIFYING, UNPACKING, VALIDATING, INSTALLING, LOADING, DONE, FAILED }
+    /** Where a job is; {@code step} is the word its error starts with when it fails there. */
+    enum Status {
+        QUEUED("prepare"), DOWNLOADING("download"), VERIFYING("verify"), UNPACKING("unpack"), VALIDATING("validate"),
+        INSTALLING("install"), LOADING("load"), DONE("done"), FAILED("failed");
+
+        final String step;
+
+        Status(String step) {
+            this.step = step;
+        }
+    }
 
     final String id = UUID.randomUUID().toString();
     final InstallRequest request;
@@ -41,6 +51,13 @@ final class InstallJob {
 
     void bytesTotal(long total) {
         bytesTotal = total;
+    }
+
+    /** A download's declared length, unless the whole job's total was known before (the sum of an image's blobs). */
+    void bytesTotalIfUnknown(long total) {
+        if (bytesTotal < 0) {
+            bytesTotal = total;
+        }
     }
 
     void sha256(String hex) {

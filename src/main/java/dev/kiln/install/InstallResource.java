@@ -38,9 +38,11 @@ public class InstallResource {
     @POST
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Install a model from https (or allowed http/file) with sha256 verification",
+    @Operation(summary = "Install a model from https, an OCI registry (oci://), or allowed http/file, with sha256 verification",
             description = "Answers 202 with a job and its Location; ?wait=true answers when the job ends. "
-                    + "A tar.gz or zip holding model.onnx is unpacked; anything else is taken as the model.")
+                    + "A tar.gz or zip holding model.onnx is unpacked; anything else is taken as the model. "
+                    + "oci://registry/repo:tag (or @sha256:digest) takes a modelcar image (model under /models) "
+                    + "or an artifact whose layers are the model directory as a tar or single titled files.")
     @APIResponse(responseCode = "202", description = "Job started; poll its Location")
     @APIResponse(responseCode = "200", description = "With wait=true: installed")
     @APIResponse(responseCode = "400", description = "Bad field, refused URL or address")

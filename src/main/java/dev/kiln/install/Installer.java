@@ -54,6 +54,7 @@ public class Installer {
     private final ModelRegistry registry;
     private final ResidencyPolicy residency;
     private final Downloader downloader = new Downloader();
+    private final OciPull oci;
     private final Map<String, InstallJob> jobs = Collections.synchronizedMap(new LinkedHashMap<>());
     private final Map<String, InstallJob> runningByName = new ConcurrentHashMap<>();
     private final ExecutorService executor;
@@ -65,6 +66,7 @@ public class Installer {
         this.repository = repository;
         this.registry = registry;
         this.residency = residency;
+        this.oci = new OciPull(policy, this.config, downloader);
         this.executor = Executors.newFixedThreadPool(Math.max(1, this.config.threads()), r -> {
             Thread t = new Thread(r, "kiln-install");
             t.setDaemon(true);
@@ -148,8 +150,9 @@ public class Installer {
         if (r.sha256() != null && !SHA256.matcher(r.sha256()).matches()) {
             throw KilnError.invalid("field 'sha256' must be 64 hexadecimal characters");
         }
-        if (r.sha256() == null && config.requireChecksum()) {
-            throw KilnError.invalid("field 'sha256' is required (ai.models.install.require-checksum is on)");
+        if (r.sha256() == null && config.requireChecksum() && !OciReference.pinsDigest(r.url())) {
+            throw KilnError.invalid("field 'sha256' is required (ai.models.install.require-checksum is on)"
+                    + (OciReference.isOci(r.url()) ? ", or name the image by digest (oci://registry/repo@sha256:...)" : ""));
         }
         if (r.provider() != null && !Category.isValid(r.provider())) {
             throw KilnError.invalid("field 'provider' must be a lowercase word");
@@ -164,36 +167,23 @@ public class Installer {
         InstallRequest r = job.request;
         Path staging = null;
         Replacement replacement = null;
-        String step = "prepare";
         try {
             staging = repository.newStagingDirectory("install-" + job.id);
-            step = "download";
-            job.status(Status.DOWNLOADING);
-            Path download = staging.resolve("download");
-            String sha = downloader.fetch(source, download, job, config.maxBytes(), config.downloadTimeout(), policy::check);
-            job.sha256(sha);
-            step = "verify";
-            job.status(Status.VERIFYING);
-            if (r.sha256() != null && !r.sha256().equalsIgnoreCase(sha)) {
-                throw new InstallStepException("sha256 mismatch: expected " + r.sha256().toLowerCase() + ", got " + sha);
-            }
-            step = "unpack";
-            job.status(Status.UNPACKING);
             Path modelDir = staging.resolve("model");
-            ArchiveUnpacker.unpack(download, modelDir, config.maxBytes());
+            String sha = source.isOci() ? oci.pull(source, r.sha256(), staging, modelDir, job) : fetch(source, r, staging, modelDir, job);
             AtomicFiles.write(modelDir.resolve(ModelEntry.MANIFEST_FILE), repository.toYaml(manifest(r, sha)));
-            step = "validate";
             job.status(Status.VALIDATING);
             replacement = registry.prepare(repository.readStaged(modelDir, r.name()));
-            step = "install";
             job.status(Status.INSTALLING);
             ModelStatus status = registry.install(r.name(), modelDir, replacement, Boolean.TRUE.equals(r.replace()));
             job.done(status.state().name());
             LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
         } catch (InstallStepException | KilnError e) {
+            String step = job.status().step;
             job.failed(step, e.getMessage());
             LOG.warnf("install job %s failed at %s: %s", job.id, step, e.getMessage());
         } catch (Exception e) {
+            String step = job.status().step;
             job.failed(step, e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : ""));
             LOG.warnf(e, "install job %s failed at %s", job.id, step);
         } finally {
@@ -208,6 +198,22 @@ public class Installer {
             runningByName.remove(r.name(), job);
             job.release();
         }
+    }
+
+    /** An https, http or file source: one download, checked against the request's sha256, then unpacked. */
+    private String fetch(SourcePolicy.Source source, InstallRequest r, Path staging, Path modelDir, InstallJob job)
+            throws InstallStepException, java.io.IOException {
+        job.status(Status.DOWNLOADING);
+        Path download = staging.resolve("download");
+        String sha = downloader.fetch(source, download, job, config.maxBytes(), config.downloadTimeout(), policy::check);
+        job.sha256(sha);
+        job.status(Status.VERIFYING);
+        if (r.sha256() != null && !r.sha256().equalsIgnoreCase(sha)) {
+            throw new InstallStepException("sha256 mismatch: expected " + r.sha256().toLowerCase() + ", got " + sha);
+        }
+        job.status(Status.UNPACKING);
+        ArchiveUnpacker.unpack(download, modelDir, config.maxBytes());
+        return sha;
     }
 
     private static ModelManifest manifest(InstallRequest r, String sha) {

@@ -32,10 +32,14 @@ public class SourcePolicy {
         InetAddress[] resolve(String host) throws UnknownHostException;
     }
 
-    /** A checked source: for http(s), the address the download must connect to. */
+    /** A checked source: for http(s), the address the download must connect to; for oci, the registry's address. */
     record Source(URI uri, InetAddress address) {
         boolean isFile() {
             return "file".equalsIgnoreCase(uri.getScheme());
+        }
+
+        boolean isOci() {
+            return "oci".equalsIgnoreCase(uri.getScheme());
         }
     }
 
@@ -73,9 +77,25 @@ public class SourcePolicy {
                 checkFile(uri);
                 yield new Source(uri, null);
             }
+            case "oci" -> new Source(uri, pin(registryBase(OciReference.parse(url))));
             default -> throw KilnError.invalid("unsupported URL scheme '" + scheme + "': use https"
-                    + (config.allowHttp() ? ", http" : "") + " or file (under ai.models.install.file-roots)");
+                    + (config.allowHttp() ? ", http" : "") + ", oci or file (under ai.models.install.file-roots)");
         };
+    }
+
+    /**
+     * Where a registry's API lives: https, or plain http for a registry listed in
+     * ai.models.install.oci.plain-http-registries (a listed one still needs allow-http, the one switch for http).
+     */
+    URI registryBase(OciReference ref) {
+        List<String> plain = config.oci().plainHttpRegistries().orElse(List.of());
+        boolean http = plain.stream().map(p -> p.trim().toLowerCase(Locale.ROOT))
+                .anyMatch(p -> p.equals(ref.host()) || p.equals(ref.authority()));
+        if (http && !config.allowHttp()) {
+            throw KilnError.invalid("registry " + ref.authority() + " is listed in ai.models.install.oci.plain-http-registries, "
+                    + "but http:// sources are not allowed: set ai.models.install.allow-http=true too");
+        }
+        return URI.create((http ? "http://" : "https://") + ref.authority() + "/");
     }
 
     /** Resolves the host once; every address it has must pass, and the first is the one to connect to. */

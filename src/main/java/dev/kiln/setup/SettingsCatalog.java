@@ -115,7 +115,13 @@ final class SettingsCatalog {
             new Row("ai.models.install.download-timeout", "duration", "30m", false,
                     "Longest a download may take", s -> s.config().install().downloadTimeout()),
             new Row("ai.models.install.threads", "int", "2", false,
-                    "Installs running at once", s -> s.config().install().threads()));
+                    "Installs running at once", s -> s.config().install().threads()),
+            new Row("ai.models.install.oci.plain-http-registries", "list", "", false,
+                    "Registries (host or host:port) spoken to over plain http; allow-http must be on too",
+                    s -> String.join(",", s.config().install().oci().plainHttpRegistries().orElse(List.of()))),
+            new Row("ai.models.install.oci.auth-file", "path", "", false,
+                    "Docker config.json with registry credentials, read at each install (the path is not shown)",
+                    s -> s.config().install().oci().authFile().filter(f -> !f.isBlank()).map(f -> "(set)").orElse("")));
 
     private SettingsCatalog() {
     }

@@ -28,6 +28,16 @@ class SourcePolicyTest {
     }
 
     static SourcePolicy policy(Map<String, Object> install, SourcePolicy.Resolver resolver) {
+        return new SourcePolicy(config(install), resolver);
+    }
+
+    /** A configuration whose install group answers from the map (keys named as the methods); oci keys included. */
+    static AiModelsConfig config(Map<String, Object> install) {
+        AiModelsConfig.Oci oci = (AiModelsConfig.Oci) Proxy.newProxyInstance(SourcePolicyTest.class.getClassLoader(),
+                new Class<?>[]{AiModelsConfig.Oci.class}, (p, m, a) -> switch (m.getName()) {
+                    case "plainHttpRegistries", "authFile" -> install.getOrDefault(m.getName(), Optional.empty());
+                    default -> throw new UnsupportedOperationException(m.getName());
+                });
         AiModelsConfig.Install in = (AiModelsConfig.Install) Proxy.newProxyInstance(SourcePolicyTest.class.getClassLoader(),
                 new Class<?>[]{AiModelsConfig.Install.class}, (p, m, a) -> switch (m.getName()) {
                     case "allowHttp", "allowPrivateNetworks", "requireChecksum" -> install.getOrDefault(m.getName(), false);
@@ -36,16 +46,16 @@ class SourcePolicyTest {
                     case "maxBytes" -> 1000L;
                     case "downloadTimeout" -> Duration.ofMinutes(1);
                     case "threads" -> 1;
+                    case "oci" -> oci;
                     default -> throw new UnsupportedOperationException(m.getName());
                 });
-        AiModelsConfig config = (AiModelsConfig) Proxy.newProxyInstance(SourcePolicyTest.class.getClassLoader(),
+        return (AiModelsConfig) Proxy.newProxyInstance(SourcePolicyTest.class.getClassLoader(),
                 new Class<?>[]{AiModelsConfig.class}, (p, m, a) -> {
                     if (m.getName().equals("install")) {
                         return in;
                     }
                     throw new UnsupportedOperationException(m.getName());
                 });
-        return new SourcePolicy(config, resolver);
     }
 
     static void refused(SourcePolicy p, String url, String why) {
@@ -143,6 +153,30 @@ class SourcePolicyTest {
         refused(p, "https://evilhf.co/m.onnx", "not in ai.models.install.allowed-hosts");
         refused(p, "https://models.example.com.evil.io/m.onnx", "not in ai.models.install.allowed-hosts");
         refused(p, "https://other.example.com/m.onnx", "not in ai.models.install.allowed-hosts");
+    }
+
+    @Test
+    void ociRegistriesPassTheSameRules() {
+        SourcePolicy strict = policy(Map.of());
+        refused(strict, "oci://127.0.0.1:5000/kiln/m:1", "refusing to fetch from 127.0.0.1");
+        refused(strict, "oci://169.254.169.254/kiln/m:1", "link-local");
+        refused(policy(Map.of(), answering("10.0.0.8")), "oci://registry.example.com/kiln/m:1", "private");
+        refused(policy(Map.of("allowedHosts", Optional.of(List.of("models.example.com"))), answering("93.184.216.34")),
+                "oci://registry.example.com/kiln/m:1", "not in ai.models.install.allowed-hosts");
+        refused(policy(Map.of("allowedHosts", Optional.of(List.of("models.example.com"))), answering("93.184.216.34")),
+                "oci://kiln/m:1", "'registry-1.docker.io' is not in ai.models.install.allowed-hosts");
+        refused(strict, "oci://registry.example.com/Kiln/m:1", "not a valid oci:// reference");
+
+        SourcePolicy.Source s = policy(Map.of(), answering("93.184.216.34")).check("oci://registry.example.com/kiln/m:1");
+        assertTrue(s.isOci() && s.address().getHostAddress().equals("93.184.216.34"), s.toString());
+
+        Map<String, Object> listed = Map.of("allowPrivateNetworks", true, "plainHttpRegistries", Optional.of(List.of("127.0.0.1:5000")));
+        refused(policy(listed), "oci://127.0.0.1:5000/kiln/m:1", "set ai.models.install.allow-http=true too");
+        SourcePolicy plain = policy(Map.of("allowPrivateNetworks", true, "allowHttp", true,
+                "plainHttpRegistries", Optional.of(List.of("127.0.0.1:5000"))));
+        assertTrue(plain.registryBase(OciReference.parse("oci://127.0.0.1:5000/kiln/m:1")).toString().equals("http://127.0.0.1:5000/"));
+        assertTrue(plain.registryBase(OciReference.parse("oci://127.0.0.1:5001/kiln/m:1")).toString().equals("https://127.0.0.1:5001/"),
+                "another port of the same host is not listed");
     }
 
     @Test
