@@ -190,7 +190,7 @@ public class Installer {
             registry.discard(replacement);
             try {
                 if (staging != null) {
-                    ModelRepository.deleteTree(staging);
+                    repository.discardStaging(staging);
                 }
             } catch (Exception e) {
                 LOG.warnf("could not remove %s: %s (it is removed at next start)", staging, e.getMessage());
