@@ -3,6 +3,7 @@ package dev.kiln.setup;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.kiln.catalog.ModelRepository;
+import dev.kiln.catalog.ReplicaId;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsUpdate;
@@ -94,7 +95,7 @@ public class SetupService {
                         last == null ? null : last.message(), last == null ? null : last.elapsedTimeSeconds()),
                 new ModelCounts(models.size(), count(models, ModelState.READY), count(models, ModelState.FAILED),
                         count(models, ModelState.DISABLED)),
-                executionProviderInUse(), engine.preferredProviders());
+                executionProviderInUse(), engine.preferredProviders(), ReplicaId.get());
     }
 
     /** The first preferred provider that is usable, as already probed; never probes from here. */
@@ -194,7 +195,8 @@ public class SetupService {
                         residency.mustBeResident(m)))
                 .toList();
         return new SetupViews.Loaded(memory.budgetBytes(), memory.source(), memory.used(), memory.free(),
-                memory.maxLoadedModels().isPresent() ? memory.maxLoadedModels().getAsInt() : null, registry.openSessions(), models);
+                memory.maxLoadedModels().isPresent() ? memory.maxLoadedModels().getAsInt() : null, registry.openSessions(), models,
+                ReplicaId.get());
     }
 
     public ModelsStatus rescan() {

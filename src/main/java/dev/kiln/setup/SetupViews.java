@@ -16,7 +16,7 @@ public final class SetupViews {
     @RegisterForReflection
     public record Status(String service, String version, Instant startedAt, long uptimeSeconds, String repository,
                          boolean lazyLoad, Warmup warmup, ModelCounts models, String executionProvider,
-                         List<String> preferredExecutionProviders) {
+                         List<String> preferredExecutionProviders, String replica) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -68,11 +68,14 @@ public final class SetupViews {
                                  boolean memoryMeasured, String batching) {
     }
 
-    /** {@code GET /api/v1/setup/ai-models/loaded}: what is resident now and what it takes, like {@code ollama ps}. */
+    /**
+     * {@code GET /api/v1/setup/ai-models/loaded}: what is resident now and what it takes, like {@code ollama ps}.
+     * Loads are per replica, so it says which replica answered (host or pod name / pid).
+     */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record Loaded(long budgetBytes, String budgetSource, long usedBytes, long freeBytes, Integer maxLoadedModels,
-                         int sessionsOpen, List<LoadedModel> models) {
+                         int sessionsOpen, List<LoadedModel> models, String replica) {
     }
 
     @RegisterForReflection
