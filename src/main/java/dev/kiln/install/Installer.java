@@ -130,6 +130,12 @@ public class Installer {
         }
     }
 
+    /** Whether the job failed because the name was taken meanwhile (another install won it, here or in another replica). */
+    public boolean conflicted(String id) {
+        InstallJob job = jobs.get(id);
+        return job != null && job.conflicted();
+    }
+
     private SourcePolicy.Source validate(InstallRequest r) {
         if (r == null) {
             throw KilnError.invalid("request body is missing: send name, url and category");
@@ -180,7 +186,7 @@ public class Installer {
             LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
         } catch (InstallStepException | KilnError e) {
             String step = job.status().step;
-            job.failed(step, e.getMessage());
+            job.failed(step, e.getMessage(), e instanceof KilnError k && k.kind() == KilnError.Kind.CONFLICT);
             LOG.warnf("install job %s failed at %s: %s", job.id, step, e.getMessage());
         } catch (Exception e) {
             String step = job.status().step;
