@@ -26,7 +26,8 @@ class PrometheusExpositionTest {
 
     static final List<String> REQUIRED = List.of("ai_model_inference_requests_total", "ai_model_inference_duration_seconds_bucket",
             "ai_model_loaded", "ai_model_load_duration_seconds_bucket", "ai_model_warmup_duration_seconds_bucket",
-            "ai_model_cold_starts_total", "ai_model_last_used_timestamp_seconds", "ai_models_loaded");
+            "ai_model_cold_starts_total", "ai_model_last_used_timestamp_seconds", "ai_models_loaded",
+            "ai_model_requests_waiting", "ai_model_requests_in_flight");
 
     static String prometheusText() {
         return given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").then().statusCode(200).extract().asString();
@@ -79,6 +80,9 @@ class PrometheusExpositionTest {
                 }
             }
             assertTrue(answer.contains("\"1\"]"), "Prometheus stored ai_model_loaded=1: " + answer);
+            String queue = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/api/v1/query?query=sum(ai_models_requests_waiting)")).build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(queue.contains("\"0\"]"), "the scaling query answers (nothing waits now): " + queue);
             String t = http.send(HttpRequest.newBuilder(URI.create(targets)).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(t.contains("\"health\":\"up\""), t);
             assertTrue(t.contains("\"lastError\":\"\""), t);
