@@ -109,7 +109,7 @@ public class ModelRegistry {
 
     void onStart(@Observes @Priority(10) StartupEvent ev) {
         repository.recover();
-        rescan(false);
+        rescan(false, changeWait);
         long every = Math.max(50, sweepEvery.toMillis());
         sweeper.scheduleWithFixedDelay(this::sweepIdle, every, every, TimeUnit.MILLISECONDS);
         LOG.infof("model repository %s: %d model(s); memory budget %d MiB (%s)", repository.root(), slots.size(),
@@ -582,18 +582,22 @@ public class ModelRegistry {
      * replace moving a directory, here or in another replica, is never mistaken for a removal.
      */
     public List<ModelStatus> rescan() {
-        return rescan(true);
+        return rescan(true, FOLLOW_WAIT);
     }
 
-    /** At startup new directories are only registered: the startup warm-up loads them once the port is bound. */
-    private List<ModelStatus> rescan(boolean loadArrivals) {
+    /**
+     * At startup new directories are only registered (the startup warm-up loads them once the port
+     * is bound), and a name another replica is changing is waited for: a model missing from the first
+     * scan would be missing from readiness too. Later a busy name is left for the next pass.
+     */
+    private List<ModelStatus> rescan(boolean loadArrivals, Duration wait) {
         repository.sweepAbandoned();
         // A copy first: a TreeSet built straight from the live key set fails when a name comes or goes meanwhile.
         TreeSet<String> names = new TreeSet<>(List.copyOf(slots.keySet()));
         names.addAll(repository.names());
         names.addAll(repository.leftoverNames());
         for (String name : names) {
-            try (NameLocks.Held held = locks.holdAcrossReplicas(name, FOLLOW_WAIT)) {
+            try (NameLocks.Held held = locks.holdAcrossReplicas(name, wait)) {
                 reconcile(name, loadArrivals);
             } catch (KilnError e) {
                 LOG.debugf("rescan left %s as it was: %s", name, e.getMessage());
