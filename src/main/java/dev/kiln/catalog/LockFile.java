@@ -39,6 +39,8 @@ public final class LockFile {
     private FileChannel channel;
     private FileLock lock;
     private int holders;
+    /** Taken by {@link #tryAcquireAlone}: nobody joins it (a sweep must not delete what a joining writer writes). */
+    private boolean alone;
     /** Out of {@link #OPEN}: a later caller makes a new object for the path. */
     private boolean retired;
 
@@ -103,12 +105,27 @@ public final class LockFile {
                 if (f.retired) {
                     continue;
                 }
-                if (f.holders > 0) {
+                if (f.holders > 0 && !f.alone) {
                     f.holders++;
                     return new Held(f);
                 }
-                return f.lockBy(deadline);
+                if (f.holders == 0) {
+                    return f.lockBy(deadline);
+                }
             }
+            if (System.nanoTime() >= deadline) {
+                throw new Busy(path, ReplicaId.get());
+            }
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Busy(Path.of("interrupted"), "");
         }
     }
 
@@ -124,7 +141,9 @@ public final class LockFile {
                     return null;
                 }
                 try {
-                    return f.lockBy(System.nanoTime());
+                    Held held = f.lockBy(System.nanoTime());
+                    f.alone = held.file != null;
+                    return held;
                 } catch (Busy busy) {
                     return null;
                 }
