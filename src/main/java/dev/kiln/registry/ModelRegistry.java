@@ -732,7 +732,7 @@ public class ModelRegistry {
         try {
             return prepare(entry);
         } catch (KilnError e) {
-            LOG.infof("%s: no session opened next to the current one: %s", entry.name(), e.getMessage());
+            LOG.infof("%s: no session opened for the files on disk now: %s", entry.name(), e.getMessage());
             return null;
         }
     }
