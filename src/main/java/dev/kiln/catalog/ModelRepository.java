@@ -212,17 +212,23 @@ public class ModelRepository {
         long modified = measured[1];
         Path manifestFile = dir.resolve(ModelEntry.MANIFEST_FILE);
         if (!Files.exists(manifestFile)) {
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, null);
+            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, externalData(dir));
         }
         try {
             ModelManifest declared = yaml.readValue(manifestFile.toFile(), ModelManifest.class);
             ModelManifest manifest = (declared == null ? ModelManifest.defaults(name) : declared.withDefaults(name));
-            return new ModelEntry(name, dir, manifest, size, modified, check(name, manifest));
+            String problem = check(name, manifest);
+            return new ModelEntry(name, dir, manifest, size, modified, problem != null ? problem : externalData(dir));
         } catch (IOException e) {
             String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
             return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified,
                     "model.yaml is not valid: " + firstLine(reason));
         }
+    }
+
+    /** Why the model's external data is not confined to its directory, or null (see {@link ExternalDataCheck}). */
+    private static String externalData(Path dir) {
+        return ExternalDataCheck.problem(dir.resolve(ModelEntry.MODEL_FILE));
     }
 
     private static String check(String name, ModelManifest m) {
