@@ -1,7 +1,6 @@
 package dev.kiln.catalog;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -36,8 +35,8 @@ public class ModelRepository {
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private final BoundedYaml manifests = new BoundedYaml();
 
     public ModelRepository(AiModelsConfig config) {
         this.root = Path.of(config.repository()).toAbsolutePath().normalize();
@@ -215,10 +214,12 @@ public class ModelRepository {
             return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, externalData(dir));
         }
         try {
-            ModelManifest declared = yaml.readValue(manifestFile.toFile(), ModelManifest.class);
+            ModelManifest declared = manifests.read(manifestFile, ModelManifest.class);
             ModelManifest manifest = (declared == null ? ModelManifest.defaults(name) : declared.withDefaults(name));
             String problem = check(name, manifest);
             return new ModelEntry(name, dir, manifest, size, modified, problem != null ? problem : externalData(dir));
+        } catch (BoundedYaml.Refused e) {
+            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, e.getMessage());
         } catch (IOException e) {
             String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
             return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified,
