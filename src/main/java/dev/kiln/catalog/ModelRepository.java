@@ -242,10 +242,7 @@ public class ModelRepository {
         if (!ModelManifest.DEFAULT_ENGINE.equals(m.inferenceEngine())) {
             return "model.yaml inference_engine '" + m.inferenceEngine() + "' is not supported: Kiln runs onnxruntime";
         }
-        if (m.keepAlive() != null && !m.keepAlive().trim().matches("-\\d+.*|0|\\d+(ms|s|m|h|d)|P.*")) {
-            return "model.yaml keep_alive '" + m.keepAlive() + "' is not a duration: use 5m, 1h, 0 (unload after each use) or -1 (never)";
-        }
-        return null;
+        return ManifestLimits.problems(m);
     }
 
     /** Total bytes of the model's files and the newest modification time among them. */
