@@ -236,6 +236,7 @@ class ExternalDataTest {
         assertNotEquals(200, rest.statusCode(), name + " answered: " + rest.asString());
         assertEquals(503, rest.statusCode(), name + ": " + rest.asString());
         assertFalse(rest.asString().contains("kiln-test-secret") || rest.asString().contains("107,105,108,110"), rest.asString());
+        assertFalse(rest.asString().contains(SECRET.toString()), "no path for an anonymous caller: " + rest.asString());
 
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", grpcPort).usePlaintext().build();
         try {
@@ -248,6 +249,7 @@ class ExternalDataTest {
         } catch (StatusRuntimeException refused) {
             assertEquals(io.grpc.Status.Code.UNAVAILABLE, refused.getStatus().getCode(), refused.toString());
             assertFalse(String.valueOf(refused.getStatus().getDescription()).contains("kiln-test-secret"), refused.toString());
+            assertFalse(String.valueOf(refused.getStatus().getDescription()).contains(SECRET.toString()), refused.toString());
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
