@@ -108,6 +108,9 @@ final class BatchRunner {
         long t0 = System.nanoTime();
         Pending.Part part = p.parts.get(index);
         try {
+            if (part.call.abandoned()) {
+                throw KilnError.unavailable("the caller of '" + p.model() + "' went away before its request ran", null);
+            }
             part.inputs = part.call.decode(plans.apply(p).signature());
             long answer = foreseenAnswer(p, part);
             part.answerBytes = inflight.tryReserve(answer).orElseThrow(() -> KilnError.unavailable("inference holds "

@@ -179,6 +179,36 @@ class EmbeddingsTest {
         assertTrue(Vectors.maxAbsDiff(vector(answer, 299), vector(alone, 0)) <= 1e-6, "the 300th vector is its own");
     }
 
+    /** A caller that hangs up: the texts of its request that have not run yet are not run, and its lease is given back. */
+    @Test
+    void aCallerThatGoesAwayStopsItsRequest() throws Exception {
+        Startup.awaitStarted();
+        List<String> inputs = new ArrayList<>();
+        for (int i = 0; i < 2048; i++) {
+            inputs.add("the caller will not wait for text number " + i + " of this rather long request");
+        }
+        long before = executions(Q);
+        byte[] body = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(Map.of("model", Q, "input", inputs));
+        java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+        try {
+            client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + io.restassured.RestAssured.port + "/v1/embeddings"))
+                    .timeout(java.time.Duration.ofMillis(800)).header("Content-Type", "application/json")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(body)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        } catch (java.net.http.HttpTimeoutException expected) {
+            // The client hangs up.
+        }
+
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> registry.status(Q).inFlight() == 0);
+        long ran = executions(Q) - before;
+        System.out.printf("embeddings: %d of 2048 texts ran before the caller went away was seen%n", ran);
+        assertTrue(ran < 2048, "the rest did not run: " + ran);
+    }
+
+    static long executions(String model) {
+        return Json.of(given().get("/v2/models/" + model + "/stats").then().statusCode(200)).get("model_stats").get(0)
+                .get("execution_count").asLong();
+    }
+
     @Inject
     Tokenizers tokenizers;
     @Inject
