@@ -225,6 +225,13 @@ public interface AiModelsConfig {
         @WithDefault("4294967296")
         long maxBytes();
 
+        /**
+         * How many times its own size an archive may expand to, in total and per zip entry over 1 MiB
+         * (ONNX weights compress 1.1-3:1; a zip bomb 1,000:1 and more).
+         */
+        @WithDefault("100")
+        int maxExpansionRatio();
+
         /** Allow loopback, link-local and private addresses (tests use it for their own server). */
         @WithDefault("false")
         boolean allowPrivateNetworks();

@@ -49,6 +49,7 @@ public class Installer {
     private static final int KEEP_JOBS = 100;
 
     private final AiModelsConfig.Install config;
+    private final ArchiveUnpacker.Limits unpackLimits;
     private final SourcePolicy policy;
     private final ModelRepository repository;
     private final ModelRegistry registry;
@@ -61,6 +62,8 @@ public class Installer {
     public Installer(AiModelsConfig config, SourcePolicy policy, ModelRepository repository, ModelRegistry registry,
                      ResidencyPolicy residency) {
         this.config = config.install();
+        this.unpackLimits = new ArchiveUnpacker.Limits(this.config.maxBytes(), this.config.maxExpansionRatio(),
+                config.health().minFreeDiskBytes());
         this.policy = policy;
         this.repository = repository;
         this.registry = registry;
@@ -180,7 +183,7 @@ public class Installer {
             step = "unpack";
             job.status(Status.UNPACKING);
             Path modelDir = staging.resolve("model");
-            ArchiveUnpacker.unpack(download, modelDir, config.maxBytes());
+            ArchiveUnpacker.unpack(download, modelDir, unpackLimits);
             AtomicFiles.write(modelDir.resolve(ModelEntry.MANIFEST_FILE), repository.toYaml(manifest(r, sha)));
             step = "validate";
             job.status(Status.VALIDATING);

@@ -107,6 +107,8 @@ final class SettingsCatalog {
                     "Directories file:// sources may come from", s -> String.join(",", s.config().install().fileRoots().orElse(List.of()))),
             new Row("ai.models.install.max-bytes", "bytes", "4294967296", false,
                     "Largest download and unpacked total", s -> s.config().install().maxBytes()),
+            new Row("ai.models.install.max-expansion-ratio", "int", "100", false,
+                    "How many times its own size an archive may expand to", s -> s.config().install().maxExpansionRatio()),
             new Row("ai.models.install.allow-private-networks", "boolean", "false", false,
                     "Allow loopback, link-local and private source addresses", s -> s.config().install().allowPrivateNetworks()),
             new Row("ai.models.install.allowed-hosts", "list", "", false,
