@@ -61,6 +61,8 @@ public interface AiModelsConfig {
 
     Install install();
 
+    Connections connections();
+
     /** Bearer token for mutating endpoints; unset means no token (see {@link #adminTokenRequired()}). */
     Optional<String> adminToken();
 
@@ -246,5 +248,22 @@ public interface AiModelsConfig {
         /** Installs that may run at once. */
         @WithDefault("2")
         int threads();
+    }
+
+    /** How long clients may hold a connection without asking anything (HTTP and gRPC ports). */
+    interface Connections {
+        /**
+         * From the first byte of an HTTP/1 request (or of an HTTP/2 connection's first request) to the
+         * end of its head: past it, 408 and the connection is closed (a head trickled in byte by byte).
+         */
+        @WithDefault("10s")
+        Duration headerTimeout();
+
+        /**
+         * A connection with no request in progress is closed after this: from accept or the end of
+         * the last response to the next request's first byte (HTTP), with no call in progress (gRPC).
+         */
+        @WithDefault("60s")
+        Duration idleTimeout();
     }
 }
