@@ -2,7 +2,6 @@ package dev.kiln.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -57,6 +56,7 @@ public final class BinaryTensorReader {
 
     private static TensorBuffer strings(String name, long[] shape, long count, byte[] body, int offset, int length) {
         String[] values = new String[(int) count];
+        Utf8Text text = new Utf8Text(name);
         ByteBuffer in = ByteBuffer.wrap(body, offset, length).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < count; i++) {
             if (in.remaining() < 4) {
@@ -67,7 +67,7 @@ public final class BinaryTensorReader {
                 throw new InvalidTensorException("input '" + name + "': BYTES element " + i + " says " + n + " bytes but "
                         + in.remaining() + " remain");
             }
-            values[i] = new String(body, in.position(), n, StandardCharsets.UTF_8);
+            values[i] = text.decode(i, body, offset, in.position(), n);
             in.position(in.position() + n);
         }
         if (in.hasRemaining()) {
