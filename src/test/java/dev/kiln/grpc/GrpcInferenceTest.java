@@ -214,7 +214,7 @@ class GrpcInferenceTest {
         assertEquals(Status.Code.INVALID_ARGUMENT, typed.getStatus().getCode());
         assertTrue(typed.getStatus().getDescription().contains("input 'X': BYTES element 1 is not valid UTF-8 (byte 0xc3 at offset 1"),
                 typed.getStatus().getDescription());
-        byte[] raw = GrpcTensors.typed(tensor("BYTES", 2).setContents(contents).build());
+        byte[] raw = rawLayout("BYTES", contents);
         StatusRuntimeException rawError = assertThrows(StatusRuntimeException.class, () -> kiln.modelInfer(ModelInferRequest.newBuilder()
                 .setModelName("grpc-bytes").addInputs(tensor("BYTES", 2)).addRawInputContents(ByteString.copyFrom(raw)).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, rawError.getStatus().getCode());
