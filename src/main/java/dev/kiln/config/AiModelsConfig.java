@@ -71,6 +71,8 @@ public interface AiModelsConfig {
 
     Install install();
 
+    Connections connections();
+
     /** Bearer token for mutating endpoints; unset means no token (see {@link #adminTokenRequired()}). */
     Optional<String> adminToken();
 
@@ -244,6 +246,13 @@ public interface AiModelsConfig {
         @WithDefault("4294967296")
         long maxBytes();
 
+        /**
+         * How many times its own size an archive may expand to, in total and per zip entry over 1 MiB
+         * (ONNX weights compress 1.1-3:1; a zip bomb 1,000:1 and more).
+         */
+        @WithDefault("100")
+        int maxExpansionRatio();
+
         /** Allow loopback, link-local and private addresses (tests use it for their own server). */
         @WithDefault("false")
         boolean allowPrivateNetworks();
@@ -269,5 +278,22 @@ public interface AiModelsConfig {
 
         /** A Docker config.json (a Kubernetes .dockerconfigjson works) with credentials per registry, read at each install. */
         Optional<String> authFile();
+    }
+
+    /** How long clients may hold a connection without asking anything (HTTP and gRPC ports). */
+    interface Connections {
+        /**
+         * From the first byte of an HTTP/1 request (or of an HTTP/2 connection's first request) to the
+         * end of its head: past it, 408 and the connection is closed (a head trickled in byte by byte).
+         */
+        @WithDefault("10s")
+        Duration headerTimeout();
+
+        /**
+         * A connection with no request in progress is closed after this: from accept or the end of
+         * the last response to the next request's first byte (HTTP), with no call in progress (gRPC).
+         */
+        @WithDefault("60s")
+        Duration idleTimeout();
     }
 }

@@ -1,10 +1,10 @@
 package dev.kiln.config;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.kiln.catalog.AtomicFiles;
+import dev.kiln.catalog.BoundedYaml;
 import dev.kiln.catalog.Leftovers;
 import dev.kiln.catalog.LockFile;
 import dev.kiln.catalog.RepositoryLocks;
@@ -41,13 +41,15 @@ public class RuntimeSettings {
 
     private final Path file;
     private final Path root;
+    private static final byte[] NOT_A_FILE = "not a regular file".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     /** What configuration says, before the file's overrides. */
     private final SettingsValues base;
     /** The file's bytes as last read (null: no file), to notice another replica's change cheaply. */
     private byte[] lastRead;
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    /** The saved file is read as a manifest is: size cap, limits, off this thread within a time bound. */
+    private final BoundedYaml saved = new BoundedYaml();
     private volatile SettingsValues current;
     /** Only what operators changed at run time; everything else keeps following configuration. */
     private SettingsUpdate overrides = new SettingsUpdate(null, null, null);
@@ -201,9 +203,19 @@ public class RuntimeSettings {
                 : d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : d.toMillis() + "ms";
     }
 
+    /**
+     * What the file holds now, to notice a change: at most one byte past the size Kiln parses, and
+     * never from something that is not a regular file (a FIFO would block); parse() then refuses it.
+     */
     private byte[] readFile() {
-        try {
-            return Files.readAllBytes(file);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        if (!Files.isRegularFile(file)) {
+            return NOT_A_FILE;
+        }
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(BoundedYaml.MAX_BYTES + 1);
         } catch (java.nio.file.NoSuchFileException e) {
             return null;
         } catch (IOException e) {
@@ -218,9 +230,9 @@ public class RuntimeSettings {
             return new SettingsUpdate(null, null, null);
         }
         try {
-            SettingsUpdate saved = yaml.readValue(bytes, SettingsUpdate.class);
-            return saved != null ? saved : new SettingsUpdate(null, null, null);
-        } catch (IOException e) {
+            SettingsUpdate persisted = saved.read(file, SettingsUpdate.class);
+            return persisted != null ? persisted : new SettingsUpdate(null, null, null);
+        } catch (IOException | KilnError e) {
             LOG.warnf("ignoring %s: %s", file, e.getMessage());
             return null;
         }

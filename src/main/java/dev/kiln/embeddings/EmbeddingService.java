@@ -62,6 +62,11 @@ public class EmbeddingService {
     }
 
     public CompletionStage<EmbeddingList> embed(EmbeddingRequest request) {
+        return embed(request, () -> false);
+    }
+
+    /** As above, for a caller whose going away {@code gone} tells: the texts not yet run then are not run. */
+    public CompletionStage<EmbeddingList> embed(EmbeddingRequest request, java.util.function.BooleanSupplier gone) {
         if (request == null) {
             throw OpenAiException.invalid(null, "a JSON body is required: {\"model\": ..., \"input\": ...}");
         }
@@ -74,7 +79,7 @@ public class EmbeddingService {
         }
         List<Row> rows = tokenize(model.entry(), embedder, inputs);
         List<List<Row>> groups = groups(rows, embedder.rowsPerRun());
-        List<GroupRun> runs = groups.stream().map(g -> new GroupRun(embedder, g)).toList();
+        List<GroupRun> runs = groups.stream().map(g -> new GroupRun(embedder, g, gone)).toList();
         int tokens = rows.stream().mapToInt(Row::length).sum();
         // One unit of work in the model's queue, however many runs its texts take: a request Kiln
         // accepted is never refused for its own size.
@@ -173,10 +178,17 @@ public class EmbeddingService {
     private static final class GroupRun implements InferenceCall<float[][]> {
         private final Embedder e;
         private final List<Row> group;
+        private final java.util.function.BooleanSupplier gone;
 
-        GroupRun(Embedder e, List<Row> group) {
+        GroupRun(Embedder e, List<Row> group, java.util.function.BooleanSupplier gone) {
             this.e = e;
             this.group = group;
+            this.gone = gone;
+        }
+
+        @Override
+        public boolean abandoned() {
+            return gone.getAsBoolean();
         }
 
         @Override

@@ -11,7 +11,9 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.MediaType;
+import io.vertx.ext.web.RoutingContext;
 import org.eclipse.microprofile.openapi.annotations.Operation;
 import org.eclipse.microprofile.openapi.annotations.responses.APIResponse;
 import org.eclipse.microprofile.openapi.annotations.tags.Tag;
@@ -41,8 +43,8 @@ public class EmbeddingsResource {
     @APIResponse(responseCode = "400", description = "Bad input, a model that does not embed, dimensions the model cannot make")
     @APIResponse(responseCode = "404", description = "Unknown model (code model_not_found)")
     @APIResponse(responseCode = "503", description = "Queue full or model unavailable; see Retry-After")
-    public CompletionStage<EmbeddingList> embeddings(EmbeddingRequest request) {
-        return embeddings.embed(request);
+    public CompletionStage<EmbeddingList> embeddings(EmbeddingRequest request, @Context RoutingContext context) {
+        return embeddings.embed(request, () -> context.response().closed());
     }
 
     @PermitAll

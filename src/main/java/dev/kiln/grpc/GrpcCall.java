@@ -28,6 +28,8 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
 
     private final ModelInferRequest request;
     private final boolean raw;
+    /** The RPC's context: cancelled when the client cancels or its deadline passes. */
+    private final io.grpc.Context rpc = io.grpc.Context.current();
 
     GrpcCall(ModelInferRequest request) {
         this.request = request;
@@ -36,6 +38,11 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
             throw KilnError.invalid("raw_input_contents has " + request.getRawInputContentsCount() + " entries for "
                     + request.getInputsCount() + " inputs: send one per input, in order, or use typed contents for all");
         }
+    }
+
+    @Override
+    public boolean abandoned() {
+        return rpc.isCancelled();
     }
 
     @Override

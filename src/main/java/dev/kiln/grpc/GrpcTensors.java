@@ -9,11 +9,11 @@ import dev.kiln.runtime.InvalidTensorException;
 import dev.kiln.runtime.OutputTensor;
 import dev.kiln.runtime.TensorBuffer;
 import dev.kiln.runtime.TensorShapes;
+import dev.kiln.runtime.Utf8Text;
 import inference.InferTensorContents;
 import inference.ModelInferRequest;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -39,8 +39,12 @@ final class GrpcTensors {
         if (type == Datatype.BYTES) {
             check(name, type, count, c.getBytesContentsCount());
             String[] values = new String[(int) count];
+            Utf8Text text = new Utf8Text(name);
+            long offset = 0;
             for (int i = 0; i < count; i++) {
-                values[i] = c.getBytesContents(i).toString(StandardCharsets.UTF_8);
+                ByteString element = c.getBytesContents(i);
+                values[i] = text.decode(i, element.asReadOnlyByteBuffer(), element.size(), offset);
+                offset += element.size();
             }
             return TensorBuffer.ofStrings(name, shape, values);
         }

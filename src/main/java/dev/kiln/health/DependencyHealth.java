@@ -18,6 +18,8 @@ import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.ProviderVerdict;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import org.jboss.logging.Logger;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +45,7 @@ public class DependencyHealth {
     static final List<String> CUDNN_LIBS = List.of("libcudnn.so.9");
     static final List<String> TENSORRT_LIBS = List.of("libnvinfer.so.10", "libnvinfer_plugin.so.10", "libnvonnxparser.so.10");
     static final String DRIVER_VERSION = "/proc/driver/nvidia/version";
+    private static final Logger LOG = Logger.getLogger(DependencyHealth.class);
 
     private final OnnxEngine engine;
     private final ExecutionProviders providers;
@@ -182,7 +185,9 @@ public class DependencyHealth {
         if (missing.isEmpty()) {
             return Dependency.of("installed", libs.version(versioned).orElse(null), "gpu", "found " + needed);
         }
-        return Dependency.of("missing", null, "gpu", "not found: " + String.join(", ", missing) + " (searched " + libs.searched() + ")");
+        LOG.infof("GPU libraries not found: %s (searched %s)", missing, libs.searched());
+        return Dependency.of("missing", null, "gpu", "not found: " + String.join(", ", missing)
+                + " (searched LD_LIBRARY_PATH and the usual CUDA and system library directories; the log lists them)");
     }
 
     private static Dependency driver(NativeLibraries libs) {
@@ -195,11 +200,12 @@ public class DependencyHealth {
                 return Dependency.of("installed", m.find() ? m.group(1) : null, "gpu",
                         libcuda.isPresent() ? first.trim() : first.trim() + "; but libcuda.so.1 is not found");
             } catch (IOException e) {
-                return Dependency.of("error", null, "gpu", DRIVER_VERSION + " unreadable: " + e.getMessage());
+                LOG.warnf("cannot read %s: %s", DRIVER_VERSION, e.getMessage());
+                return Dependency.of("error", null, "gpu", "the NVIDIA driver's version cannot be read (the log says why)");
             }
         }
-        return Dependency.of("missing", null, "gpu", DRIVER_VERSION + " not found"
-                + (libcuda.isPresent() ? " (libcuda.so.1 present at " + libcuda.get() + ")" : " and libcuda.so.1 not found"));
+        return Dependency.of("missing", null, "gpu", "no NVIDIA kernel driver is loaded"
+                + (libcuda.isPresent() ? " (though libcuda.so.1 is installed)" : " and libcuda.so.1 is not found"));
     }
 
     private Dependency repositoryDependency(List<String> issues, List<String> warnings) {

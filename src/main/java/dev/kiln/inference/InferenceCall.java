@@ -26,6 +26,14 @@ public interface InferenceCall<T> {
         return elements * (type == Datatype.BYTES ? 16 : type.bytesPerElement());
     }
 
+    /**
+     * True once the caller is gone (its connection closed, its RPC cancelled): what it has not had
+     * run yet is then not run. Asked before each part of a unit and before each run.
+     */
+    default boolean abandoned() {
+        return false;
+    }
+
     /** The answer from the caller's rows of the outputs it asked for, in the order it asked (all outputs: the model's order). */
     T encode(List<OutputTensor> outputs);
 }

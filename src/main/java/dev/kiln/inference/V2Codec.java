@@ -32,21 +32,34 @@ public class V2Codec {
      * body's bytes held in the inference budget (null when none), given back once the body is read.
      */
     public InferenceCall<V2Answer> call(String model, byte[] body, int headerLength, InflightBytes.Reservation held) {
-        return new V2Call(model, body, headerLength, held);
+        return new V2Call(model, body, headerLength, held, () -> false);
+    }
+
+    /** As above, for a caller whose going away {@code gone} tells (a closed connection). */
+    public InferenceCall<V2Answer> call(String model, byte[] body, int headerLength, InflightBytes.Reservation held,
+                                        java.util.function.BooleanSupplier gone) {
+        return new V2Call(model, body, headerLength, held, gone);
     }
 
     private final class V2Call implements InferenceCall<V2Answer> {
         private final String model;
         private final int headerLength;
         private final InflightBytes.Reservation held;
+        private final java.util.function.BooleanSupplier gone;
         private byte[] body;
         private V2Request request;
 
-        V2Call(String model, byte[] body, int headerLength, InflightBytes.Reservation held) {
+        V2Call(String model, byte[] body, int headerLength, InflightBytes.Reservation held, java.util.function.BooleanSupplier gone) {
             this.model = model;
             this.body = body;
             this.headerLength = headerLength;
             this.held = held;
+            this.gone = gone;
+        }
+
+        @Override
+        public boolean abandoned() {
+            return gone.getAsBoolean();
         }
 
         @Override

@@ -121,7 +121,8 @@ public class V2Resource {
         int length = headerLength(headerLength);
         usage.recordTransport(model, "rest");
         InflightBytes.Reservation held = context.get(InflightBytes.BODY);
-        return inference.infer(model, codec.call(model, body, length, held)).thenApply(V2Resource::answer);
+        return inference.infer(model, codec.call(model, body, length, held, () -> context.response().closed()))
+                .thenApply(V2Resource::answer);
     }
 
     @RolesAllowed(Roles.INFERENCE)

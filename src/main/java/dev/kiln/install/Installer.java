@@ -49,6 +49,7 @@ public class Installer {
     private static final int KEEP_JOBS = 100;
 
     private final AiModelsConfig.Install config;
+    private final ArchiveUnpacker.Limits unpackLimits;
     private final SourcePolicy policy;
     private final ModelRepository repository;
     private final ModelRegistry registry;
@@ -62,11 +63,13 @@ public class Installer {
     public Installer(AiModelsConfig config, SourcePolicy policy, ModelRepository repository, ModelRegistry registry,
                      ResidencyPolicy residency) {
         this.config = config.install();
+        this.unpackLimits = new ArchiveUnpacker.Limits(this.config.maxBytes(), this.config.maxExpansionRatio(),
+                config.health().minFreeDiskBytes());
         this.policy = policy;
         this.repository = repository;
         this.registry = registry;
         this.residency = residency;
-        this.oci = new OciPull(policy, this.config, downloader);
+        this.oci = new OciPull(policy, this.config, downloader, unpackLimits);
         this.executor = Executors.newFixedThreadPool(Math.max(1, this.config.threads()), r -> {
             Thread t = new Thread(r, "kiln-install");
             t.setDaemon(true);
@@ -218,7 +221,7 @@ public class Installer {
             throw new InstallStepException("sha256 mismatch: expected " + r.sha256().toLowerCase() + ", got " + sha);
         }
         job.status(Status.UNPACKING);
-        ArchiveUnpacker.unpack(download, modelDir, config.maxBytes());
+        ArchiveUnpacker.unpack(download, modelDir, unpackLimits);
         return sha;
     }
 

@@ -34,20 +34,24 @@ final class OciLayerApplier {
 
     private final Path modelDir;
     private final boolean modelcar;
+    private final ArchiveUnpacker.Limits limits;
     private final long maxBytes;
     /** Every entry's bytes, kept or read past: the layers may not unpack to more than max-bytes. */
     private long total;
     private int kept;
     private boolean sawModels;
 
-    OciLayerApplier(Path modelDir, boolean modelcar, long maxBytes) throws IOException {
+    OciLayerApplier(Path modelDir, boolean modelcar, ArchiveUnpacker.Limits limits) throws IOException {
         this.modelDir = Files.createDirectories(modelDir);
         this.modelcar = modelcar;
-        this.maxBytes = maxBytes;
+        this.limits = limits;
+        this.maxBytes = limits.maxBytes();
     }
 
     /** A tar layer, plain or gzip-compressed (told by its first bytes, not its media type). */
     void applyTar(Path blob, String digest) throws IOException, InstallStepException {
+        // A layer is an archive like any other: held to the expansion ratio and the free disk (ExpansionGuard).
+        ExpansionGuard guard = ArchiveUnpacker.guard(Files.size(blob), limits, ArchiveUnpacker.freeSpace(modelDir));
         try (TarArchiveInputStream tar = new TarArchiveInputStream(decompressed(blob, digest))) {
             Set<Path> written = new HashSet<>();
             TarArchiveEntry e;
@@ -62,7 +66,7 @@ final class OciLayerApplier {
                     count(e.getSize());
                     continue;
                 }
-                apply(tar, e, relative, written, digest);
+                apply(tar, e, relative, written, digest, guard);
             }
         }
     }
@@ -95,8 +99,8 @@ final class OciLayerApplier {
         }
     }
 
-    private void apply(TarArchiveInputStream tar, TarArchiveEntry e, String relative, Set<Path> written, String digest)
-            throws IOException, InstallStepException {
+    private void apply(TarArchiveInputStream tar, TarArchiveEntry e, String relative, Set<Path> written, String digest,
+                       ExpansionGuard guard) throws IOException, InstallStepException {
         int slash = relative.lastIndexOf('/');
         String base = relative.substring(slash + 1);
         String parent = slash < 0 ? "" : relative.substring(0, slash);
@@ -136,7 +140,9 @@ final class OciLayerApplier {
             if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
                 ModelRepository.deleteTree(target);
             }
-            total = ArchiveUnpacker.write(tar, target, total, maxBytes);
+            count(e.getSize());
+            guard.declare(e.getSize());
+            ArchiveUnpacker.write(tar, relative, e.getSize(), target, guard);
         }
         written.add(target);
     }

@@ -23,9 +23,11 @@ final class OciPull {
 
     private final SourcePolicy policy;
     private final AiModelsConfig.Install config;
+    private final ArchiveUnpacker.Limits limits;
     private final Downloader downloader;
 
-    OciPull(SourcePolicy policy, AiModelsConfig.Install config, Downloader downloader) {
+    OciPull(SourcePolicy policy, AiModelsConfig.Install config, Downloader downloader, ArchiveUnpacker.Limits limits) {
+        this.limits = limits;
         this.policy = policy;
         this.config = config;
         this.downloader = downloader;
@@ -70,7 +72,7 @@ final class OciPull {
     }
 
     private void apply(OciManifest image, List<Path> blobs, Path modelDir) throws IOException, InstallStepException {
-        OciLayerApplier applier = new OciLayerApplier(modelDir, image.kind() == OciManifest.Kind.IMAGE, config.maxBytes());
+        OciLayerApplier applier = new OciLayerApplier(modelDir, image.kind() == OciManifest.Kind.IMAGE, limits);
         for (int i = 0; i < blobs.size(); i++) {
             OciDescriptor layer = image.layers().get(i);
             if (isFile(image, layer)) {

@@ -2,7 +2,6 @@ package dev.kiln.runtime;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -62,6 +61,8 @@ public final class BinaryTensorReader {
 
     private static TensorBuffer strings(String name, long[] shape, long count, ByteBuffer in) {
         String[] values = new String[(int) count];
+        Utf8Text text = new Utf8Text(name);
+        int start = in.position();
         for (int i = 0; i < count; i++) {
             if (in.remaining() < 4) {
                 throw new InvalidTensorException("input '" + name + "': binary BYTES data ends before element " + i + " of " + count);
@@ -71,9 +72,7 @@ public final class BinaryTensorReader {
                 throw new InvalidTensorException("input '" + name + "': BYTES element " + i + " says " + n + " bytes but "
                         + in.remaining() + " remain");
             }
-            byte[] bytes = new byte[n];
-            in.get(bytes);
-            values[i] = new String(bytes, StandardCharsets.UTF_8);
+            values[i] = text.decode(i, in, n, in.position() - start);
         }
         if (in.hasRemaining()) {
             throw new InvalidTensorException("input '" + name + "': " + in.remaining() + " bytes left after the " + count

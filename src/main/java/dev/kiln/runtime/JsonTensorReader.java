@@ -197,10 +197,12 @@ public final class JsonTensorReader {
     private static final class Strings implements Sink {
         private final String name;
         private final String[] values;
+        private final Utf8Text text;
 
         Strings(String name, int count) {
             this.name = name;
             this.values = new String[count];
+            this.text = new Utf8Text(name);
         }
 
         @Override
@@ -209,7 +211,7 @@ public final class JsonTensorReader {
                 throw new InvalidTensorException("input '" + name + "': BYTES data must be a string, got " + shown(p)
                         + " at position " + i);
             }
-            values[(int) i] = p.getText();
+            values[(int) i] = text.check(i, p.getText());
         }
 
         @Override

@@ -1,5 +1,6 @@
 package dev.kiln.security;
 
+import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.credential.TokenCredential;
 import io.quarkus.security.identity.IdentityProviderManager;
 import io.quarkus.security.identity.SecurityIdentity;
@@ -15,7 +16,10 @@ import java.util.Set;
 
 /**
  * Reads {@code Authorization: Bearer <token>} and hands it to {@link AdminTokenIdentityProvider}.
- * A request without it is anonymous; what an anonymous caller may do is {@link OpenAccessAugmentor}'s call.
+ * A request without it is anonymous, and so is one whose credential is not the admin token: every
+ * OpenAI SDK sends {@code Bearer <api key>} whatever the key, and open inference must not refuse it.
+ * What an anonymous caller may do is {@link OpenAccessAugmentor}'s call; a method that needs the
+ * admin role (or inference under protect-inference) refuses an anonymous caller with 401.
  */
 @ApplicationScoped
 public class BearerTokenMechanism implements HttpAuthenticationMechanism {
@@ -25,7 +29,8 @@ public class BearerTokenMechanism implements HttpAuthenticationMechanism {
     @Override
     public Uni<SecurityIdentity> authenticate(RoutingContext context, IdentityProviderManager identities) {
         return AdminToken.bearer(context.request().getHeader("Authorization"))
-                .map(token -> identities.authenticate(new TokenAuthenticationRequest(new TokenCredential(token, "bearer"))))
+                .map(token -> identities.authenticate(new TokenAuthenticationRequest(new TokenCredential(token, "bearer")))
+                        .onFailure(AuthenticationFailedException.class).recoverWithNull())
                 .orElseGet(() -> Uni.createFrom().nullItem());
     }
 

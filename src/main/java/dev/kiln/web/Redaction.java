@@ -47,6 +47,9 @@ public class Redaction {
         }
         if (entity instanceof String text) {
             response.setEntity(redactor.redact(text));
+        } else if (entity instanceof ErrorBody body) {
+            // Stays an ErrorBody, so OpenAiErrorShape still recognises it on /v1 whichever filter runs first.
+            response.setEntity(new ErrorBody(redactor.redact(body.error())));
         } else if (!(entity instanceof byte[]) && !(entity instanceof java.io.InputStream)) {
             response.setEntity(walk(mapper.valueToTree(entity)));
         }

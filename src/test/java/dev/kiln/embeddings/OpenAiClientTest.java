@@ -71,6 +71,12 @@ class OpenAiClientTest {
                 .body("error.type", equalTo("authentication_error")).body("error.message", containsString("token"));
         given().contentType("application/json").body("{}").post("/v2/models/all-minilm-l6-v2-q/infer")
                 .then().statusCode(401);
+        // With protect-inference a key that is not the token is refused, as no key is.
+        given().contentType("application/json").header("Authorization", "Bearer wrong-key")
+                .body(Map.of("model", "all-minilm-l6-v2-q", "input", "x")).post("/v1/embeddings")
+                .then().statusCode(401).body("error.code", equalTo("invalid_api_key"));
+        given().contentType("application/json").header("Authorization", "Bearer wrong-key").body("{}")
+                .post("/v2/models/all-minilm-l6-v2-q/infer").then().statusCode(401);
         given().get("/v1/models").then().statusCode(200);
     }
 }

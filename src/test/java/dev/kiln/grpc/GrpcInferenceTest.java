@@ -203,6 +203,25 @@ class GrpcInferenceTest {
         assertArrayEquals(expected, floats(typed));
     }
 
+    /** BYTES that are not UTF-8, typed or raw: INVALID_ARGUMENT naming the input and the offset (they came back as U+FFFD). */
+    @Test
+    void bytesThatAreNotUtf8AreInvalidArguments() throws Exception {
+        ByteString bad = ByteString.copyFrom(new byte[]{'a', (byte) 0xc3, '('});      // 0xc3 needs a continuation byte
+        InferTensorContents contents = InferTensorContents.newBuilder().addBytesContents(ByteString.copyFromUtf8("ok"))
+                .addBytesContents(bad).build();
+        StatusRuntimeException typed = assertThrows(StatusRuntimeException.class, () -> kiln.modelInfer(ModelInferRequest.newBuilder()
+                .setModelName("grpc-bytes").addInputs(tensor("BYTES", 2).setContents(contents)).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, typed.getStatus().getCode());
+        assertTrue(typed.getStatus().getDescription().contains("input 'X': BYTES element 1 is not valid UTF-8 (byte 0xc3 at offset 1"),
+                typed.getStatus().getDescription());
+        byte[] raw = rawLayout("BYTES", contents);
+        StatusRuntimeException rawError = assertThrows(StatusRuntimeException.class, () -> kiln.modelInfer(ModelInferRequest.newBuilder()
+                .setModelName("grpc-bytes").addInputs(tensor("BYTES", 2)).addRawInputContents(ByteString.copyFrom(raw)).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, rawError.getStatus().getCode());
+        assertTrue(rawError.getStatus().getDescription().contains("offset 1 of the element, 11 of the input's data"),
+                rawError.getStatus().getDescription());
+    }
+
     static ModelInferRequest.InferInputTensor.Builder tensor(String type, int n) {
         return ModelInferRequest.InferInputTensor.newBuilder().setName("X").setDatatype(type).addShape(n);
     }

@@ -54,6 +54,9 @@ class GrpcTokenTest {
                         () -> anonymous.repositoryModelUnload(RepositoryModelUnloadRequest.newBuilder().setModelName("ppocr-cls")
                                 .build())).getStatus().getCode());
             }
+            // A key the service cannot verify (an SDK's default) is ignored where inference is open.
+            var someKey = stub(channel, "sk-not-the-admin-token");
+            assertEquals(384 * 2 * 4, someKey.modelInfer(GrpcInferenceTest.miniLm(true, 101, 102)).getRawOutputContents(0).size());
             var admin = stub(channel, WithAdminToken.TOKEN);
             assertTrue(admin.repositoryIndex(RepositoryIndexRequest.newBuilder().setReady(true).build()).getModelsList().stream()
                     .anyMatch(m -> m.getName().equals("ppocr-cls") && m.getState().equals("READY")), "ppocr-cls READY before");

@@ -142,6 +142,37 @@ class BinaryTensorsTest {
         assertArrayEquals(data, Arrays.copyOfRange(body, h, body.length), "the same bytes, element by element");
     }
 
+    /** ONNX Runtime takes strings as text: bytes that are not UTF-8 are refused (they came back as U+FFFD), naming where. */
+    @Test
+    void bytesThatAreNotUtf8AreRefusedNamingWhere() throws Exception {
+        byte[] bad = {'o', 'k', (byte) 0xff, 'x'};
+        ByteBuffer in = ByteBuffer.allocate(4 + 2 + 4 + bad.length).order(ByteOrder.LITTLE_ENDIAN);
+        in.putInt(2).put("hi".getBytes(StandardCharsets.US_ASCII)).putInt(bad.length).put(bad);
+        byte[] header = ("{\"inputs\":[{\"name\":\"X\",\"shape\":[2],\"datatype\":\"BYTES\",\"parameters\":{\"binary_data_size\":"
+                + in.capacity() + "}}]}").getBytes(StandardCharsets.UTF_8);
+        Response r = post("bin-bytes", header, in.array());
+        assertEquals(400, r.statusCode(), r.asString());
+        assertTrue(r.asString().contains("input 'X': BYTES element 1 is not valid UTF-8 (byte 0xff at offset 2 of the element,"
+                + " 12 of the input's data)"), r.asString());
+
+        // A JSON string cannot hold invalid UTF-8, but it can hold a lone surrogate, which has no UTF-8 form either.
+        Response surrogate = given().contentType("application/json")
+                .body("{\"inputs\":[{\"name\":\"X\",\"shape\":[2],\"datatype\":\"BYTES\",\"data\":[\"fine\",\"a\\ud800b\"]}]}")
+                .post("/v2/models/bin-bytes/infer");
+        assertEquals(400, surrogate.statusCode(), surrogate.asString());
+        assertTrue(surrogate.jsonPath().getString("error").contains("input 'X': BYTES element 1 holds an unpaired surrogate"
+                + " (\\ud800 at character 1)"), surrogate.asString());
+        Response rawByte = given().contentType("application/json").body(concat(
+                        "{\"inputs\":[{\"name\":\"X\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"a".getBytes(StandardCharsets.US_ASCII),
+                        new byte[]{(byte) 0xff}, "\"]}]}".getBytes(StandardCharsets.US_ASCII)))
+                .post("/v2/models/bin-bytes/infer");
+        assertEquals(400, rawByte.statusCode(), rawByte.asString());
+        // A pair of surrogates is one character beyond the BMP, and valid.
+        given().contentType("application/json")
+                .body("{\"inputs\":[{\"name\":\"X\",\"shape\":[1],\"datatype\":\"BYTES\",\"data\":[\"\\ud83d\\ude00\"]}]}")
+                .post("/v2/models/bin-bytes/infer").then().statusCode(200).body("outputs[0].data[0]", org.hamcrest.Matchers.equalTo("\ud83d\ude00"));
+    }
+
     @Test
     void fp16BitsPassThroughUnchanged() throws Exception {
         byte[] halves = {0x00, 0x3c, 0x00, (byte) 0xc0, 0x01, 0x00, (byte) 0xff, 0x7b};    // 1.0, -2.0, the smallest subnormal, 65504

@@ -33,6 +33,7 @@ import java.util.zip.ZipOutputStream;
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -186,6 +187,25 @@ class InstallTest {
         assertFalse(Files.exists(TestRepository.ROOT.getParent().resolve("escape.onnx")));
         Admin.uninstall("inst-tar").statusCode(200);
         Admin.uninstall("inst-zip").statusCode(200);
+    }
+
+    /** A zip and a tar.gz of about 260 KB that expand to 256 MiB each: refused at unpack with the numbers, nothing left. */
+    @Test
+    void archiveBombsAreRefusedAtUnpackWithTheirNumbers() throws Exception {
+        Startup.awaitStarted();
+        byte[] zip = Bombs.zip(1, ArchiveUnpackerTest.BOMB);
+        Admin.install(request("inst-zip-bomb", server.serve("/bomb.zip", zip, Mode.NORMAL), null), true).statusCode(422)
+                .body("status", equalTo("failed"))
+                .body("error", startsWith("unpack: archive entry 'model.onnx' expands from "))
+                .body("error", containsString(" to " + ArchiveUnpackerTest.BOMB + " bytes (256 MiB)"))
+                .body("error", containsString("more than ai.models.install.max-expansion-ratio (100:1)"));
+        assertNothingLeft("inst-zip-bomb");
+        byte[] tgz = Bombs.tarGz(ArchiveUnpackerTest.BOMB);
+        Admin.install(request("inst-tgz-bomb", server.serve("/bomb.tar.gz", tgz, Mode.NORMAL), null), true).statusCode(422)
+                .body("error", equalTo("unpack: the archive would expand to " + ArchiveUnpackerTest.BOMB + " bytes (256 MiB) from "
+                        + tgz.length + " bytes (" + ArchiveUnpackerTest.BOMB / tgz.length
+                        + ":1), more than ai.models.install.max-expansion-ratio (100:1)"));
+        assertNothingLeft("inst-tgz-bomb");
     }
 
     @Test

@@ -45,6 +45,15 @@ class SetupEndpointsTest {
                     .post("/api/v1/setup/config").then().statusCode(400).body("error", equalTo("unknown field 'lazyload'"));
             given().contentType("application/json").body("{\"lazy_load\": \"sometimes\"}")
                     .post("/api/v1/setup/config").then().statusCode(400).body("error", equalTo("field 'lazy_load' has the wrong type"));
+            // A wrong type is a 400, never a guess: no string for a number, no fraction for an integer, no number for a
+            // boolean or a string.
+            for (String body : new String[]{"{\"warmup_iterations\": \"3\"}", "{\"warmup_iterations\": 2.5}",
+                    "{\"warmup_iterations\": 3.0}", "{\"warmup_iterations\": true}", "{\"lazy_load\": \"true\"}",
+                    "{\"lazy_load\": 1}", "{\"telemetry_idle_after\": 45}", "{\"telemetry_idle_after\": false}"}) {
+                String field = body.substring(2, body.indexOf('"', 2));
+                given().contentType("application/json").body(body).post("/api/v1/setup/config").then().statusCode(400)
+                        .body("error", equalTo("field '" + field + "' has the wrong type"));
+            }
             assertTrue(!Files.exists(file), "nothing written by a rejected change");
 
             given().contentType("application/json").body("{\"warmup_iterations\": 3, \"telemetry_idle_after\": \"45m\"}")

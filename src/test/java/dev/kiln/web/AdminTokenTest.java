@@ -66,4 +66,24 @@ class AdminTokenTest {
         V2.index().statusCode(200);
         as(TOKEN).post("/v2/repository/models/ppocr-cls/load").then().statusCode(200).body("state", equalTo("READY"));
     }
+
+    /**
+     * Every OpenAI SDK sends {@code Authorization: Bearer <api key>}, whatever the key. Where inference
+     * is open, a credential Kiln cannot verify is ignored (the caller is anonymous); where the admin
+     * role is needed it still gets 401.
+     */
+    @Test
+    void openEndpointsIgnoreACredentialTheyCannotVerify() throws Exception {
+        Startup.awaitStarted();
+        for (String key : new String[]{"none", "sk-" + "x".repeat(48), TOKEN.substring(0, 10)}) {
+            as(key).body(java.util.Map.of("model", "all-minilm-l6-v2-q", "input", "hello")).post("/v1/embeddings")
+                    .then().statusCode(200).body("data[0].embedding.size()", equalTo(384));
+            as(key).body(V2.helloWorld()).post("/v2/models/all-minilm-l6-v2-q/infer").then().statusCode(200);
+            as(key).body("{}").post("/v2/repository/index").then().statusCode(200);
+            as(key).get("/v1/models").then().statusCode(200);
+            as(key).get("/api/v1/setup/status").then().statusCode(200);
+            as(key).post("/api/v1/setup/ai-models/rescan").then().statusCode(401)
+                    .header("WWW-Authenticate", containsString("Bearer"));
+        }
+    }
 }

@@ -60,4 +60,30 @@ class RedactionTest {
         String status = given().header("Authorization", ADMIN).get("/api/v1/setup/status").then().extract().asString();
         assertTrue(status.contains(root), status);
     }
+
+    /**
+     * The admin page's engine panel, for a viewer without the token: the reasons name what is missing
+     * (libraries by file name, the driver, nvidia-smi) instead of reading "<path>, <path> ... are all absent".
+     */
+    @Test
+    void engineAndDependencyReasonsAreReadableWithoutTheToken() throws Exception {
+        Startup.awaitStarted();
+        for (String path : new String[]{"/api/v1/setup/dependencies/health", "/api/v1/setup/inference-engines/status"}) {
+            String body = given().get(path).then().statusCode(200).extract().asString();
+            assertFalse(body.contains("<path>"), path + ": " + body);
+        }
+        var health = given().get("/api/v1/setup/dependencies/health").then().extract().jsonPath();
+        for (String[] dep : new String[][]{{"cuda", "libcudart.so.12"}, {"cudnn", "libcudnn.so.9"}, {"tensorrt", "libnvinfer.so.10"},
+                {"nvidia-driver", "libcuda.so.1"}}) {
+            if ("missing".equals(health.getString("dependencies.'" + dep[0] + "'.status"))) {
+                String detail = health.getString("dependencies.'" + dep[0] + "'.detail");
+                assertTrue(detail.contains(dep[1]), dep[0] + " names what is missing: " + detail);
+            }
+        }
+        var engines = given().get("/api/v1/setup/inference-engines/status").then().extract().jsonPath();
+        if ("unavailable".equals(engines.getString("inference_engines.'onnxruntime-cuda'.status"))) {
+            String reason = engines.getString("inference_engines.'onnxruntime-cuda'.reason");
+            assertTrue(reason.contains("nvidia-smi") || reason.contains(".so"), "says what is missing: " + reason);
+        }
+    }
 }

@@ -1,0 +1,219 @@
+package dev.kiln.web;
+
+import dev.kiln.testing.Admin;
+import dev.kiln.testing.ModelServer;
+import dev.kiln.testing.RawHttp;
+import dev.kiln.testing.Startup;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PushbackInputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Slow clients over raw sockets, with a 2 s header timeout and a 3 s idle timeout: a head trickled
+ * a byte every 400 ms gets 408 and is closed; a silent connection is closed after the idle timeout,
+ * on the HTTP port and on the gRPC port; a keep-alive connection waits the idle timeout between
+ * requests; a slow but steady upload and a request that runs longer than both timeouts succeed.
+ */
+@QuarkusTest
+@TestProfile(ConnectionTimeoutsTest.ShortTimeouts.class)
+class ConnectionTimeoutsTest {
+
+    public static class ShortTimeouts implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("ai.models.connections.header-timeout", "2s", "ai.models.connections.idle-timeout", "3s",
+                    "ai.models.install.allow-http", "true", "ai.models.install.allow-private-networks", "true");
+        }
+    }
+
+    static final String HEAD = "GET /q/health/live HTTP/1.1\r\nHost: localhost\r\n";
+
+    @ConfigProperty(name = "quarkus.http.test-port")
+    int port;
+
+    @ConfigProperty(name = "quarkus.grpc.server.test-port")
+    int grpcPort;
+
+    /** What a trickle got: ms from its first byte to the server's first byte or close, and the rest of the answer. */
+    record Trickled(long ms, InputStream answer) {
+    }
+
+    /** Sends {@code start}, then a byte every 400 ms until the server answers or closes. */
+    static Trickled trickle(Socket s, String start) throws IOException {
+        long t0 = System.nanoTime();
+        OutputStream out = s.getOutputStream();
+        out.write(start.getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        PushbackInputStream in = new PushbackInputStream(s.getInputStream());
+        s.setSoTimeout(400);
+        for (int i = 0; i < 100; i++) {
+            try {
+                int b = in.read();
+                if (b >= 0) {
+                    in.unread(b);
+                }
+                return new Trickled((System.nanoTime() - t0) / 1_000_000, in);
+            } catch (SocketTimeoutException stillOpen) {
+                try {
+                    out.write('a');
+                    out.flush();
+                } catch (SocketException closed) {
+                    return new Trickled((System.nanoTime() - t0) / 1_000_000, in);
+                }
+            }
+        }
+        throw new AssertionError("still open after 40 s of trickling");
+    }
+
+    /** Waits without sending until the server closes; returns ms from now. */
+    static long awaitClose(Socket s) throws IOException {
+        long t0 = System.nanoTime();
+        s.setSoTimeout(30_000);
+        InputStream in = s.getInputStream();
+        try {
+            while (in.read() >= 0) {
+                // the gRPC server sends its SETTINGS and a GOAWAY first
+            }
+        } catch (SocketException reset) {
+            // closed
+        }
+        return (System.nanoTime() - t0) / 1_000_000;
+    }
+
+    @Test
+    void aTrickledHeadGets408WithinTheHeaderTimeout() throws Exception {
+        Startup.awaitStarted();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            Trickled t = trickle(s, HEAD + "X-Slow: ");
+            s.setSoTimeout(5_000);
+            RawHttp.Reply reply = RawHttp.read(t.answer());
+            assertEquals(408, reply.status(), reply.body());
+            assertTrue(reply.body().contains("\"error\""), reply.body());
+            assertEquals(-1, s.getInputStream().read(), "closed after the 408");
+            assertTrue(t.ms() >= 1_800 && t.ms() <= 4_000, "answered after " + t.ms() + " ms");
+        }
+    }
+
+    @Test
+    void aSilentConnectionIsClosedAfterTheIdleTimeout() throws Exception {
+        Startup.awaitStarted();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            long ms = awaitClose(s);
+            assertTrue(ms >= 2_700 && ms <= 6_000, "closed after " + ms + " ms");
+        }
+    }
+
+    @Test
+    void keepAliveWaitsTheIdleTimeoutBetweenRequestsAndTimesEachHead() throws Exception {
+        Startup.awaitStarted();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            for (int i = 0; i < 2; i++) {
+                out.write((HEAD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                assertEquals(200, RawHttp.read(s.getInputStream()).status());
+                Thread.sleep(2_000);               // longer than the header timeout, shorter than the idle timeout
+            }
+            Trickled t = trickle(s, "GET /q/hea");   // the next head is timed too
+            s.setSoTimeout(5_000);
+            assertEquals(408, RawHttp.read(t.answer()).status());
+            assertTrue(t.ms() >= 1_800 && t.ms() <= 4_000, "answered after " + t.ms() + " ms");
+        }
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.getOutputStream().write((HEAD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals(200, RawHttp.read(s.getInputStream()).status());
+            long ms = awaitClose(s);
+            assertTrue(ms >= 2_700 && ms <= 6_000, "idle after a response: closed after " + ms + " ms");
+        }
+    }
+
+    /** Six seconds for one body, sent 40 bytes every 300 ms: the head came at once, the body keeps coming. */
+    @Test
+    void aSlowButSteadyUploadSucceeds() throws Exception {
+        Startup.awaitStarted();
+        byte[] body = ("{\"model\": \"all-minilm-l6-v2-q\", \"input\": \"" + "slow upload ".repeat(60) + "\"}")
+                .getBytes(StandardCharsets.UTF_8);
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(30_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/embeddings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                    + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            long t0 = System.nanoTime();
+            for (int i = 0; i < body.length; i += 40) {
+                out.write(body, i, Math.min(40, body.length - i));
+                out.flush();
+                Thread.sleep(300);
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            RawHttp.Reply reply = RawHttp.read(s.getInputStream());
+            assertEquals(200, reply.status(), reply.body());
+            assertTrue(ms > 5_000, "the upload took " + ms + " ms");
+        }
+    }
+
+    /** An install that waits for a 4 s download answers on the same connection: a running request is never cut. */
+    @Test
+    void aRequestThatRunsLongerThanBothTimeoutsIsAnswered() throws Exception {
+        Startup.awaitStarted();
+        try (ModelServer server = new ModelServer()) {
+            String url = server.serve("/slow.onnx", new byte[320 * 1024], ModelServer.Mode.SLOW);
+            long t0 = System.nanoTime();
+            Admin.install(Map.of("name", "slow-timeouts", "url", url, "category", "text"), true).statusCode(422);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms > 3_500, "the install took " + ms + " ms");
+        }
+    }
+
+    /** The idle timeout, then grpc-java's graceful GOAWAY: it waits up to 10 s for the PING ack a silent client never sends. */
+    static final long GRPC_CLOSE_MS = 3_000 + 10_000 + 3_000;
+
+    @Test
+    void grpcConnectionsThatSendNothingOrTrickleAHeadAreClosedAfterTheIdleTimeout() throws Exception {
+        Startup.awaitStarted();
+        try (Socket s = new Socket("127.0.0.1", grpcPort)) {
+            long ms = awaitClose(s);
+            assertTrue(ms >= 2_700 && ms <= GRPC_CLOSE_MS, "silent: closed after " + ms + " ms");
+        }
+        try (Socket s = new Socket("127.0.0.1", grpcPort)) {
+            OutputStream out = s.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[]{0, 0, 0, 4, 0, 0, 0, 0, 0});            // an empty SETTINGS frame
+            out.write(new byte[]{0, 0, 100, 1, 4, 0, 0, 0, 1});          // HEADERS of 100 bytes on stream 1 ...
+            long t0 = System.nanoTime();
+            s.setSoTimeout(400);
+            InputStream in = s.getInputStream();
+            long ms = -1;
+            while (ms < 0 && System.nanoTime() - t0 < 40_000_000_000L) {
+                try {
+                    if (in.read() < 0) {
+                        ms = (System.nanoTime() - t0) / 1_000_000;
+                    }
+                } catch (SocketTimeoutException stillOpen) {
+                    try {
+                        out.write(0);                                    // ... that come a byte at a time
+                        out.flush();
+                    } catch (SocketException closed) {
+                        ms = (System.nanoTime() - t0) / 1_000_000;
+                    }
+                }
+            }
+            assertTrue(ms >= 2_700 && ms <= GRPC_CLOSE_MS, "trickled HEADERS: closed after " + ms + " ms");
+        }
+    }
+}
