@@ -162,6 +162,36 @@ class FleetIT {
         assertTrue(bGone >= 0 && bGone <= 3_000 && cGone >= 0 && cGone <= BOUND_MILLIS, "uninstall followed: " + bGone + ", " + cGone);
     }
 
+    /** A settings change through A reaches B and C by itself within the bound; a second change through C merges with it. */
+    @Test
+    @Order(5)
+    void settingsChangedThroughOneReplicaReachTheOthers() throws Exception {
+        RawHttp.Reply r = admin(replicas[0].port, "/api/v1/setup/config", "{\"warmup_iterations\": 3}");
+        assertEquals(200, r.status(), r.body());
+        long start = System.nanoTime();
+        for (PackagedKiln k : replicas) {
+            while (JSON.readTree(k.get("/api/v1/setup/config").body()).get("warmup_iterations").asInt() != 3
+                    && System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS)) {
+                Thread.sleep(50);
+            }
+        }
+        long followed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        r = admin(replicas[2].port, "/api/v1/setup/config", "{\"telemetry_idle_after\": \"2h\"}");
+        assertEquals(200, r.status(), r.body());
+        for (PackagedKiln k : replicas) {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(BOUND_MILLIS);
+            JsonNode c = JSON.readTree(k.get("/api/v1/setup/config").body());
+            while (!c.get("telemetry_idle_after").asText().equals("2h") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+                c = JSON.readTree(k.get("/api/v1/setup/config").body());
+            }
+            assertEquals(3, c.get("warmup_iterations").asInt(), "C's change kept A's: " + c);
+            assertEquals("2h", c.get("telemetry_idle_after").asText(), c.toString());
+        }
+        System.out.printf("fleet: a settings change through A in force on all three after %d ms%n", followed);
+        assertTrue(followed <= BOUND_MILLIS, "within the bound: " + followed);
+    }
+
     /** A and B install one name at the same moment: one 200, the other 409, and the files are exactly the winner's. */
     @Test
     @Order(2)
