@@ -4,8 +4,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.kiln.catalog.AtomicFiles;
 import dev.kiln.errors.KilnError;
+import dev.kiln.files.AtomicFiles;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
