@@ -1,13 +1,13 @@
 package dev.kiln.catalog;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.BoundedYaml;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -37,8 +37,8 @@ public class ModelRepository {
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    private final BoundedYaml manifests = new BoundedYaml();
 
     public ModelRepository(AiModelsConfig config) {
         this.root = Path.of(config.repository()).toAbsolutePath().normalize();
@@ -213,17 +213,25 @@ public class ModelRepository {
         long modified = measured[1];
         Path manifestFile = dir.resolve(ModelEntry.MANIFEST_FILE);
         if (!Files.exists(manifestFile)) {
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, null);
+            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, externalData(dir));
         }
         try {
-            ModelManifest declared = yaml.readValue(manifestFile.toFile(), ModelManifest.class);
+            ModelManifest declared = manifests.read(manifestFile, ModelManifest.class);
             ModelManifest manifest = (declared == null ? ModelManifest.defaults(name) : declared.withDefaults(name));
-            return new ModelEntry(name, dir, manifest, size, modified, check(name, manifest));
+            String problem = check(name, manifest);
+            return new ModelEntry(name, dir, manifest, size, modified, problem != null ? problem : externalData(dir));
+        } catch (BoundedYaml.Refused e) {
+            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, e.getMessage());
         } catch (IOException e) {
             String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
             return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified,
                     "model.yaml is not valid: " + firstLine(reason));
         }
+    }
+
+    /** Why the model's external data is not confined to its directory, or null (see {@link ExternalDataCheck}). */
+    private static String externalData(Path dir) {
+        return ExternalDataCheck.problem(dir.resolve(ModelEntry.MODEL_FILE));
     }
 
     private static String check(String name, ModelManifest m) {
@@ -236,10 +244,7 @@ public class ModelRepository {
         if (!ModelManifest.DEFAULT_ENGINE.equals(m.inferenceEngine())) {
             return "model.yaml inference_engine '" + m.inferenceEngine() + "' is not supported: Kiln runs onnxruntime";
         }
-        if (m.keepAlive() != null && !m.keepAlive().trim().matches("-\\d+.*|0|\\d+(ms|s|m|h|d)|P.*")) {
-            return "model.yaml keep_alive '" + m.keepAlive() + "' is not a duration: use 5m, 1h, 0 (unload after each use) or -1 (never)";
-        }
-        return null;
+        return ManifestLimits.problems(m);
     }
 
     /** Total bytes of the model's files and the newest modification time among them. */

@@ -1,11 +1,11 @@
 package dev.kiln.config;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.kiln.errors.KilnError;
 import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.BoundedYaml;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -34,8 +34,9 @@ public class RuntimeSettings {
 
     private final Path file;
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory())
-            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+    /** The saved file is read as a manifest is: size cap, limits, off this thread within a time bound. */
+    private final BoundedYaml saved = new BoundedYaml();
     private volatile SettingsValues current;
     /** Only what operators changed at run time; everything else keeps following configuration. */
     private SettingsUpdate overrides = new SettingsUpdate(null, null, null);
@@ -139,10 +140,10 @@ public class RuntimeSettings {
             return;
         }
         try {
-            SettingsUpdate saved = yaml.readValue(file.toFile(), SettingsUpdate.class);
-            if (saved != null) {
-                current = merge(current, saved);
-                overrides = saved;
+            SettingsUpdate persisted = saved.read(file, SettingsUpdate.class);
+            if (persisted != null) {
+                current = merge(current, persisted);
+                overrides = persisted;
                 LOG.infof("settings from %s: %s", file, current);
             }
         } catch (IOException | KilnError e) {

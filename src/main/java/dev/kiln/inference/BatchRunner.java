@@ -53,44 +53,67 @@ final class BatchRunner {
         this.plans = plans;
     }
 
-    void run(List<Pending> batch) {
+    /** Runs what a task took; every pending it took has its part ended here, however it went. */
+    void run(ModelQueue.Work work) {
+        int part = work.part();
         try {
-            List<Pending> single = new ArrayList<>();
-            for (Pending p : batch) {
-                if (decoded(p)) {
-                    if (p.single()) {
-                        single.add(p);
-                    } else {
-                        runUnit(p);
-                    }
-                }
-            }
-            for (List<Pending> group : groups(single)) {
-                execute(group, 0);
+            if (work.unit()) {
+                runPart(work.batch().get(0), part);
+            } else {
+                runSingles(work.batch());
             }
         } catch (Throwable t) {
-            batch.forEach(p -> p.fail(Failures.of(p.model(), t)));
+            work.batch().forEach(p -> p.fail(Failures.of(p.model(), t)));
+        } finally {
+            for (Pending p : work.batch()) {
+                if (p.partEnded(p.parts.get(part).answered)) {
+                    usage.recordCompute(p.model(), p.inputNanos, p.inferNanos, p.outputNanos);
+                }
+            }
         }
     }
 
-    /** Reads every call of the unit and reserves its answers' bytes; false (and the unit answered) when that fails. */
-    private boolean decoded(Pending p) {
-        long picked = System.nanoTime();
-        p.queued.end();
-        usage.recordQueue(p.model(), picked - p.enqueued);
-        try {
-            Plan plan = plans.apply(p);
-            long foreseen = 0;
-            for (Pending.Part part : p.parts) {
-                part.inputs = part.call.decode(plan.signature());
-                // A unit's parts run one after the other: only one part's outputs are held at a time.
-                foreseen = Math.max(foreseen, foreseenAnswer(p, part));
+    private void runSingles(List<Pending> batch) {
+        List<Pending> readable = new ArrayList<>();
+        for (Pending p : batch) {
+            waited(p);
+            if (decoded(p, 0)) {
+                readable.add(p);
             }
-            long answer = foreseen;
-            p.answerBytes = inflight.tryReserve(answer).orElseThrow(() -> KilnError.unavailable("inference holds "
+        }
+        for (List<Pending> group : groups(readable)) {
+            execute(group, 0);
+        }
+    }
+
+    /** One part of a unit, on whichever worker of the model claimed it; the others run the unit's other parts. */
+    private void runPart(Pending p, int part) {
+        if (part == 0) {
+            waited(p);
+        }
+        if (!p.ended() && decoded(p, part)) {
+            execute(List.of(p), part);
+        }
+    }
+
+    private void waited(Pending p) {
+        p.queued.end();
+        usage.recordQueue(p.model(), System.nanoTime() - p.enqueued);
+    }
+
+    /** Reads one call and reserves its answer's bytes; false (and the unit answered) when that fails. */
+    private boolean decoded(Pending p, int index) {
+        long t0 = System.nanoTime();
+        Pending.Part part = p.parts.get(index);
+        try {
+            part.inputs = part.call.decode(plans.apply(p).signature());
+            long answer = foreseenAnswer(p, part);
+            part.answerBytes = inflight.tryReserve(answer).orElseThrow(() -> KilnError.unavailable("inference holds "
                     + inflight.held() + " bytes of requests and answers, and this answer needs about " + answer
                     + " more (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly", 1));
-            p.inputNanos = System.nanoTime() - picked;
+            synchronized (p) {
+                p.inputNanos += System.nanoTime() - t0;
+            }
             return true;
         } catch (Throwable t) {
             p.fail(Failures.of(p.model(), t));
@@ -143,13 +166,6 @@ final class BatchRunner {
         return groups;
     }
 
-    /** The calls of a unit, one run each, one after the other on this worker. */
-    private void runUnit(Pending p) {
-        for (int i = 0; i < p.parts.size() && !p.answer.isDone(); i++) {
-            execute(List.of(p), i);
-        }
-    }
-
     /** One run of part {@code part} of each pending (a unit's part, or part 0 of single calls merged into a batch). */
     private void execute(List<Pending> group, int part) {
         Pending first = group.get(0);
@@ -199,14 +215,14 @@ final class BatchRunner {
                     rowsOfMine.add(whole ? o : o.rows(offset, n));
                 }
                 mine.answer = mine.call.encode(chosen(mine.inputs, rowsOfMine));
+                mine.answered = true;
+                mine.releaseBytes();
                 long outputNanos = System.nanoTime() - t1;
-                p.inferNanos += inferNanos;
-                p.outputNanos += outputNanos;
-                inputTotal += part == 0 ? p.inputNanos : 0;
                 outputTotal += outputNanos;
-                if (part == p.parts.size() - 1) {
-                    usage.recordCompute(p.model(), p.inputNanos, p.inferNanos, p.outputNanos);
-                    p.succeed();
+                synchronized (p) {
+                    p.inferNanos += inferNanos;
+                    p.outputNanos += outputNanos;
+                    inputTotal += p.single() ? p.inputNanos : 0;
                 }
             } catch (Throwable e) {
                 p.fail(Failures.of(p.model(), e));

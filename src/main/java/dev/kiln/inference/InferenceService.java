@@ -177,7 +177,7 @@ public class InferenceService {
                 return;
             }
             p.queued.end();
-            p.release();
+            p.lease.close();
             usage.recordRejected(model);
             answer.completeExceptionally(new ModelUnavailableException("the queue of '" + model + "' is full (" + queueSize
                     + " waiting, ai.models.inference.queue-size); retry shortly", 1));

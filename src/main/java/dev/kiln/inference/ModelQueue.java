@@ -14,19 +14,30 @@ import java.util.function.Function;
  * pool at once, and a task that finds more waiting puts itself at the back of the pool's queue
  * rather than looping: a slow or busy model cannot starve the others. With batching, a task waits
  * up to the model's queue delay for a fuller batch, but only while another batch of the model runs.
+ * A unit of several parts stays at the head until every part is handed out, so each free worker
+ * of the model takes a part of it.
  */
 final class ModelQueue {
+
+    /** What one task runs: single calls that may share a run, or one part of a unit. */
+    record Work(List<Pending> batch, int part) {
+        static final Work NONE = new Work(List.of(), 0);
+
+        boolean unit() {
+            return batch.size() == 1 && !batch.get(0).single();
+        }
+    }
 
     private final Deque<Pending> waiting = new ArrayDeque<>();
     private final int capacity;
     private final int maxRunning;
     private final Executor workers;
     private final Function<Pending, BatchPolicy> policy;
-    private final Consumer<List<Pending>> runner;
+    private final Consumer<Work> runner;
     private int running;
 
     ModelQueue(int capacity, int maxRunning, Executor workers, Function<Pending, BatchPolicy> policy,
-               Consumer<List<Pending>> runner) {
+               Consumer<Work> runner) {
         this.capacity = capacity;
         this.maxRunning = maxRunning;
         this.workers = workers;
@@ -62,15 +73,17 @@ final class ModelQueue {
     }
 
     private void drain() {
-        List<Pending> batch = List.of();
+        Work work = Work.NONE;
         try {
-            batch = take();
-            if (!batch.isEmpty()) {
-                runner.accept(batch);
+            work = take();
+            if (!work.batch().isEmpty()) {
+                runner.accept(work);
             }
         } catch (Throwable t) {
-            // The runner answers every failure it meets; this is the last net, so nothing taken waits forever.
-            batch.forEach(p -> p.fail(Failures.of(p.model(), t)));
+            // The runner ends every part it is given; this is the last net, so nothing taken waits forever.
+            for (Pending p : work.batch()) {
+                p.fail(Failures.of(p.model(), t));
+            }
         } finally {
             synchronized (this) {
                 if (waiting.isEmpty()) {
@@ -86,21 +99,29 @@ final class ModelQueue {
         }
     }
 
-    /** The next run's requests: one, or with batching as many as arrive within the delay (up to the maximum). */
-    private synchronized List<Pending> take() {
-        if (waiting.isEmpty()) {
-            return List.of();
+    /** The next run's requests: one, or with batching as many as arrive within the delay (up to the maximum); or a unit's next part. */
+    private synchronized Work take() {
+        Pending head = waiting.peekFirst();
+        if (head == null) {
+            return Work.NONE;
+        }
+        if (!head.single()) {
+            int part = head.claim();
+            if (head.drained()) {
+                waiting.pollFirst();
+            }
+            return new Work(List.of(head), part);
         }
         BatchPolicy batching;
         try {
-            batching = policy.apply(waiting.peekFirst());
+            batching = policy.apply(head);
         } catch (RuntimeException e) {
             batching = BatchPolicy.off("its plan could not be read: " + e.getMessage());
         }
         // Waiting for company only pays when another batch of this model is running now: a lone
         // request (one client, a quiet model) runs at once instead of sitting out the delay.
         if (batching.enabled() && running > 1) {
-            long deadline = waiting.peekFirst().enqueued + batching.maxDelayNanos();
+            long deadline = head.enqueued + batching.maxDelayNanos();
             long left;
             while (!batching.full(waiting.size()) && (left = deadline - System.nanoTime()) > 0) {
                 try {
@@ -112,10 +133,12 @@ final class ModelQueue {
             }
         }
         List<Pending> batch = new ArrayList<>();
-        while (!waiting.isEmpty() && batch.size() < batching.maxBatchSize()) {
-            batch.add(waiting.pollFirst());
+        while (!waiting.isEmpty() && waiting.peekFirst().single() && batch.size() < batching.maxBatchSize()) {
+            Pending p = waiting.pollFirst();
+            p.claim();
+            batch.add(p);
         }
-        return batch;
+        return new Work(batch, 0);
     }
 
     /** Everything still waiting, taken out (shutdown answers them). */

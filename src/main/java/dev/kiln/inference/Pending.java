@@ -10,19 +10,29 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * A unit of work that holds a lease on its model and waits in the model's queue: one call, or
- * several that run back to back on one worker (the texts of one embeddings request), so a request
- * the server accepted is never refused for its own size.
+ * several (the texts of one embeddings request) that every free worker of the model takes a part
+ * of, so a request the server accepted is never refused for its own size and a lone large one still
+ * uses the machine. Its lease is released once it has ended and none of its parts is running:
+ * a session is never closed under a run.
  */
 final class Pending {
 
-    /** One call of the unit, its inputs once read, and its answer once written. */
+    /** One call of the unit, its inputs once read, its answer once written, and its answer's bytes in the budget. */
     static final class Part {
         final InferenceCall<?> call;
         ModelInputs inputs;
         Object answer;
+        boolean answered;
+        InflightBytes.Reservation answerBytes;
 
         Part(InferenceCall<?> call) {
             this.call = call;
+        }
+
+        void releaseBytes() {
+            if (answerBytes != null) {
+                answerBytes.close();
+            }
         }
     }
 
@@ -31,14 +41,20 @@ final class Pending {
     final long arrived;
     final long enqueued = System.nanoTime();
     final CompletableFuture<List<Object>> answer = new CompletableFuture<>();
-    /** The caller's trace, and the span of its wait in the queue (ended when a worker takes it). */
+    /** The caller's trace, and the span of its wait in the queue (ended when a worker first takes it). */
     final Context trace;
     final Span queued;
-    /** What reading, running and answering took, and the bytes reserved for the answers once their size was foreseen. */
+    /** What reading, running and answering took, summed over the parts. */
     long inputNanos;
     long inferNanos;
     long outputNanos;
-    InflightBytes.Reservation answerBytes;
+    /** Parts handed to workers, running now and answered; whether the unit has ended, how, and whether its caller knows. */
+    private int claimed;
+    private int running;
+    private int finished;
+    private boolean ended;
+    private boolean completed;
+    private Throwable failure;
 
     Pending(Lease lease, List<? extends InferenceCall<?>> calls, long arrived, Context trace, Span queued) {
         this.lease = lease;
@@ -62,22 +78,77 @@ final class Pending {
         return parts.get(0).inputs;
     }
 
-    /** Releases the lease and the answer's bytes; safe to call more than once. */
-    void release() {
-        lease.close();
-        if (answerBytes != null) {
-            answerBytes.close();
-        }
+    /** The next part for a worker (under the queue's lock); the first claim is the end of the wait. */
+    synchronized int claim() {
+        running++;
+        return claimed++;
     }
 
-    void succeed() {
-        release();
-        answer.complete(parts.stream().map(p -> p.answer).toList());
+    /** Every part handed out, or nothing left worth handing out. */
+    synchronized boolean drained() {
+        return claimed >= parts.size() || ended;
+    }
+
+    synchronized boolean ended() {
+        return ended;
+    }
+
+    /**
+     * A worker is done with a claimed part, answered or not. True when this ended the unit with
+     * success. The caller learns how its request ended only once no part of it runs any more, and
+     * after the lease is released: a session is never closed under a run, and nobody sees a request
+     * answered while it still holds its model.
+     */
+    boolean partEnded(boolean answered) {
+        Runnable then;
+        boolean succeeded = false;
+        synchronized (this) {
+            running--;
+            if (answered) {
+                finished++;
+            }
+            if (!ended && finished == parts.size()) {
+                ended = true;
+                succeeded = true;
+            }
+            then = completion();
+        }
+        if (then != null) {
+            then.run();
+        }
+        return succeeded;
     }
 
     /** Ends the unit with a failure, whatever stage it was in; the first ending wins. */
-    void fail(Throwable failure) {
-        release();
-        answer.completeExceptionally(failure);
+    void fail(Throwable cause) {
+        Runnable then;
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            failure = cause;
+            then = completion();
+        }
+        if (then != null) {
+            then.run();
+        }
+    }
+
+    private Runnable completion() {
+        if (!ended || running > 0 || completed) {
+            return null;
+        }
+        completed = true;
+        Throwable f = failure;
+        return () -> {
+            lease.close();
+            parts.forEach(Part::releaseBytes);
+            if (f == null) {
+                answer.complete(parts.stream().map(p -> p.answer).toList());
+            } else {
+                answer.completeExceptionally(f);
+            }
+        };
     }
 }

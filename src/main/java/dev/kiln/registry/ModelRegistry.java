@@ -1,5 +1,6 @@
 package dev.kiln.registry;
 
+import dev.kiln.catalog.ExternalDataCheck;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;
@@ -318,6 +319,11 @@ public class ModelRegistry {
      */
     private Opened open(ModelEntry entry, MemoryBudget.Charge room) throws Exception {
         try {
+            // Again here, not only at the scan: a file may have changed since (a symlink swapped in).
+            String unconfined = ExternalDataCheck.problem(entry.modelFile());
+            if (unconfined != null) {
+                throw new IllegalStateException(unconfined);
+            }
             synchronized (measuring) {
                 long before = ResidentMemory.bytes();
                 LoadedModel model = engine.open(entry);

@@ -1,8 +1,8 @@
 package dev.kiln.runtime;
 
+import dev.kiln.catalog.ProtobufFile;
+
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -43,7 +43,7 @@ public final class OnnxFileSignature {
     }
 
     public static Signature read(Path file) throws IOException {
-        try (ProtoReader in = new ProtoReader(new RandomAccessFile(file.toFile(), "r"))) {
+        try (ProtobufFile in = ProtobufFile.open(file)) {
             long end = in.length();
             while (in.position() < end) {
                 long tag = in.varint();
@@ -56,7 +56,7 @@ public final class OnnxFileSignature {
         throw new IOException("no graph in the model file");
     }
 
-    private static Signature graph(ProtoReader in, long end) throws IOException {
+    private static Signature graph(ProtobufFile in, long end) throws IOException {
         List<TensorSpec> inputs = new ArrayList<>();
         List<TensorSpec> outputs = new ArrayList<>();
         Set<String> initializers = new HashSet<>();
@@ -89,7 +89,7 @@ public final class OnnxFileSignature {
         return new Signature(List.copyOf(inputs), List.copyOf(outputs), java.util.Collections.unmodifiableSet(operators));
     }
 
-    private static TensorSpec valueInfo(ProtoReader in, long end) throws IOException {
+    private static TensorSpec valueInfo(ProtobufFile in, long end) throws IOException {
         String name = "";
         String datatype = "UNKNOWN";
         long[] shape = new long[0];
@@ -114,7 +114,7 @@ public final class OnnxFileSignature {
     }
 
     /** Names follow what {@code TensorSpecs} reports for values that are not tensors. */
-    private static TypeAndShape type(ProtoReader in, long end) throws IOException {
+    private static TypeAndShape type(ProtobufFile in, long end) throws IOException {
         TypeAndShape out = new TypeAndShape("UNKNOWN", new long[0]);
         while (in.position() < end) {
             long tag = in.varint();
@@ -137,7 +137,7 @@ public final class OnnxFileSignature {
         return out;
     }
 
-    private static TypeAndShape tensorType(ProtoReader in, long end) throws IOException {
+    private static TypeAndShape tensorType(ProtobufFile in, long end) throws IOException {
         int elem = 0;
         List<Long> dims = new ArrayList<>();
         while (in.position() < end) {
@@ -165,7 +165,7 @@ public final class OnnxFileSignature {
     }
 
     /** A fixed size, or -1 for a named (dynamic) or unknown dimension, as ONNX Runtime reports it. */
-    private static long dimension(ProtoReader in, long end) throws IOException {
+    private static long dimension(ProtobufFile in, long end) throws IOException {
         long value = -1;
         while (in.position() < end) {
             long tag = in.varint();
@@ -178,7 +178,7 @@ public final class OnnxFileSignature {
         return value;
     }
 
-    private static String stringField(ProtoReader in, long end, int wanted) throws IOException {
+    private static String stringField(ProtobufFile in, long end, int wanted) throws IOException {
         String found = null;
         while (in.position() < end) {
             long tag = in.varint();
@@ -191,7 +191,7 @@ public final class OnnxFileSignature {
         return found;
     }
 
-    private static String sparseName(ProtoReader in, long end) throws IOException {
+    private static String sparseName(ProtobufFile in, long end) throws IOException {
         String found = null;
         while (in.position() < end) {
             long tag = in.varint();
@@ -212,99 +212,5 @@ public final class OnnxFileSignature {
 
     private static int wire(long tag) {
         return (int) (tag & 7);
-    }
-
-    /** Protobuf wire format over a file: varints, length-delimited fields, and skipping by seek. */
-    private static final class ProtoReader implements AutoCloseable {
-        private static final int BUFFER = 64 * 1024;
-        private final RandomAccessFile file;
-        private final byte[] buf = new byte[BUFFER];
-        private final long length;
-        private long bufStart;
-        private int bufLen;
-        private long pos;
-
-        ProtoReader(RandomAccessFile file) throws IOException {
-            this.file = file;
-            this.length = file.length();
-        }
-
-        long length() {
-            return length;
-        }
-
-        long position() {
-            return pos;
-        }
-
-        void seek(long to) throws IOException {
-            if (to < 0 || to > length) {
-                throw new IOException("truncated or malformed protobuf (offset " + to + " of " + length + ")");
-            }
-            pos = to;
-        }
-
-        int read() throws IOException {
-            if (pos >= length) {
-                throw new IOException("truncated protobuf");
-            }
-            if (pos < bufStart || pos >= bufStart + bufLen) {
-                file.seek(pos);
-                bufStart = pos;
-                bufLen = Math.max(0, file.read(buf, 0, BUFFER));
-                if (bufLen == 0) {
-                    throw new IOException("truncated protobuf");
-                }
-            }
-            return buf[(int) (pos++ - bufStart)] & 0xff;
-        }
-
-        long varint() throws IOException {
-            long result = 0;
-            for (int shift = 0; shift < 64; shift += 7) {
-                int b = read();
-                result |= (long) (b & 0x7f) << shift;
-                if ((b & 0x80) == 0) {
-                    return result;
-                }
-            }
-            throw new IOException("malformed varint");
-        }
-
-        /** Reads a length prefix; returns where the field it introduces ends. */
-        long endOfMessage() throws IOException {
-            long n = varint();
-            if (n < 0 || pos + n > length) {
-                throw new IOException("truncated or malformed protobuf (field of " + n + " bytes at offset " + pos + ")");
-            }
-            return pos + n;
-        }
-
-        String string() throws IOException {
-            long n = varint();
-            if (n > 64 * 1024 || pos + n > length) {
-                throw new IOException("implausible name length " + n);
-            }
-            byte[] b = new byte[(int) n];
-            for (int i = 0; i < n; i++) {
-                b[i] = (byte) read();
-            }
-            return new String(b, StandardCharsets.UTF_8);
-        }
-
-        void skipField(long tag) throws IOException {
-            switch ((int) (tag & 7)) {
-                case 0 -> varint();
-                case 1 -> seek(pos + 8);
-                case 2 -> seek(endOfMessage());
-                case 5 -> seek(pos + 4);
-                default -> throw new IOException("unsupported protobuf wire type " + (tag & 7));
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            file.close();
-        }
     }
 }

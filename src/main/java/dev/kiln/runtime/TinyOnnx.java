@@ -55,7 +55,7 @@ public final class TinyOnnx {
         return model(g.toBytes());
     }
 
-    private static byte[] model(byte[] graph) {
+    static byte[] model(byte[] graph) {
         Proto m = new Proto();
         m.varint(1, 8);                        // ir_version
         m.string(2, "kiln-tests");             // producer_name
@@ -76,7 +76,7 @@ public final class TinyOnnx {
         return g.toBytes();
     }
 
-    private static byte[] node(String opType, String[] inputs, String output) {
+    static byte[] node(String opType, String[] inputs, String output) {
         Proto n = new Proto();
         for (String in : inputs) {
             n.string(1, in);                   // input
@@ -87,7 +87,7 @@ public final class TinyOnnx {
         return n.toBytes();
     }
 
-    private static byte[] valueInfo(String name, int elemType, long[] dims) {
+    static byte[] valueInfo(String name, int elemType, long[] dims) {
         Proto shape = new Proto();
         for (int i = 0; i < dims.length; i++) {
             Proto dim = new Proto();
@@ -109,8 +109,8 @@ public final class TinyOnnx {
         return vi.toBytes();
     }
 
-    /** Just enough of the protobuf wire format: varints and length-delimited fields. */
-    private static final class Proto {
+    /** Just enough of the protobuf wire format: varints and length-delimited fields (tests build on it too). */
+    static final class Proto {
         private final ByteArrayOutputStream out = new ByteArrayOutputStream();
 
         void varint(int field, long value) {

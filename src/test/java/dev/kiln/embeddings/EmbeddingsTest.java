@@ -8,7 +8,9 @@ import dev.kiln.testing.Json;
 import dev.kiln.testing.Startup;
 import dev.kiln.testing.TestRepository;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
+import dev.kiln.registry.ModelRegistry;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -175,6 +177,34 @@ class EmbeddingsTest {
         assertEquals(299, answer.get("data").get(299).get("index").asInt());
         JsonNode alone = embed(Map.of("model", Q, "input", inputs.get(299)));
         assertTrue(Vectors.maxAbsDiff(vector(answer, 299), vector(alone, 0)) <= 1e-6, "the 300th vector is its own");
+    }
+
+    @Inject
+    Tokenizers tokenizers;
+    @Inject
+    ModelRegistry registry;
+
+    /** Long texts are cut before tokenizing; the tokens kept are exactly those of the whole text. */
+    @Test
+    void cuttingALongTextBeforeTokenizingKeepsItsTokens() {
+        var entry = registry.status(Q).entry();
+        java.util.Random random = new java.util.Random(3);
+        String[] words = {"the", "committee's", "re-reviewed", "annual", "budget,", "naïve", "café", "3.14", "東京", "\u200b",
+                "unbelievably", "(parenthetical)", "Straße", "e-mail:x@y.z", "\t", "—", "ﬁ"};
+        List<String> texts = new ArrayList<>();
+        for (int t = 0; t < 40; t++) {
+            StringBuilder b = new StringBuilder();
+            while (b.length() < 4_000 + t * 100) {
+                b.append(words[random.nextInt(words.length)]).append(random.nextInt(9) == 0 ? "  \n " : " ");
+            }
+            texts.add(b.toString());
+        }
+        texts.add("\u200b ".repeat(2_000) + "finally a word");   // words that normalise to nothing: the whole text is used
+        var cut = tokenizers.encodeAll(entry, texts, 128);
+        for (int i = 0; i < texts.size(); i++) {
+            assertEquals(java.util.Arrays.toString(tokenizers.encode(entry, texts.get(i), 128).getIds()),
+                    java.util.Arrays.toString(cut[i].getIds()), "text " + i);
+        }
     }
 
     static long batchedRuns(String model) {

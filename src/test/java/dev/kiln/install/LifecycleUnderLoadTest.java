@@ -54,6 +54,15 @@ class LifecycleUnderLoadTest {
 
     /** Runs 8 threads calling {@code call} until {@code action} returns, plus a little after. */
     static Map<Integer, AtomicInteger> underLoad(Function<Integer, Integer> call, Runnable action) throws Exception {
+        return underLoad(call, action, () -> true);
+    }
+
+    /**
+     * As above, the load going on after the action until {@code seen} holds (at most 10 s): on a busy
+     * machine half a second may pass without a request being answered.
+     */
+    static Map<Integer, AtomicInteger> underLoad(Function<Integer, Integer> call, Runnable action,
+                                                 java.util.function.BooleanSupplier seen) throws Exception {
         Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
         AtomicBoolean stop = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(8);
@@ -71,6 +80,10 @@ class LifecycleUnderLoadTest {
             Thread.sleep(300);
             action.run();
             Thread.sleep(500);
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!seen.getAsBoolean() && System.currentTimeMillis() < deadline) {
+                Thread.sleep(50);
+            }
         } finally {
             stop.set(true);
             for (Future<?> w : workers) {
@@ -117,7 +130,8 @@ class LifecycleUnderLoadTest {
                 answers.add(r.jsonPath().getList("outputs[0].data").toString());
             }
             return r.statusCode();
-        }, () -> Admin.install(install("swap-me", TinyOnnx.identity(TinyOnnx.FLOAT, -1), true), true).statusCode(200));
+        }, () -> Admin.install(install("swap-me", TinyOnnx.identity(TinyOnnx.FLOAT, -1), true), true).statusCode(200),
+                () -> answers.contains("[1.5, -2.0]"));
         assertEquals(List.of(200), List.copyOf(statuses.keySet()), "zero failed requests: " + statuses);
         assertTrue(answers.stream().allMatch(a -> a.equals("[3.0, -4.0]") || a.equals("[1.5, -2.0]")), "only v1 or v2 answers");
         assertTrue(answers.contains("[3.0, -4.0]"), "v1 answered before the swap");

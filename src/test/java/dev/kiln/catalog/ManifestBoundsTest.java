@@ -1,0 +1,113 @@
+package dev.kiln.catalog;
+
+import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ModelState;
+import dev.kiln.runtime.TinyOnnx;
+import dev.kiln.testing.PrivateRepository;
+import dev.kiln.testing.Startup;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 17's manifest findings against the running service: {@code warmup.iterations: 1000000000}
+ * kept /q/health/started DOWN for good, {@code intra_op_threads: 100000} grew the process by gigabytes
+ * on the one loader thread, {@code keep_alive: "-5h"} was taken silently, and a 20 MB model.yaml held
+ * a rescan for minutes. Each such model is now FAILED naming the field; the others serve.
+ */
+@QuarkusTest
+@TestProfile(ManifestBoundsTest.HostileManifests.class)
+class ManifestBoundsTest {
+
+    static final String SMALL = "{\"inputs\":[{\"name\":\"X\",\"datatype\":\"FP32\",\"shape\":[2],\"data\":[1.5,-2.0]}]}";
+
+    public static class HostileManifests implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            Map<String, byte[]> models = new LinkedHashMap<>();
+            Map<String, String> manifests = new LinkedHashMap<>();
+            for (String n : new String[]{"good-eager", "good-lazy", "many-iterations", "many-threads", "negative-keep-alive", "huge-warmup"}) {
+                models.put(n, TinyOnnx.doubler(-1));
+            }
+            manifests.put("good-lazy", "lazy_load: true\nkeep_alive: 5m\nwarmup:\n  iterations: 3\n");
+            manifests.put("many-iterations", "warmup:\n  iterations: 1000000000\n");
+            // Lazy, so the code before the fix did not start 100,000 threads at startup on a shared machine.
+            manifests.put("many-threads", "lazy_load: true\nexecution:\n  intra_op_threads: 100000\n");
+            manifests.put("negative-keep-alive", "lazy_load: true\nkeep_alive: \"-5h\"\n");
+            manifests.put("huge-warmup", "warmup:\n  shapes:\n    X: [100000, 100000]\n");
+            return Map.of("ai.models.repository", PrivateRepository.create("manifest-bounds-models", models, manifests),
+                    "ai.models.lazy-load", "true");
+        }
+    }
+
+    @Inject
+    ModelRegistry registry;
+
+    @Inject
+    ModelRepository repository;
+
+    private void failedNaming(String model, String field, String range) {
+        assertEquals(ModelState.FAILED, registry.status(model).state(), model + ": " + registry.status(model).reason());
+        String reason = registry.status(model).reason();
+        assertTrue(reason.contains(field) && reason.contains(range), model + ": " + reason);
+    }
+
+    @Test
+    void outOfRangeNumbersFailTheirModelAndStartupFinishes() throws Exception {
+        Startup.awaitStarted();
+        failedNaming("many-iterations", "warmup.iterations is 1000000000", "allowed 0 to 100");
+        failedNaming("many-threads", "execution.intra_op_threads is 100000", "allowed 0 to 256");
+        failedNaming("negative-keep-alive", "keep_alive '-5h'", "-1 (never unload), 0 (unload after each use)");
+        failedNaming("huge-warmup", "warmup.shapes.X [100000, 100000]", "more than 16777216 elements");
+        for (String bad : new String[]{"many-iterations", "many-threads", "negative-keep-alive", "huge-warmup"}) {
+            int status = given().contentType("application/json").body(SMALL).post("/v2/models/" + bad + "/infer").statusCode();
+            assertEquals(503, status, bad + " is not loaded for a request either");
+        }
+        assertEquals(ModelState.READY, registry.status("good-eager").state());
+        given().contentType("application/json").body(SMALL).post("/v2/models/good-lazy/infer").then().statusCode(200);
+        assertEquals(ModelState.READY, registry.status("good-lazy").state());
+        given().get("/q/health/started").then().statusCode(200);
+    }
+
+    /** A 20 MB model.yaml dropped in: the rescan answers at once, that model FAILED unparsed, the others serve on. */
+    @Test
+    void anOversizedManifestDoesNotHoldARescan() throws Exception {
+        Startup.awaitStarted();
+        Path dir = Files.createDirectories(repository.root().resolve("oversized"));
+        Files.write(dir.resolve("model.onnx"), TinyOnnx.doubler(-1));
+        Path manifest = dir.resolve("model.yaml");
+        try (BufferedWriter out = Files.newBufferedWriter(manifest)) {
+            out.write("description: \"");
+            char[] chunk = new char[1 << 20];
+            Arrays.fill(chunk, 'x');
+            for (int i = 0; i < 20; i++) {
+                out.write(chunk);
+            }
+            out.write("\"\n");
+        }
+        HttpResponse<String> rescan = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://localhost:" + io.restassured.RestAssured.port + "/api/v1/setup/ai-models/rescan"))
+                .timeout(Duration.ofSeconds(30)).POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, rescan.statusCode(), rescan.body());
+        failedNaming("oversized", "model.yaml is " + Files.size(manifest) + " bytes", "more than the 256 KiB Kiln reads");
+        given().contentType("application/json").body(SMALL).post("/v2/models/good-eager/infer").then().statusCode(200);
+    }
+}
