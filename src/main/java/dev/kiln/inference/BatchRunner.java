@@ -66,7 +66,7 @@ final class BatchRunner {
             work.batch().forEach(p -> p.fail(Failures.of(p.model(), t)));
         } finally {
             for (Pending p : work.batch()) {
-                if (p.partEnded(p.parts.get(part).answered)) {
+                if (p.partEnded(p.parts.get(part).answered) && p.counted) {
                     usage.recordCompute(p.model(), p.inputNanos, p.inferNanos, p.outputNanos);
                 }
             }
@@ -98,7 +98,9 @@ final class BatchRunner {
 
     private void waited(Pending p) {
         p.queued.end();
-        usage.recordQueue(p.model(), System.nanoTime() - p.enqueued);
+        if (p.counted) {
+            usage.recordQueue(p.model(), System.nanoTime() - p.enqueued);
+        }
     }
 
     /** Reads one call and reserves its answer's bytes; false (and the unit answered) when that fails. */
@@ -229,7 +231,9 @@ final class BatchRunner {
             }
             offset += n;
         }
-        usage.recordExecution(group.get(0).model(), offset, inputTotal, inferNanos, outputTotal);
+        if (group.stream().anyMatch(p -> p.counted)) {
+            usage.recordExecution(group.get(0).model(), offset, inputTotal, inferNanos, outputTotal);
+        }
     }
 
     /** The outputs asked for, in the order asked; all of them when none was named. */

@@ -121,7 +121,7 @@ public class InferenceService {
 
     /** Checks the model exists (cheap, on the caller's thread), then answers when the call has run. */
     public <T> CompletionStage<T> infer(String model, InferenceCall<T> call) {
-        return submit(model, List.of(call)).thenApply(answers -> {
+        return submit(model, List.of(call), true).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             T only = (T) answers.get(0);
             return only;
@@ -137,14 +137,27 @@ public class InferenceService {
         if (calls.isEmpty()) {
             throw KilnError.invalid("nothing to run on '" + model + "'");
         }
-        return submit(model, calls).thenApply(answers -> {
+        return submit(model, calls, true).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             List<T> typed = (List<T>) answers;
             return typed;
         });
     }
 
-    private CompletionStage<List<Object>> submit(String model, List<? extends InferenceCall<?>> calls) {
+    /**
+     * A call through the whole serving path (queue, reading, run, writing) that is not use: warm-up
+     * rehearses the wire forms with it so the first real requests find that code compiled. No
+     * telemetry records it.
+     */
+    public <T> CompletionStage<T> rehearse(String model, InferenceCall<T> call) {
+        return submit(model, List.of(call), false).thenApply(answers -> {
+            @SuppressWarnings("unchecked")
+            T only = (T) answers.get(0);
+            return only;
+        });
+    }
+
+    private CompletionStage<List<Object>> submit(String model, List<? extends InferenceCall<?>> calls, boolean counted) {
         registry.status(model);
         long arrived = System.nanoTime();
         Context trace = Context.current();
@@ -159,26 +172,28 @@ public class InferenceService {
                 load.end();
             }
             if (failure != null) {
-                finish(model, arrived, answer, null, Failures.of(model, failure));
+                finish(model, counted, arrived, answer, null, Failures.of(model, failure));
                 return;
             }
-            enqueue(model, lease, calls, arrived, trace, answer);
+            enqueue(model, lease, calls, counted, arrived, trace, answer);
         });
         return answer;
     }
 
-    private void enqueue(String model, Lease lease, List<? extends InferenceCall<?>> calls, long arrived, Context trace,
-                         CompletableFuture<List<Object>> answer) {
+    private void enqueue(String model, Lease lease, List<? extends InferenceCall<?>> calls, boolean counted, long arrived,
+                         Context trace, CompletableFuture<List<Object>> answer) {
         Pending p = null;
         try {
-            p = new Pending(lease, calls, arrived, trace, tracing.start("kiln.queue", trace, model));
+            p = new Pending(lease, calls, counted, arrived, trace, tracing.start("kiln.queue", trace, model));
             if (queue(model).offer(p)) {
-                p.answer.whenComplete((a, f) -> finish(model, arrived, answer, a, f));
+                p.answer.whenComplete((a, f) -> finish(model, counted, arrived, answer, a, f));
                 return;
             }
             p.queued.end();
             p.lease.close();
-            usage.recordRejected(model);
+            if (counted) {
+                usage.recordRejected(model);
+            }
             answer.completeExceptionally(new ModelUnavailableException("the queue of '" + model + "' is full (" + queueSize
                     + " waiting, ai.models.inference.queue-size); retry shortly", 1));
         } catch (Throwable t) {
@@ -188,7 +203,7 @@ public class InferenceService {
             } else {
                 lease.close();
             }
-            finish(model, arrived, answer, null, Failures.of(model, t));
+            finish(model, counted, arrived, answer, null, Failures.of(model, t));
         }
     }
 
@@ -274,9 +289,12 @@ public class InferenceService {
         }
     }
 
-    private void finish(String model, long arrived, CompletableFuture<List<Object>> answer, List<Object> response,
-                        Throwable failure) {
+    private void finish(String model, boolean counted, long arrived, CompletableFuture<List<Object>> answer,
+                        List<Object> response, Throwable failure) {
         try {
+            if (!counted) {
+                return;
+            }
             String outcome = failure == null ? "success"
                     : failure instanceof KilnError e ? (e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable")
                     : "error";

@@ -38,6 +38,8 @@ final class Pending {
 
     final Lease lease;
     final List<Part> parts;
+    /** False for warm-up's rehearsals, which are not use: no telemetry records them. */
+    final boolean counted;
     final long arrived;
     final long enqueued = System.nanoTime();
     final CompletableFuture<List<Object>> answer = new CompletableFuture<>();
@@ -56,8 +58,9 @@ final class Pending {
     private boolean completed;
     private Throwable failure;
 
-    Pending(Lease lease, List<? extends InferenceCall<?>> calls, long arrived, Context trace, Span queued) {
+    Pending(Lease lease, List<? extends InferenceCall<?>> calls, boolean counted, long arrived, Context trace, Span queued) {
         this.lease = lease;
+        this.counted = counted;
         this.parts = new ArrayList<>(calls.size());
         calls.forEach(c -> parts.add(new Part(c)));
         this.arrived = arrived;

@@ -116,6 +116,31 @@ public final class TensorBuffer {
                 && Arrays.equals(shape, 1, shape.length, other.shape, 1, other.shape.length);
     }
 
+    /** The values in the V2 binary tensor form: little-endian, row-major; BYTES each a 4-byte length, then its UTF-8 bytes. */
+    public byte[] binary() {
+        if (type == Datatype.BYTES) {
+            byte[][] each = Arrays.stream(strings).map(s -> s.getBytes(java.nio.charset.StandardCharsets.UTF_8)).toArray(byte[][]::new);
+            ByteBuffer out = ByteBuffer.allocate(Arrays.stream(each).mapToInt(b -> 4 + b.length).sum()).order(ByteOrder.LITTLE_ENDIAN);
+            for (byte[] b : each) {
+                out.putInt(b.length).put(b);
+            }
+            return out.array();
+        }
+        ByteBuffer in = data.duplicate().order(ByteOrder.nativeOrder()).rewind();
+        ByteBuffer out = ByteBuffer.allocate(in.remaining()).order(ByteOrder.LITTLE_ENDIAN);
+        if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || type.bytesPerElement() == 1) {
+            return out.put(in).array();
+        }
+        while (in.hasRemaining()) {
+            switch (type.bytesPerElement()) {
+                case 2 -> out.putShort(in.getShort());
+                case 4 -> out.putInt(in.getInt());
+                default -> out.putLong(in.getLong());
+            }
+        }
+        return out.array();
+    }
+
     public OnnxTensor toOnnx(OrtEnvironment env) throws OrtException {
         if (type == Datatype.BYTES) {
             return OnnxTensor.createTensor(env, strings, shape);

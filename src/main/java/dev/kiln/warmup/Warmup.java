@@ -46,13 +46,15 @@ public class Warmup {
     private final UsageTracker usage;
     private final Tracing tracing;
     private final RuntimeSettings settings;
+    private final ServingPathRehearsal rehearsal;
     /** Model name to the load time of the session that was warmed: a reload makes it cold again. */
     private final Map<String, Instant> warmed = new ConcurrentHashMap<>();
     private final Map<Boolean, CompletableFuture<WarmupReport>> running = new ConcurrentHashMap<>();
 
     public Warmup(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
-                  RuntimeSettings settings, Tracing tracing) {
+                  RuntimeSettings settings, Tracing tracing, ServingPathRehearsal rehearsal) {
         this.registry = registry;
+        this.rehearsal = rehearsal;
         this.tracing = tracing;
         this.residency = residency;
         this.engine = engine;
@@ -167,6 +169,7 @@ public class Warmup {
             double seconds = (System.nanoTime() - t0) / 1e9;
             warmed.put(name, lease.model().loadedAt());
             usage.recordWarmup(name, seconds);
+            rehearsal.rehearseSoon(name, lease.model().inputs(), status.entry().manifest());
             return seconds;
         } catch (Exception | Error e) {
             Tracing.fail(span, e);

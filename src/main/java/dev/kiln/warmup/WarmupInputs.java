@@ -53,7 +53,7 @@ final class WarmupInputs {
         return shape;
     }
 
-    private static Object value(Datatype type, String name, long i) {
+    static Object value(Datatype type, String name, long i) {
         return switch (type) {
             case FP32, FP64, FP16 -> 0.5;
             case BOOL -> Boolean.TRUE;

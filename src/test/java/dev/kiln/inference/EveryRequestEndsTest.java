@@ -98,9 +98,16 @@ class EveryRequestEndsTest {
         }
     }
 
+    @Inject
+    dev.kiln.warmup.ServingPathRehearsal rehearsal;
+
     @Test
     void anErrorAtAnyStageEndsTheRequestAndReleasesItsLease() throws Exception {
         Startup.awaitStarted();
+        // The startup warm-up rehearsed the serving path (V2 JSON and binary), and none of it counts as use.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> rehearsal.rehearsed("doubler") > 0);
+        given().get("/v2/models/doubler/stats").then().statusCode(200)
+                .body("model_stats[0].inference_count", equalTo(0)).body("model_stats[0].execution_count", equalTo(0));
         assertEquals(3f, inference.infer("doubler", new Call(s -> null)).toCompletableFuture().get(10, TimeUnit.SECONDS)[0]);
         for (String stage : List.of("decode", "weigh", "encode")) {
             Throwable t = failure(inference.infer("doubler", new Call(s -> s.equals(stage) ? new OutOfMemoryError("injected at " + stage) : null)));
