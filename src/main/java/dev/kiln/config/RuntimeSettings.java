@@ -3,9 +3,9 @@ package dev.kiln.config;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.kiln.catalog.AtomicFiles;
-import dev.kiln.catalog.BoundedYaml;
 import dev.kiln.errors.KilnError;
+import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.BoundedYaml;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
