@@ -73,7 +73,7 @@ class ContainerIT {
 
     @BeforeAll
     void buildAndStart() throws Exception {
-        image = JvmImage.build();
+        image = Images.jvm();
         spec = DeploymentContainer.rendered("cpu");
         Podman.removeContainers(first, second);
         Podman.removeVolumes(volume);

@@ -50,7 +50,7 @@ class KubePlayIT {
 
     @Test
     void theRenderedDeploymentsPodStartsUnderKubePlay() throws Exception {
-        String image = JvmImage.build();
+        String image = Images.jvm();
         Processes.Result rendered = Processes.run(List.of("kubectl", "kustomize", "k8s/overlays/cpu"), null, 60);
         assertEquals(0, rendered.exitCode(), rendered.output());
         Map<String, ObjectNode> byKind = new LinkedHashMap<>();
