@@ -14,7 +14,7 @@
 #   podman build --format docker -f deployment/Dockerfile.jvm -t kiln:jvm .   (bases: see the README)
 #   bench/startup.sh            (RUNS=5 JAVA17=... JAVA25=... IMAGE=localhost/kiln:jvm)
 #
-# Writes bench/results/startup.md and prints it. Needs: java 17 and 25, podman, curl. About 6 minutes.
+# Writes bench/results/startup.md and prints it. Needs: java 17 and 25, podman, curl. About 8 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,8 +51,10 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 
 await_started() {
+  local deadline=$((SECONDS + 300))
   until curl -sf "http://127.0.0.1:$PORT/q/health/started" >/dev/null 2>&1; do
     if [ -n "$PID" ] && ! kill -0 "$PID" 2>/dev/null; then cat "$TMP/kiln.log" >&2; exit 1; fi
+    if [ "$SECONDS" -gt "$deadline" ]; then echo "not started in 300 s" >&2; podman logs "$CTR" >&2 2>/dev/null || cat "$TMP/kiln.log" >&2; exit 1; fi
     sleep 0.01
   done
 }
@@ -78,10 +80,10 @@ container() {
   local t0
   t0=$(date +%s%N)
   podman run -d --name "$CTR" --user 10001:10001 --read-only --read-only-tmpfs=false --tmpfs /tmp:rw,mode=1777,size=1g \
-    -v "$VOLUME:/models" -e AI_MODELS_LAZY_LOAD=true -p "127.0.0.1:$PORT:8000" "$IMAGE" >/dev/null
+    -v "$VOLUME:/models" -e AI_MODELS_LAZY_LOAD=true -p "127.0.0.1:$PORT:8000" "$IMAGE" >/dev/null 2>>"$TMP/podman.log"
   await_started
   LAST=$(seconds "$t0" "$(date +%s%N)")
-  podman rm -f -t 0 "$CTR" >/dev/null
+  podman rm -f -t 0 "$CTR" >/dev/null 2>>"$TMP/podman.log"
 }
 
 # The volume is seeded from the image by a first run, as a pod's claim is before its restarts.
