@@ -1,5 +1,8 @@
 package dev.kiln.catalog;
 
+import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.LockFile;
+import dev.kiln.files.RepositoryLocks;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -122,21 +125,7 @@ public final class Leftovers {
         LockFile.Held held = LockFile.tryAcquireAlone(RepositoryLocks.ofSettings(root));
         if (held != null) {
             try (held) {
-                deleteSettingsTemps(root);
-            }
-        }
-    }
-
-    /** The same, for a caller that holds the settings lock. */
-    public static void deleteSettingsTemps(Path root) {
-        for (String entry : list(root)) {
-            Path p = root.resolve(entry);
-            if (entry.startsWith(AtomicFiles.TEMP_PREFIX) && Files.isRegularFile(p)) {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    LOG.debugf("could not remove %s: %s", entry, e.getMessage());
-                }
+                AtomicFiles.deleteTempFiles(root);
             }
         }
     }

@@ -6,6 +6,10 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.BoundedYaml;
+import dev.kiln.files.LockFile;
+import dev.kiln.files.RepositoryLocks;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 

@@ -3,12 +3,11 @@ package dev.kiln.config;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import dev.kiln.catalog.AtomicFiles;
-import dev.kiln.catalog.BoundedYaml;
-import dev.kiln.catalog.Leftovers;
-import dev.kiln.catalog.LockFile;
-import dev.kiln.catalog.RepositoryLocks;
 import dev.kiln.errors.KilnError;
+import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.BoundedYaml;
+import dev.kiln.files.LockFile;
+import dev.kiln.files.RepositoryLocks;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -80,7 +79,7 @@ public class RuntimeSettings {
         }
         merge(current, update);
         try (LockFile.Held held = LockFile.acquire(RepositoryLocks.ofSettings(root), LOCK_WAIT)) {
-            Leftovers.deleteSettingsTemps(root);
+            AtomicFiles.deleteTempFiles(root);
             reload();
             SettingsValues next = merge(current, update);
             SettingsUpdate saved = new SettingsUpdate(

@@ -3,10 +3,10 @@ package dev.kiln.embeddings;
 import ai.djl.huggingface.tokenizers.Encoding;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
-import dev.kiln.embeddings.OpenAiViews.EmbeddingList;
-import dev.kiln.embeddings.OpenAiViews.Model;
-import dev.kiln.embeddings.OpenAiViews.ModelList;
-import dev.kiln.embeddings.OpenAiViews.Usage;
+import dev.kiln.embeddings.OpenAiRecords.EmbeddingList;
+import dev.kiln.embeddings.OpenAiRecords.Model;
+import dev.kiln.embeddings.OpenAiRecords.ModelList;
+import dev.kiln.embeddings.OpenAiRecords.Usage;
 import dev.kiln.errors.KilnError;
 import dev.kiln.inference.InferenceCall;
 import dev.kiln.inference.InferenceService;
@@ -91,9 +91,9 @@ public class EmbeddingService {
                 }
             }
             checkDimensions(request.dimensions(), vectors[0].length, model.entry().name());
-            List<OpenAiViews.Embedding> data = new ArrayList<>(vectors.length);
+            List<OpenAiRecords.Embedding> data = new ArrayList<>(vectors.length);
             for (int i = 0; i < vectors.length; i++) {
-                data.add(new OpenAiViews.Embedding("embedding", i, base64 ? encode(vectors[i]) : vectors[i]));
+                data.add(new OpenAiRecords.Embedding("embedding", i, base64 ? encode(vectors[i]) : vectors[i]));
             }
             return new EmbeddingList("list", data, model.entry().name(), new Usage(tokens, tokens));
         });

@@ -1,7 +1,7 @@
 package dev.kiln.embeddings;
 
-import dev.kiln.embeddings.OpenAiViews.EmbeddingList;
-import dev.kiln.embeddings.OpenAiViews.ModelList;
+import dev.kiln.embeddings.OpenAiRecords.EmbeddingList;
+import dev.kiln.embeddings.OpenAiRecords.ModelList;
 import dev.kiln.security.Roles;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.annotation.security.PermitAll;

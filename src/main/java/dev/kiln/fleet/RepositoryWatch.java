@@ -1,8 +1,8 @@
 package dev.kiln.fleet;
 
-import dev.kiln.catalog.AtomicFiles;
+import dev.kiln.files.AtomicFiles;
 import dev.kiln.catalog.ModelName;
-import dev.kiln.catalog.RepositoryLocks;
+import dev.kiln.files.RepositoryLocks;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;

@@ -6,7 +6,7 @@ import dev.kiln.errors.Redactor;
 import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.InflightBytes;
 import dev.kiln.inference.V2Records;
-import dev.kiln.inference.V2Views;
+import dev.kiln.inference.V2Queries;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.security.AdminToken;
@@ -43,7 +43,7 @@ import java.util.function.UnaryOperator;
 
 /**
  * KServe V2 over gRPC, with Triton's repository RPCs. A thin edge: every RPC asks the same services
- * as the REST resources (registry, inference path, views), so both transports share queues,
+ * as the REST resources (registry, inference path, V2Queries), so both transports share queues,
  * batching, leases, telemetry and metrics; only the status codes are gRPC's (GrpcStatuses).
  */
 @GrpcService
@@ -51,7 +51,7 @@ public class KilnGrpcService implements GRPCInferenceService {
 
     private final InferenceService inference;
     private final ModelRegistry registry;
-    private final V2Views views;
+    private final V2Queries queries;
     private final AdminToken token;
     private final UsageTracker usage;
     private final Redactor redactor;
@@ -59,12 +59,12 @@ public class KilnGrpcService implements GRPCInferenceService {
     /** Where answers are serialised: Quarkus's worker pool, not the inference workers. */
     private final Executor answers = Infrastructure.getDefaultExecutor();
 
-    public KilnGrpcService(InferenceService inference, ModelRegistry registry, V2Views views, AdminToken token,
+    public KilnGrpcService(InferenceService inference, ModelRegistry registry, V2Queries queries, AdminToken token,
                            UsageTracker usage, ModelRepository repository, InflightBytes inflight) {
         this.inference = inference;
         this.inflight = inflight;
         this.registry = registry;
-        this.views = views;
+        this.queries = queries;
         this.token = token;
         this.usage = usage;
         this.redactor = new Redactor(repository.root().toString());
@@ -77,21 +77,21 @@ public class KilnGrpcService implements GRPCInferenceService {
 
     @Override
     public Uni<ServerReadyResponse> serverReady(ServerReadyRequest request) {
-        return answer(() -> ServerReadyResponse.newBuilder().setReady(views.serverReady().ready()).build());
+        return answer(() -> ServerReadyResponse.newBuilder().setReady(queries.serverReady().ready()).build());
     }
 
     @Override
     public Uni<ModelReadyResponse> modelReady(ModelReadyRequest request) {
         return answer(() -> {
             checkVersion(request.getName(), request.getVersion());
-            return ModelReadyResponse.newBuilder().setReady(views.modelReady(request.getName()).ready()).build();
+            return ModelReadyResponse.newBuilder().setReady(queries.modelReady(request.getName()).ready()).build();
         });
     }
 
     @Override
     public Uni<ServerMetadataResponse> serverMetadata(ServerMetadataRequest request) {
         return answer(() -> {
-            V2Records.ServerMetadata m = views.serverMetadata();
+            V2Records.ServerMetadata m = queries.serverMetadata();
             return ServerMetadataResponse.newBuilder().setName(m.name()).setVersion(m.version())
                     .addAllExtensions(m.extensions()).build();
         });
@@ -101,7 +101,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     public Uni<ModelMetadataResponse> modelMetadata(ModelMetadataRequest request) {
         return answer(() -> {
             checkVersion(request.getName(), request.getVersion());
-            V2Records.ModelMetadata m = views.metadata(request.getName());
+            V2Records.ModelMetadata m = queries.metadata(request.getName());
             ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder().setName(m.name()).addAllVersions(m.versions())
                     .setPlatform(m.platform());
             tensors(m.inputs()).forEach(b::addInputs);
@@ -136,7 +136,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     public Uni<RepositoryIndexResponse> repositoryIndex(RepositoryIndexRequest request) {
         return admin(() -> {
             RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
-            registry.list().stream().map(V2Views::repositoryModel)
+            registry.list().stream().map(V2Queries::repositoryModel)
                     .filter(m -> !request.getReady() || "READY".equals(m.state()))
                     .forEach(m -> b.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(m.name())
                             .setVersion(m.version()).setState(m.state()).setReason(m.reason() == null ? "" : m.reason())));
@@ -148,7 +148,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Blocking
     public Uni<RepositoryModelLoadResponse> repositoryModelLoad(RepositoryModelLoadRequest request) {
         return admin(() -> {
-            V2Views.requireLoaded(registry.load(request.getModelName()));
+            V2Queries.requireLoaded(registry.load(request.getModelName()));
             return RepositoryModelLoadResponse.getDefaultInstance();
         });
     }

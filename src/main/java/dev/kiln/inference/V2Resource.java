@@ -48,22 +48,22 @@ public class V2Resource {
 
     private final InferenceService inference;
     private final ModelRegistry registry;
-    private final V2Views views;
+    private final V2Queries queries;
     private final UsageTracker usage;
     private final V2Codec codec;
 
-    public V2Resource(InferenceService inference, ModelRegistry registry, V2Views views, UsageTracker usage, V2Codec codec) {
+    public V2Resource(InferenceService inference, ModelRegistry registry, V2Queries queries, UsageTracker usage, V2Codec codec) {
         this.inference = inference;
         this.codec = codec;
         this.usage = usage;
         this.registry = registry;
-        this.views = views;
+        this.queries = queries;
     }
 
     @GET
     @Operation(summary = "Server metadata")
     public ServerMetadata server() {
-        return views.serverMetadata();
+        return queries.serverMetadata();
     }
 
     @GET
@@ -78,7 +78,7 @@ public class V2Resource {
     @Operation(summary = "Server readiness: 200 when every model that must be resident is READY, else 400")
     @APIResponse(responseCode = "400", description = "Not ready")
     public Response ready() {
-        ServerReady ready = views.serverReady();
+        ServerReady ready = queries.serverReady();
         return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
     }
 
@@ -89,7 +89,7 @@ public class V2Resource {
             description = "From the loaded session, or read from the model file when it was never loaded: asking never loads a model.")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public ModelMetadata metadata(@PathParam("model") String model) {
-        return views.metadata(model);
+        return queries.metadata(model);
     }
 
     @GET
@@ -97,7 +97,7 @@ public class V2Resource {
     @Operation(summary = "Model readiness: 200 when READY, else 400 with the state and reason")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public Response modelReady(@PathParam("model") String model) {
-        ModelReady ready = views.modelReady(model);
+        ModelReady ready = queries.modelReady(model);
         return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
     }
 
@@ -145,7 +145,7 @@ public class V2Resource {
     @Path("/models/stats")
     @Operation(summary = "Inference statistics of every model (the statistics extension, as Triton defines it)")
     public ModelStatistics stats() {
-        return views.statistics(null);
+        return queries.statistics(null);
     }
 
     @GET
@@ -153,7 +153,7 @@ public class V2Resource {
     @Operation(summary = "Inference statistics of one model: counts and nanoseconds of queue, input, infer and output, per batch size")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public ModelStatistics modelStats(@PathParam("model") String model) {
-        return views.statistics(model);
+        return queries.statistics(model);
     }
 
     /** The binary extension's header: the JSON part's length. */
@@ -191,7 +191,7 @@ public class V2Resource {
     public List<RepositoryModel> index(RepositoryIndexRequest request) {
         boolean readyOnly = request != null && Boolean.TRUE.equals(request.ready());
         return registry.list().stream()
-                .map(V2Views::repositoryModel)
+                .map(V2Queries::repositoryModel)
                 .filter(m -> !readyOnly || "READY".equals(m.state()))
                 .toList();
     }
@@ -208,7 +208,7 @@ public class V2Resource {
     @APIResponse(responseCode = "500", description = "The model failed to load; the error has ONNX Runtime's reason")
     public RepositoryModel load(@PathParam("model") String model) {
         ModelStatus status = registry.load(model);
-        return V2Views.requireLoaded(status);
+        return V2Queries.requireLoaded(status);
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -220,6 +220,6 @@ public class V2Resource {
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout; the model stays loaded")
     public RepositoryModel unload(@PathParam("model") String model) {
-        return V2Views.repositoryModel(registry.unload(model));
+        return V2Queries.repositoryModel(registry.unload(model));
     }
 }

@@ -1,6 +1,5 @@
 package dev.kiln.install;
 
-import dev.kiln.catalog.AtomicFiles;
 import dev.kiln.catalog.Category;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
@@ -8,6 +7,7 @@ import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
+import dev.kiln.files.AtomicFiles;
 import dev.kiln.install.InstallJob.Status;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;

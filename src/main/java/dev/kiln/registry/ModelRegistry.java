@@ -1,7 +1,7 @@
 package dev.kiln.registry;
 
 import dev.kiln.catalog.ExternalDataCheck;
-import dev.kiln.catalog.LockFile;
+import dev.kiln.files.LockFile;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;

@@ -1,6 +1,6 @@
 package dev.kiln.registry;
 
-import dev.kiln.catalog.LockFile;
+import dev.kiln.files.LockFile;
 import dev.kiln.catalog.ModelRepository;
 
 import java.time.Duration;

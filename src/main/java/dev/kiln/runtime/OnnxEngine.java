@@ -132,6 +132,17 @@ public class OnnxEngine {
         return override != null ? override : normalised(config.executionProviders());
     }
 
+    /** The first preferred provider that is usable, as already probed; never probes from here. */
+    public String providerInUse() {
+        for (String p : preferredProviders()) {
+            ProviderVerdict v = providers.cachedVerdict(p);
+            if (ExecutionProviders.CPU.equals(p) || v != null && v.usable()) {
+                return p;
+            }
+        }
+        return ExecutionProviders.CPU;
+    }
+
     public void preferProvider(String provider) {
         List<String> order = new ArrayList<>(List.of(provider));
         preferredProviders().stream().filter(p -> !p.equals(provider)).forEach(order::add);
@@ -153,6 +164,20 @@ public class OnnxEngine {
     }
 
     private record Signed(ModelEntry entry, OnnxFileSignature.Signature signature) {
+    }
+
+    /**
+     * Proves the provider starts a real session: one on a tiny built-in model, closed before this
+     * returns. It never holds a model or serves a request, so it is no part of any model's
+     * lifecycle; model sessions are opened by {@link #open} for the registry alone.
+     */
+    public void proveSessionStarts(String provider) throws OrtException {
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            providers.apply(options, provider);
+            try (OrtSession ignored = environment().createSession(TinyOnnx.identity(TinyOnnx.FLOAT, 1), options)) {
+                LOG.debugf("execution provider %s started a session", provider);
+            }
+        }
     }
 
     /** Opens the model on the first provider that works, keeping why the others were passed over. */

@@ -5,11 +5,11 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
-import dev.kiln.setup.SetupViews.ModelChange;
+import dev.kiln.setup.SetupRecords.ModelChange;
 import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Enable, disable and uninstall: the operator's switches, each asking the registry. */
+/** Enable, disable, uninstall and rescan: the operator's switches, each asking the registry. */
 @ApplicationScoped
 public class ModelAdmin {
 
@@ -41,6 +41,11 @@ public class ModelAdmin {
         requireName(name);
         registry.uninstall(name);
         return new ModelChange(name, "UNINSTALLED", false, null, "unloaded after in-flight requests finished; files removed");
+    }
+
+    /** New model directories appear, removed ones are unloaded and dropped. */
+    public void rescan() {
+        registry.rescan();
     }
 
     private static void requireName(String name) {

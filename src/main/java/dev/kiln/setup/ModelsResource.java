@@ -2,10 +2,11 @@ package dev.kiln.setup;
 
 import dev.kiln.errors.KilnError;
 import dev.kiln.security.Roles;
-import dev.kiln.setup.SetupViews.EnableRequest;
-import dev.kiln.setup.SetupViews.ModelChange;
-import dev.kiln.setup.SetupViews.ModelsStatus;
-import dev.kiln.setup.SetupViews.UninstallRequest;
+import dev.kiln.setup.SetupRecords.EnableRequest;
+import dev.kiln.setup.SetupRecords.ModelChange;
+import dev.kiln.setup.SetupRecords.ModelsStatus;
+import dev.kiln.setup.SetupRecords.ResidentModels;
+import dev.kiln.setup.SetupRecords.UninstallRequest;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
@@ -25,11 +26,13 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Models")
 public class ModelsResource {
 
-    private final SetupService setup;
+    private final ModelsStatusService models;
+    private final ResidentModelsService resident;
     private final ModelAdmin admin;
 
-    public ModelsResource(SetupService setup, ModelAdmin admin) {
-        this.setup = setup;
+    public ModelsResource(ModelsStatusService models, ResidentModelsService resident, ModelAdmin admin) {
+        this.models = models;
+        this.resident = resident;
         this.admin = admin;
     }
 
@@ -37,7 +40,7 @@ public class ModelsResource {
     @Path("/models/status")
     @Operation(summary = "Every installed model: state, loaded, can_load, lazy_load, size_gb, engine and execution provider")
     public ModelsStatus status() {
-        return setup.modelsStatus();
+        return models.status();
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -63,8 +66,8 @@ public class ModelsResource {
             + "in-flight requests, pinned and required; and the memory budget",
             description = "Like `ollama ps`. memory_bytes is the resident memory the session took at load and warm-up; "
                     + "expires_at is when keep_alive unloads an idle model that is not required for readiness.")
-    public SetupViews.Loaded loaded() {
-        return setup.loaded();
+    public ResidentModels loaded() {
+        return resident.resident();
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -77,7 +80,8 @@ public class ModelsResource {
                     + "ai.models.repository-poll-interval when that is set.")
     @APIResponse(responseCode = "200", description = "The models status after the scan")
     public ModelsStatus rescan() {
-        return setup.rescan();
+        admin.rescan();
+        return models.status();
     }
 
     @RolesAllowed(Roles.ADMIN)

@@ -5,7 +5,7 @@ import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsValues;
 import dev.kiln.registry.MemoryBudget;
 import dev.kiln.runtime.ThreadBudget;
-import dev.kiln.setup.SetupViews.Setting;
+import dev.kiln.setup.SetupRecords.Setting;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -3,12 +3,12 @@ package dev.kiln.setup;
 import dev.kiln.config.SettingsUpdate;
 import dev.kiln.errors.KilnError;
 import dev.kiln.security.Roles;
-import dev.kiln.setup.SetupViews.EffectiveConfig;
-import dev.kiln.setup.SetupViews.EngineInstallRequest;
-import dev.kiln.setup.SetupViews.EngineInstalled;
-import dev.kiln.setup.SetupViews.Engines;
-import dev.kiln.setup.SetupViews.Status;
-import dev.kiln.setup.SetupViews.Template;
+import dev.kiln.setup.SetupRecords.EffectiveConfig;
+import dev.kiln.setup.SetupRecords.EngineInstallRequest;
+import dev.kiln.setup.SetupRecords.EngineInstalled;
+import dev.kiln.setup.SetupRecords.Engines;
+import dev.kiln.setup.SetupRecords.Status;
+import dev.kiln.setup.SetupRecords.Template;
 import io.smallrye.common.annotation.Blocking;
 import jakarta.annotation.security.PermitAll;
 import jakarta.annotation.security.RolesAllowed;
@@ -29,17 +29,23 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 @Tag(name = "Setup")
 public class SetupResource {
 
-    private final SetupService setup;
+    private final StatusService status;
+    private final SettingsService settings;
+    private final TemplateService template;
+    private final EngineService engines;
 
-    public SetupResource(SetupService setup) {
-        this.setup = setup;
+    public SetupResource(StatusService status, SettingsService settings, TemplateService template, EngineService engines) {
+        this.status = status;
+        this.settings = settings;
+        this.template = template;
+        this.engines = engines;
     }
 
     @GET
     @Path("/status")
     @Operation(summary = "Version, uptime, repository, lazy-load setting, warm-up state, model counts, execution provider")
     public Status status() {
-        return setup.status();
+        return status.status();
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -52,14 +58,14 @@ public class SetupResource {
     @APIResponse(responseCode = "200", description = "The effective configuration")
     @APIResponse(responseCode = "400", description = "A field is unknown, of the wrong type or out of range")
     public EffectiveConfig config(SettingsUpdate update) {
-        return setup.applyConfig(update);
+        return settings.apply(update);
     }
 
     @GET
     @Path("/config")
     @Operation(summary = "The effective run-time configuration")
     public EffectiveConfig currentConfig() {
-        return setup.effectiveConfig();
+        return settings.effective();
     }
 
     @GET
@@ -68,7 +74,7 @@ public class SetupResource {
     @Operation(summary = "Every setting: key, environment variable, type, default, current value, description",
             description = "With Accept: text/plain, a ready-to-edit .env file.")
     public Template template() {
-        return setup.template();
+        return template.template();
     }
 
     @GET
@@ -76,14 +82,14 @@ public class SetupResource {
     @Produces(MediaType.TEXT_PLAIN)
     @Operation(summary = "The configuration template as a ready-to-edit .env file")
     public String templateAsDotEnv() {
-        return setup.dotEnv();
+        return template.dotEnv();
     }
 
     @GET
     @Path("/inference-engines/status")
     @Operation(summary = "ONNX Runtime CPU, CUDA and TensorRT: status, version, devices and reasons")
     public Engines engines() {
-        return setup.engines();
+        return engines.engines();
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -100,6 +106,6 @@ public class SetupResource {
         if (request == null || request.engine() == null) {
             throw KilnError.invalid("field 'engine' is required: onnxruntime-cpu, onnxruntime-cuda or onnxruntime-tensorrt");
         }
-        return setup.installEngine(request.engine());
+        return engines.install(request.engine());
     }
 }

@@ -2,8 +2,8 @@ package dev.kiln.web;
 
 import dev.kiln.embeddings.OpenAiErrors;
 import dev.kiln.embeddings.OpenAiException;
-import dev.kiln.embeddings.OpenAiViews.Error;
-import dev.kiln.embeddings.OpenAiViews.ErrorEnvelope;
+import dev.kiln.embeddings.OpenAiRecords.Error;
+import dev.kiln.embeddings.OpenAiRecords.ErrorEnvelope;
 import jakarta.ws.rs.container.ContainerRequestContext;
 import jakarta.ws.rs.container.ContainerResponseContext;
 import jakarta.ws.rs.core.MediaType;

@@ -1,6 +1,7 @@
 package dev.kiln.web;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.quarkus.smallrye.openapi.OpenApiFilter;
 import org.eclipse.microprofile.openapi.OASFactory;
 import org.eclipse.microprofile.openapi.OASFilter;
 import org.eclipse.microprofile.openapi.models.OpenAPI;
@@ -17,8 +18,10 @@ import java.util.Map;
 /**
  * Puts real responses, captured from a running Kiln on the demo repository and kept in
  * {@code openapi-examples/}, into the OpenAPI document as examples of the main endpoints.
- * (A test checks each example still has the fields a live response has.)
+ * (A test checks each example still has the fields a live response has.) It runs when Quarkus
+ * builds the document, so the service does not merge the examples at every start.
  */
+@OpenApiFilter(OpenApiFilter.RunStage.BUILD)
 public class OpenApiExamples implements OASFilter {
 
     /** "METHOD path" to the example file. */

@@ -1,6 +1,7 @@
 package dev.kiln.catalog;
 
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.files.AtomicFiles;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -40,7 +40,7 @@ class RepositoryRecoveryTest {
         repo.recover();
         try (var left = Files.list(root)) {
             assertEquals(java.util.List.of("keeper"), left.map(p -> p.getFileName().toString())
-                    .filter(n -> !n.equals(RepositoryLocks.DIRECTORY)).toList(), "only the model directory remains (and the lock files)");
+                    .filter(n -> !n.equals(dev.kiln.files.RepositoryLocks.DIRECTORY)).toList(), "only the model directory remains (and the lock files)");
         }
         assertFalse(Files.exists(dir.resolve(".kiln-tmp-model.yaml-abc")));
         assertEquals("v1", Files.readString(dir.resolve("model.onnx")));

@@ -247,8 +247,8 @@ class FleetIT {
             assertTrue(untilServed(k.port, "crash-x", V1, BOUND_MILLIS) >= 0);
         }
         // The writer holds the names' locks while it changes them, as a replica does; its death lets go of them.
-        try (var x = dev.kiln.catalog.LockFile.acquire(dev.kiln.catalog.RepositoryLocks.ofName(repo, "crash-x"), java.time.Duration.ofSeconds(10));
-             var y = dev.kiln.catalog.LockFile.acquire(dev.kiln.catalog.RepositoryLocks.ofName(repo, "crash-y"), java.time.Duration.ofSeconds(10))) {
+        try (var x = dev.kiln.files.LockFile.acquire(dev.kiln.files.RepositoryLocks.ofName(repo, "crash-x"), java.time.Duration.ofSeconds(10));
+             var y = dev.kiln.files.LockFile.acquire(dev.kiln.files.RepositoryLocks.ofName(repo, "crash-y"), java.time.Duration.ofSeconds(10))) {
             Files.writeString(repo.resolve("crash-x/.kiln-tmp-model.yaml-0b8c1f2e"), "name: cra");
             Files.move(repo.resolve("crash-x"), repo.resolve(".kiln-replaced-crash-x"));
             Path halfDeleted = Files.createDirectories(repo.resolve(".kiln-tmp-uninstall-crash-y-" + java.util.UUID.randomUUID()));

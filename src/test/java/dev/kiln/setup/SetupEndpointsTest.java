@@ -11,6 +11,8 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
@@ -30,7 +32,12 @@ class SetupEndpointsTest {
         assertEquals("done", s.get("warmup").get("phase").asText());
         assertTrue(s.get("models").get("loaded").asInt() >= 5, s.toString());
         assertEquals("cpu", s.get("execution_provider").asText());
-        assertTrue(s.get("uptime_seconds").asLong() >= 0);
+        Instant startedAt = Instant.parse(s.get("started_at").asText());
+        long sinceStart = Duration.between(startedAt, Instant.now()).toSeconds();
+        assertTrue(s.get("uptime_seconds").isIntegralNumber(), s.toString());
+        long uptime = s.get("uptime_seconds").asLong();
+        assertTrue(uptime >= 1 && uptime <= sinceStart && uptime >= sinceStart - 2,
+                "uptime_seconds " + uptime + " is the seconds since started_at (" + sinceStart + " s ago)");
     }
 
     @Test

@@ -1,18 +1,13 @@
 package dev.kiln.telemetry;
 
 import dev.kiln.testing.Processes;
+import dev.kiln.testing.PrometheusServer;
 import dev.kiln.testing.Startup;
 import dev.kiln.testing.V2;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.RestAssured;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Collectors;
 
@@ -51,44 +46,17 @@ class PrometheusExpositionTest {
     @Test
     void aRealPrometheusServerScrapesCleanly() throws Exception {
         Startup.awaitStarted();
-        Path dir = Files.createTempDirectory("kiln-prometheus");
-        int port = Processes.freePort();
-        Files.writeString(dir.resolve("prometheus.yml"), """
-                global:
-                  scrape_interval: 1s
-                scrape_configs:
-                  - job_name: kiln
-                    metrics_path: /q/metrics
-                    static_configs:
-                      - targets: ['127.0.0.1:%d']
-                """.formatted(RestAssured.port));
-        Process server = new ProcessBuilder("prometheus", "--config.file=" + dir.resolve("prometheus.yml"),
-                "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-        try {
-            HttpClient http = HttpClient.newHttpClient();
-            String query = "http://127.0.0.1:" + port + "/api/v1/query?query=ai_model_loaded%7Bmodel%3D%22all-minilm-l6-v2-q%22%7D";
-            String targets = "http://127.0.0.1:" + port + "/api/v1/targets";
-            String answer = "";
-            long deadline = System.currentTimeMillis() + 60_000;
-            while (System.currentTimeMillis() < deadline && !answer.contains("\"value\"")) {
-                Thread.sleep(500);
-                try {
-                    answer = http.send(HttpRequest.newBuilder(URI.create(query)).build(), HttpResponse.BodyHandlers.ofString()).body();
-                } catch (java.io.IOException notYet) {
-                    answer = "";
-                }
-            }
-            assertTrue(answer.contains("\"1\"]"), "Prometheus stored ai_model_loaded=1: " + answer);
-            String queue = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                    + "/api/v1/query?query=sum(ai_models_requests_waiting)")).build(), HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(queue.contains("\"0\"]"), "the scaling query answers (nothing waits now): " + queue);
-            String t = http.send(HttpRequest.newBuilder(URI.create(targets)).build(), HttpResponse.BodyHandlers.ofString()).body();
-            assertTrue(t.contains("\"health\":\"up\""), t);
-            assertTrue(t.contains("\"lastError\":\"\""), t);
-        } finally {
-            server.destroy();
-            server.waitFor();
-        }
+        PrometheusServer.Scrape scrape = PrometheusServer.scrape(RestAssured.port, "ai_model_loaded{model=\"all-minilm-l6-v2-q\"}");
+        assertTrue(scrape.query().contains("\"1\"]"), "Prometheus stored ai_model_loaded=1: " + scrape.query());
+        assertTrue(scrape.targets().contains("\"health\":\"up\""), scrape.targets());
+        assertTrue(scrape.targets().contains("\"lastError\":\"\""), scrape.targets());
+    }
+
+    /** The query KEDA's trigger runs (less its namespace and service labels) answers on a real Prometheus. */
+    @Test
+    void theScalingQueryAnswersOnARealPrometheus() throws Exception {
+        Startup.awaitStarted();
+        PrometheusServer.Scrape scrape = PrometheusServer.scrape(RestAssured.port, "sum(ai_models_requests_waiting)");
+        assertTrue(scrape.query().contains("\"0\"]"), "nothing waits now: " + scrape.query());
     }
 }

@@ -1,4 +1,4 @@
-package dev.kiln.catalog;
+package dev.kiln.files;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

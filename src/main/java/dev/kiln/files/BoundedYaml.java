@@ -1,4 +1,4 @@
-package dev.kiln.catalog;
+package dev.kiln.files;
 
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;

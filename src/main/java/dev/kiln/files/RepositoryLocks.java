@@ -1,4 +1,4 @@
-package dev.kiln.catalog;
+package dev.kiln.files;
 
 import java.nio.file.Path;
 
@@ -14,9 +14,12 @@ public final class RepositoryLocks {
     private RepositoryLocks() {
     }
 
-    /** Held by whoever changes the model's files or manifest, in any replica. */
+    /** Held by whoever changes the model's files or manifest, in any replica; {@code name} is a valid model name. */
     public static Path ofName(Path root, String name) {
-        return root.resolve(DIRECTORY).resolve(ModelName.require(name) + ".lock");
+        if (name.startsWith(".") || name.contains("/")) {
+            throw new IllegalArgumentException("not a model name: " + name);
+        }
+        return root.resolve(DIRECTORY).resolve(name + ".lock");
     }
 
     /** Held by whoever writes the run-time settings file. */

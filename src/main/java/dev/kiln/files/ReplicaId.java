@@ -1,4 +1,4 @@
-package dev.kiln.catalog;
+package dev.kiln.files;
 
 import java.net.InetAddress;
 

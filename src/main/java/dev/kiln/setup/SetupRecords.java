@@ -1,16 +1,18 @@
 package dev.kiln.setup;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.kiln.registry.ModelState;
+import dev.kiln.registry.ModelStatus;
 import io.quarkus.runtime.annotations.RegisterForReflection;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
-/** JSON shapes of the setup endpoints. */
-public final class SetupViews {
+/** The JSON shapes of the setup endpoints (records only; the services in this package fill them). */
+public final class SetupRecords {
 
-    private SetupViews() {
+    private SetupRecords() {
     }
 
     @RegisterForReflection
@@ -26,6 +28,16 @@ public final class SetupViews {
 
     @RegisterForReflection
     public record ModelCounts(int total, int loaded, int failed, int disabled) {
+
+        /** Loaded counts the models that are READY. */
+        static ModelCounts of(List<ModelStatus> models) {
+            return new ModelCounts(models.size(), count(models, ModelState.READY), count(models, ModelState.FAILED),
+                    count(models, ModelState.DISABLED));
+        }
+
+        private static int count(List<ModelStatus> models, ModelState state) {
+            return (int) models.stream().filter(m -> m.state() == state).count();
+        }
     }
 
     @RegisterForReflection
@@ -74,15 +86,16 @@ public final class SetupViews {
      */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record Loaded(long budgetBytes, String budgetSource, long usedBytes, long freeBytes, Integer maxLoadedModels,
-                         int sessionsOpen, List<LoadedModel> models, String replica) {
+    public record ResidentModels(long budgetBytes, String budgetSource, long usedBytes, long freeBytes, Integer maxLoadedModels,
+                                 int sessionsOpen, List<ResidentModel> models, String replica) {
     }
 
+    /** One row of {@link ResidentModels}; the session itself is the runtime's {@code LoadedModel}. */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.ALWAYS)
-    public record LoadedModel(String name, String category, String state, long memoryBytes, boolean memoryMeasured,
-                              String executionProvider, Instant loadedAt, Instant lastUsed, Instant expiresAt,
-                              String keepAlive, int inFlight, boolean pinned, boolean required) {
+    public record ResidentModel(String name, String category, String state, long memoryBytes, boolean memoryMeasured,
+                                String executionProvider, Instant loadedAt, Instant lastUsed, Instant expiresAt,
+                                String keepAlive, int inFlight, boolean pinned, boolean required) {
     }
 
     @RegisterForReflection

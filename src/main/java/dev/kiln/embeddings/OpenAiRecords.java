@@ -6,9 +6,9 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 import java.util.List;
 
 /** The JSON shapes of OpenAI's embeddings and models API, field for field. */
-public final class OpenAiViews {
+public final class OpenAiRecords {
 
-    private OpenAiViews() {
+    private OpenAiRecords() {
     }
 
     /** {@code embedding} is a float array, or a base64 string of little-endian float32 values. */

@@ -1,5 +1,6 @@
-package dev.kiln.catalog;
+package dev.kiln.files;
 
+import dev.kiln.catalog.ModelManifest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

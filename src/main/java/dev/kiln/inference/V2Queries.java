@@ -19,9 +19,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.util.List;
 
-/** Builds the V2 views of the registry's state; no lifecycle decisions are made here. */
+/**
+ * The protocol's read-only questions (server metadata and readiness, model metadata and readiness,
+ * statistics, the repository index's rows) answered from the registry's state; no lifecycle decisions here.
+ */
 @ApplicationScoped
-public class V2Views {
+public class V2Queries {
 
     private final ModelRegistry registry;
     private final ResidencyPolicy residency;
@@ -29,7 +32,7 @@ public class V2Views {
     private final UsageTracker usage;
     private final String version;
 
-    public V2Views(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
+    public V2Queries(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
                    @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.residency = residency;
