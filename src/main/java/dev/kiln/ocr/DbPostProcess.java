@@ -18,18 +18,22 @@ public final class DbPostProcess {
     private final float unclipRatio;
     private final int minSize;
     private final int maxCandidates;
+    private final boolean dilate;
 
     /**
      * {@code threshold}: probability above which a pixel is text (0.3); {@code boxThreshold}: least
      * mean probability of a box (0.5 in RapidOCR, 0.6 in PaddleOCR); {@code unclipRatio}: how much a
-     * box grows (1.5 to 1.6); {@code minSize}: shortest side kept, in map pixels (3).
+     * box grows (1.5 to 1.6); {@code minSize}: shortest side kept, in map pixels (3); {@code dilate}:
+     * grow the thresholded map by one pixel right and down first (PaddleOCR's use_dilation, a 2 x 2
+     * kernel; RapidOCR always does), which joins a full stop or a comma to its word.
      */
-    public DbPostProcess(float threshold, float boxThreshold, float unclipRatio, int minSize, int maxCandidates) {
+    public DbPostProcess(float threshold, float boxThreshold, float unclipRatio, int minSize, int maxCandidates, boolean dilate) {
         this.threshold = threshold;
         this.boxThreshold = boxThreshold;
         this.unclipRatio = unclipRatio;
         this.minSize = minSize;
         this.maxCandidates = maxCandidates;
+        this.dilate = dilate;
     }
 
     /** {@code map}: the detector's output [1, 1, H, W] for {@code input}. */
@@ -42,6 +46,9 @@ public final class DbPostProcess {
             if (prob[i] > threshold) {
                 mask[i] = 1;
             }
+        }
+        if (dilate) {
+            dilate2x2(mask, w, h);
         }
         List<TextBox> out = new ArrayList<>();
         for (int[] points : ConnectedRegions.extremePoints(mask, w, h, maxCandidates)) {
@@ -86,6 +93,18 @@ public final class DbPostProcess {
             xy[i] = (float) ordered[i];
         }
         return new TextBox(xy, score);
+    }
+
+    /** OpenCV's dilate with a 2 x 2 kernel (anchor at its centre, 1, 1): each pixel takes the maximum of itself and its left, upper and upper-left neighbours. */
+    static void dilate2x2(byte[] mask, int w, int h) {
+        for (int y = h - 1; y >= 0; y--) {
+            for (int x = w - 1; x >= 0; x--) {
+                int i = y * w + x;
+                if (mask[i] == 0 && ((x > 0 && mask[i - 1] == 1) || (y > 0 && (mask[i - w] == 1 || (x > 0 && mask[i - w - 1] == 1))))) {
+                    mask[i] = 2;
+                }
+            }
+        }
     }
 
     /**

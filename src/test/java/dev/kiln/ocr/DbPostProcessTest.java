@@ -73,12 +73,26 @@ class DbPostProcessTest {
             map[25 * 64 + x] = map[26 * 64 + x] = 0.95f;
         }
         DetInput input = new DetInput(new FloatTensor(new long[]{1, 3, 32, 64}, new float[3 * 32 * 64]), 128, 64);
-        List<TextBox> boxes = new DbPostProcess(0.3f, 0.5f, 1.6f, 3, 1000).boxes(new FloatTensor(new long[]{1, 1, 32, 64}, map), input);
+        List<TextBox> boxes = new DbPostProcess(0.3f, 0.5f, 1.6f, 3, 1000, false).boxes(new FloatTensor(new long[]{1, 1, 32, 64}, map), input);
         assertEquals(1, boxes.size(), boxes.toString());
         // Pixel centres 8..47 x 10..17: a 39 x 7 rectangle; d = 273 * 1.6 / 92 = 4.748, so x 3.252..51.748 and
         // y 5.252..21.748 on the map; twice that, rounded: x 7..103, y 11..43.
         assertArrayEquals(new float[]{7, 11, 103, 11, 103, 43, 7, 43}, boxes.get(0).xy());
         assertEquals(0.9f, boxes.get(0).score(), 1e-6);
+    }
+
+    @Test
+    void dilationGrowsRegionsOnePixelRightAndDown() {
+        // A full stop one pixel right of its word joins it after dilation (PaddleOCR's 2 x 2 kernel).
+        byte[] mask = new byte[5 * 3];
+        mask[5 + 1] = 1;
+        mask[5 + 3] = 1;
+        DbPostProcess.dilate2x2(mask, 5, 3);
+        byte[] expected = {0, 0, 0, 0, 0,
+                0, 1, 2, 1, 2,
+                0, 2, 2, 2, 2};
+        assertArrayEquals(expected, mask);
+        assertEquals(1, ConnectedRegions.extremePoints(mask, 5, 3, 10).size());
     }
 
     @Test

@@ -14,7 +14,8 @@ import java.util.List;
  * <li>Each predicted line goes to the ground-truth line whose box contains the centre of the predicted
  *     box (the nearest centre if several do); predicted lines that land in no box are not scored
  *     (they are counted as {@code strays}). The predicted lines of one ground-truth line are joined
- *     left to right (a detector may cut a line in two).</li>
+ *     left to right, or right to left if that reads closer (a detector may cut a line in two, and the
+ *     pieces of a line upside down lie right to left).</li>
  * <li>A ground-truth line's errors: the edit distance (Levenshtein, in code points) between its text
  *     and what was read for it, capped at its length (a line never read costs its length).</li>
  * <li><b>Character accuracy</b> = 1 − (errors summed over all lines of all images) / (their characters).</li>
@@ -49,6 +50,19 @@ public final class OcrScore {
 
     /** One ground-truth line, what was read for it and its errors. */
     public record LineVerdict(String truth, String read, int errors) {
+
+        /** Read with at most 10 % of its characters wrong. */
+        public boolean found() {
+            return isFound(errors, length(normalise(truth)));
+        }
+    }
+
+    private static boolean isFound(int errors, int characters) {
+        return errors <= 0.1 * characters;
+    }
+
+    private static int length(String s) {
+        return s.codePointCount(0, s.length());
     }
 
     private OcrScore() {
@@ -76,13 +90,16 @@ public final class OcrScore {
             List<Predicted> parts = assigned.get(i);
             parts.sort(Comparator.comparingDouble(p -> centre(p.box(), 0)));
             StringBuilder read = new StringBuilder();
+            StringBuilder backwards = new StringBuilder();
             parts.forEach(p -> read.append(p.text()));
+            parts.forEach(p -> backwards.insert(0, p.text()));
             String t = normalise(truth.get(i).text());
-            int e = Math.min(t.codePointCount(0, t.length()), editDistance(t, normalise(read.toString())));
-            int n = t.codePointCount(0, t.length());
+            int e = Math.min(length(t),
+                    Math.min(editDistance(t, normalise(read.toString())), editDistance(t, normalise(backwards.toString()))));
+            int n = length(t);
             chars += n;
             errors += e;
-            found += e <= 0.1 * n ? 1 : 0;
+            found += isFound(e, n) ? 1 : 0;
             exact += e == 0 ? 1 : 0;
             if (verdicts != null) {
                 verdicts.add(new LineVerdict(truth.get(i).text(), read.toString(), e));
@@ -91,12 +108,12 @@ public final class OcrScore {
         return new Totals(chars, errors, truth.size(), found, exact, strays);
     }
 
-    static String normalise(String s) {
+    public static String normalise(String s) {
         return Normalizer.normalize(s, Normalizer.Form.NFKC).replaceAll("\\s+", "");
     }
 
     /** Levenshtein distance over code points. */
-    static int editDistance(String a, String b) {
+    public static int editDistance(String a, String b) {
         int[] x = a.codePoints().toArray();
         int[] y = b.codePoints().toArray();
         int[] prev = new int[y.length + 1];

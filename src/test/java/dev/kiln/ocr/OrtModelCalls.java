@@ -29,9 +29,15 @@ public final class OrtModelCalls implements ModelCalls, AutoCloseable {
     private final ExecutorService workers;
 
     public OrtModelCalls(Path repository, List<String> models, int workers, int intraOpThreads) throws OrtException {
+        this(repository, models, workers, m -> intraOpThreads);
+    }
+
+    /** {@code intraOpThreads}: per model (a manifest's execution.intra_op_threads). */
+    public OrtModelCalls(Path repository, List<String> models, int workers, java.util.function.ToIntFunction<String> intraOpThreads)
+            throws OrtException {
         for (String m : models) {
             try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-                o.setIntraOpNumThreads(intraOpThreads);
+                o.setIntraOpNumThreads(intraOpThreads.applyAsInt(m));
                 o.setInterOpNumThreads(1);
                 o.addConfigEntry("session.intra_op.allow_spinning", "0");
                 o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -47,9 +53,14 @@ public final class OrtModelCalls implements ModelCalls, AutoCloseable {
 
     /** The demo repository's three PP-OCR models (target/demo-models, laid out by the build). */
     public static OrtModelCalls demo(int workers, int intraOpThreads) throws OrtException {
+        return demo(workers, intraOpThreads, intraOpThreads);
+    }
+
+    /** The demo models, the detector with threads of its own. */
+    public static OrtModelCalls demo(int workers, int intraOpThreads, int detectorThreads) throws OrtException {
         OcrModels m = OcrModels.demo();
         return new OrtModelCalls(Path.of("target/demo-models"), List.of(m.detector(), m.classifier(), m.recognizer()), workers,
-                intraOpThreads);
+                name -> name.equals(m.detector()) ? detectorThreads : intraOpThreads);
     }
 
     @Override
