@@ -35,6 +35,12 @@ for c in 1 2 8; do
   bench rapid "$TMP/images" "$DURATION" "$c" 1 >>"$TMP/rapid1.txt" 2>&1
 done
 LOAD_AFTER="$(uptime | sed 's/.*load average: //')"
+# RapidOCR unpacks its models to java.io.tmpdir/ocrJava/onnx: the same files as the demo repository's?
+SAME=yes
+for pair in ch_PP-OCRv4_det_infer.onnx:ppocr-v4-det/model.onnx ch_ppocr_mobile_v2.0_cls_infer.onnx:ppocr-cls/model.onnx \
+  ch_PP-OCRv4_rec_infer.onnx:ppocr-v4-rec/model.onnx ppocr_keys_v1.txt:ppocr-v4-rec/ppocr_keys_v1.txt; do
+  cmp -s "/tmp/ocrJava/onnx/${pair%%:*}" "target/demo-models/${pair#*:}" || SAME=no
+done
 
 acc() { grep '^ACC' "$1" | head -1 | sed -E 's/.*char_accuracy=([0-9.]+) line_recall=([0-9.]+) exact=([0-9]+) lines=([0-9]+) strays=([0-9]+) upside_down_found=([0-9]+) upside_down=([0-9]+)/\1 \2 \3 \4 \5 \6 \7/'; }
 # cell FILE N: "p50 images/s cpu_ms_per_image" of the N-th client count (1, 2, 8)
@@ -67,6 +73,7 @@ verdict() { if awk "BEGIN{exit !($1)}"; then echo "**met**"; else echo "**missed
   echo "with their ground truth), ${DURATION} s per cell, both engines in-process with the same three PP-OCR v4 files."
   echo "Kiln: dev.kiln.ocr on ONNX Runtime 1.23.2 in the bench's JVM, model runs through 2 workers x 1 intra-op"
   echo "thread (Kiln's thread budget on 2 cores), no HTTP yet. RapidOCR 0.0.7: padding 50, no side limit, doAngle on."
+  echo "Model and dictionary files byte-identical between the two: $SAME."
   echo "Measured $(date -u +%Y-%m-%dT%H:%MZ); load average before: $LOAD_BEFORE, after: $LOAD_AFTER."
   echo
   echo "| engine | clients | p50 ms | images/s | CPU ms per image | char accuracy | line recall | upside-down lines read |"
