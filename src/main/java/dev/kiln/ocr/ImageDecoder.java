@@ -48,7 +48,10 @@ public final class ImageDecoder {
             } finally {
                 reader.dispose();
             }
-        } catch (IIOException | IndexOutOfBoundsException | IllegalArgumentException e) {
+        } catch (KilnError e) {
+            throw e;
+        } catch (IIOException | RuntimeException e) {
+            // The JDK's readers fail on damaged files in many ways (index errors, illegal states...).
             throw KilnError.invalid("the image cannot be decoded (truncated or corrupt)");
         } catch (IOException e) {
             throw KilnError.invalid("the image cannot be read");

@@ -98,6 +98,30 @@ class ImageDecoderTest {
         assertEquals(KilnError.Kind.INVALID, e.kind());
     }
 
+    @Test
+    void damagedFilesDecodeOrAreRefusedNeverAnythingElse() throws Exception {
+        BufferedImage image = new BufferedImage(48, 32, BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < 48 * 32; i++) {
+            image.setRGB(i % 48, i / 48, ((i * 2654435761L) >>> 7 & 1) == 0 ? 0x336699 : 0xeeeeee);
+        }
+        java.util.Random r = new java.util.Random(42);
+        for (String format : new String[]{"png", "jpeg"}) {
+            byte[] good = encode(image, format);
+            for (int round = 0; round < 300; round++) {
+                byte[] bad = r.nextInt(4) == 0 ? Arrays.copyOf(good, 8 + r.nextInt(good.length - 8)) : good.clone();
+                for (int flips = 1 + r.nextInt(4); flips > 0 && bad.length == good.length; flips--) {
+                    bad[8 + r.nextInt(bad.length - 8)] = (byte) r.nextInt(256);
+                }
+                try {
+                    RgbImage rgb = decoder.decode(bad);
+                    assertTrue(rgb.width() > 0 && rgb.height() > 0);
+                } catch (KilnError e) {
+                    assertEquals(KilnError.Kind.INVALID, e.kind(), format + " round " + round);
+                }
+            }
+        }
+    }
+
     private void assertInvalid(byte[] bytes, String message) {
         KilnError e = assertThrows(KilnError.class, () -> decoder.decode(bytes));
         assertEquals(KilnError.Kind.INVALID, e.kind());
