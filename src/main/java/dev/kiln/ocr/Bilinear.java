@@ -28,25 +28,49 @@ public final class Bilinear {
         axis(src.height(), height, y0, y1, wy);
         byte[] s = src.rgb();
         byte[] out = new byte[width * height * 3];
-        int stride = src.width() * 3;
+        // Separable, as OpenCV does it: each source row is interpolated horizontally once (into ints,
+        // weights of 2048) and kept while the destination rows that need it are blended vertically.
+        int[] upper = new int[width * 3];
+        int[] lower = new int[width * 3];
+        int upperRow = -1;
+        int lowerRow = -1;
         for (int y = 0, o = 0; y < height; y++) {
-            int r0 = y0[y] * stride;
-            int r1 = y1[y] * stride;
+            if (upperRow != y0[y]) {
+                if (lowerRow == y0[y]) {
+                    int[] t = upper;
+                    upper = lower;
+                    lower = t;
+                    lowerRow = -1;
+                } else {
+                    horizontal(s, y0[y] * src.width() * 3, x0, x1, wx, upper);
+                }
+                upperRow = y0[y];
+            }
+            if (lowerRow != y1[y] && y1[y] != upperRow) {
+                horizontal(s, y1[y] * src.width() * 3, x0, x1, wx, lower);
+                lowerRow = y1[y];
+            }
+            int[] bottom = y1[y] == upperRow ? upper : lower;
             int b1 = wy[y];
             int b0 = ONE - b1;
-            for (int x = 0; x < width; x++) {
-                int a1 = wx[x];
-                int a0 = ONE - a1;
-                int c0 = x0[x] * 3;
-                int c1 = x1[x] * 3;
-                for (int c = 0; c < 3; c++, o++) {
-                    int top = (s[r0 + c0 + c] & 0xff) * a0 + (s[r0 + c1 + c] & 0xff) * a1;
-                    int bottom = (s[r1 + c0 + c] & 0xff) * a0 + (s[r1 + c1 + c] & 0xff) * a1;
-                    out[o] = (byte) ((top * b0 + bottom * b1 + (1 << (2 * BITS - 1))) >> (2 * BITS));
-                }
+            for (int i = 0; i < upper.length; i++, o++) {
+                out[o] = (byte) ((upper[i] * b0 + bottom[i] * b1 + (1 << (2 * BITS - 1))) >> (2 * BITS));
             }
         }
         return new RgbImage(width, height, out);
+    }
+
+    /** One source row (starting at byte {@code row}) interpolated to the destination's columns. */
+    private static void horizontal(byte[] s, int row, int[] x0, int[] x1, int[] wx, int[] out) {
+        for (int x = 0, o = 0; x < x0.length; x++, o += 3) {
+            int a1 = wx[x];
+            int a0 = ONE - a1;
+            int c0 = row + x0[x] * 3;
+            int c1 = row + x1[x] * 3;
+            out[o] = (s[c0] & 0xff) * a0 + (s[c1] & 0xff) * a1;
+            out[o + 1] = (s[c0 + 1] & 0xff) * a0 + (s[c1 + 1] & 0xff) * a1;
+            out[o + 2] = (s[c0 + 2] & 0xff) * a0 + (s[c1 + 2] & 0xff) * a1;
+        }
     }
 
     /** For each destination index: the two source indices and the weight of the second, in 1/2048. */

@@ -7,6 +7,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.event.IIOReadWarningListener;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferByte;
 import java.io.ByteArrayInputStream;
@@ -33,7 +34,8 @@ public final class ImageDecoder {
         if (bytes == null || bytes.length == 0) {
             throw KilnError.invalid("the image is empty");
         }
-        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+        // In memory: ImageIO.createImageInputStream would cache the stream in a temporary file.
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             ImageReader reader = pngOrJpegReader(in);
             try {
                 reader.setInput(in, true, true);
@@ -59,9 +61,6 @@ public final class ImageDecoder {
     }
 
     private static ImageReader pngOrJpegReader(ImageInputStream in) {
-        if (in == null) {
-            throw KilnError.invalid("the image cannot be read");
-        }
         Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
         while (readers.hasNext()) {
             ImageReader r = readers.next();
