@@ -1,6 +1,7 @@
 package dev.kiln.ocr;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -50,7 +51,7 @@ final class ConnectedRegions {
                     rowMax[y] = x;
                 }
                 if (size + 8 > stack.length) {
-                    stack = java.util.Arrays.copyOf(stack, stack.length * 2);
+                    stack = Arrays.copyOf(stack, stack.length * 2);
                 }
                 for (int dy = -1; dy <= 1; dy++) {
                     int ny = y + dy;
@@ -86,6 +87,6 @@ final class ConnectedRegions {
                 out[n++] = y;
             }
         }
-        return java.util.Arrays.copyOf(out, n);
+        return Arrays.copyOf(out, n);
     }
 }
