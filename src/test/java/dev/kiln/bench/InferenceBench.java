@@ -4,7 +4,6 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import dev.kiln.runtime.ThreadBudget;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
@@ -18,7 +17,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 
 /**
  * The two halves of bench/inference.sh that need Java.
@@ -31,8 +29,8 @@ import java.util.OptionalInt;
  * <li>{@code grpc-live <host:port> <clients> <seconds>}: ServerLive on the same kind of channel, the
  *     floor of the gRPC transport and this client (compare GET /v2/health/live for REST).</li>
  * <li>{@code inprocess <repo> <case> <clients> <seconds>}: the same work done by ONNX Runtime in
- *     this process, with Kiln's session options (one global intra-op pool sized as Kiln sizes it, no
- *     spinning, CPU arena on; {@code -Dintra=N} to change the pool): build the input tensors from Java arrays, run, read the output into
+ *     this process, with Kiln's session options (one global intra-op pool of {@code -Dintra=N} threads,
+ *     the CPUs by default; no spinning, CPU arena on): build the input tensors from Java arrays, run, read the output into
  *     a Java array. Prints p50 (ms) and requests per second, as the wrk script does.</li>
  * </ul>
  */
@@ -132,8 +130,7 @@ public final class InferenceBench {
     static void inProcess(Path repo, Case c, int clients, int seconds) throws Exception {
         OrtEnvironment env;
         try (OrtEnvironment.ThreadingOptions t = new OrtEnvironment.ThreadingOptions()) {
-            t.setGlobalIntraOpNumThreads(Integer.getInteger("intra", ThreadBudget.of(Runtime.getRuntime().availableProcessors(),
-                    OptionalInt.empty(), 0).intraOpThreads()));
+            t.setGlobalIntraOpNumThreads(Integer.getInteger("intra", Runtime.getRuntime().availableProcessors()));
             t.setGlobalInterOpNumThreads(1);
             t.setGlobalSpinControl(false);
             env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bench", t);
