@@ -162,7 +162,8 @@ public class InferenceService {
         long arrived = System.nanoTime();
         Context trace = Context.current();
         CompletableFuture<List<Object>> answer = new CompletableFuture<>();
-        CompletableFuture<Lease> leased = registry.lease(model);
+        // What is not use never loads a model: a rehearsal of an unloaded model just ends.
+        CompletableFuture<Lease> leased = counted ? registry.lease(model) : registry.leaseIfLoaded(model);
         Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model);
         leased.whenComplete((lease, failure) -> {
             if (load != null) {

@@ -208,6 +208,13 @@ public class ModelRegistry {
         };
     }
 
+    /** A lease only when the model is READY now: never a load (the warm-up's rehearsal must not bring back what was unloaded). */
+    public CompletableFuture<Lease> leaseIfLoaded(String name) {
+        Lease lease = slot(name).tryLease(this);
+        return lease != null ? CompletableFuture.completedFuture(lease)
+                : CompletableFuture.failedFuture(new ModelUnavailableException("model '" + name + "' is not loaded", null));
+    }
+
     /** The blocking form, for callers on their own threads (warm-up). */
     public Lease acquire(String name) {
         return await(lease(name), name, Duration.ofMinutes(10));
