@@ -22,7 +22,8 @@ import java.util.stream.Stream;
  * <ul>
  *   <li>{@code .kiln-replaced-<name>} (between a replace's two renames) and
  *       {@code .kiln-tmp-uninstall-<name>-<uuid>} (an uninstall's slow delete) and
- *       {@code <name>/.kiln-tmp-*} (a manifest write): the name's lock;</li>
+ *       {@code <name>/.kiln-tmp-*} (a manifest write) and {@code <name>/.kiln-replaced-<version>} (between
+ *       a version replace's two renames): the name's lock;</li>
  *   <li>{@code .kiln-tmp-*} files at the top (a settings write): the settings lock;</li>
  *   <li>other {@code .kiln-tmp-*} directories (an install's staging): the lock its install holds
  *       for its whole life, so only a dead install's staging goes.</li>
@@ -66,7 +67,7 @@ public final class Leftovers {
             Path aside = root.resolve(ModelRepository.REPLACED_PREFIX + name);
             if (Files.exists(aside)) {
                 found = true;
-                if (Files.exists(model.resolve(ModelEntry.MODEL_FILE))) {
+                if (ModelLayout.isModel(model)) {
                     ModelRepository.deleteTree(aside);
                 } else {
                     ModelRepository.deleteTree(model);
@@ -83,9 +84,15 @@ public final class Leftovers {
             }
             if (Files.isDirectory(model)) {
                 try (Stream<Path> inside = Files.list(model)) {
-                    for (Path f : inside.filter(f -> f.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)).toList()) {
-                        found = true;
-                        ModelRepository.deleteTree(f);
+                    for (Path f : inside.toList()) {
+                        String entry = f.getFileName().toString();
+                        if (entry.startsWith(AtomicFiles.TEMP_PREFIX)) {
+                            found = true;
+                            ModelRepository.deleteTree(f);
+                        } else if (entry.startsWith(ModelRepository.REPLACED_PREFIX)) {
+                            found = true;
+                            restoreVersion(model, f, entry.substring(ModelRepository.REPLACED_PREFIX.length()));
+                        }
                     }
                 }
             }
@@ -96,6 +103,19 @@ public final class Leftovers {
             LOG.warnf("leftovers of %s not cleaned: %s", name, e.getMessage());
         }
         return found;
+    }
+
+    /** A version set aside by a replace of that version comes back unless its successor is in place. */
+    private static void restoreVersion(Path model, Path aside, String version) throws IOException {
+        Path target = model.resolve(version);
+        if (VersionNumber.parse(version).isEmpty() || Files.isRegularFile(target.resolve(ModelEntry.MODEL_FILE))) {
+            ModelRepository.deleteTree(aside);
+            return;
+        }
+        ModelRepository.deleteTree(target);
+        Files.move(aside, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.syncDirectory(model);
+        LOG.warnf("restored version %s of %s, set aside by a replace that did not finish", version, model.getFileName());
     }
 
     /** Staging directories whose install is gone (its process died): each one's own lock tells. */

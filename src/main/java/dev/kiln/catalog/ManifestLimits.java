@@ -43,6 +43,12 @@ final class ManifestLimits {
             range("embedding.max_tokens", m.embedding().maxTokens(), 0, MAX_TOKENS, " (0: the tokenizer's own limit)", out);
         }
         keepAlive(m.keepAlive(), out);
+        if (m.versionPolicy() != null && m.versionPolicy().problem() != null) {
+            out.add("version_policy " + m.versionPolicy().problem());
+        }
+        if (m.routing() != null) {
+            out.addAll(m.routing().problems());
+        }
         return out.isEmpty() ? null : "model.yaml " + String.join("; ", out);
     }
 

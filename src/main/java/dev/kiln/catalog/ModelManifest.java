@@ -28,7 +28,9 @@ public record ModelManifest(
         String keepAlive,
         Batching batching,
         Map<String, List<Long>> inputLimits,
-        Embedding embedding) {
+        Embedding embedding,
+        VersionPolicy versionPolicy,
+        Routing routing) {
 
     public static final String DEFAULT_PROVIDER = "local";
     public static final String DEFAULT_ENGINE = "onnxruntime";
@@ -72,8 +74,8 @@ public record ModelManifest(
 
     /** The manifest a bare directory holding only {@code model.onnx} gets. */
     public static ModelManifest defaults(String name) {
-        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null, null, null, null, null)
-                .withDefaults(name);
+        return new ModelManifest(name, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                null, null).withDefaults(name);
     }
 
     public ModelManifest withDefaults(String directoryName) {
@@ -92,12 +94,44 @@ public record ModelManifest(
                 keepAlive,
                 batching,
                 inputLimits,
-                embedding);
+                embedding,
+                versionPolicy,
+                routing);
     }
 
     public ModelManifest withEnabled(boolean value) {
         return new ModelManifest(name, category, provider, inferenceEngine, lazyLoad, value, pinned,
-                description, source, warmup, execution, keepAlive, batching, inputLimits, embedding);
+                description, source, warmup, execution, keepAlive, batching, inputLimits, embedding, versionPolicy, routing);
+    }
+
+    public ModelManifest withVersionPolicy(VersionPolicy value) {
+        return new ModelManifest(name, category, provider, inferenceEngine, lazyLoad, enabled, pinned,
+                description, source, warmup, execution, keepAlive, batching, inputLimits, embedding, value, routing);
+    }
+
+    public ModelManifest withRouting(Routing value) {
+        return new ModelManifest(name, category, provider, inferenceEngine, lazyLoad, enabled, pinned,
+                description, source, warmup, execution, keepAlive, batching, inputLimits, embedding, versionPolicy,
+                value == null || value.isEmpty() ? null : value);
+    }
+
+    /** Which versions are served: every version on disk unless model.yaml says otherwise. */
+    @JsonIgnore
+    public VersionPolicy policy() {
+        return versionPolicy != null ? versionPolicy : VersionPolicy.ALL;
+    }
+
+    @JsonIgnore
+    public Routing routingOrNone() {
+        return routing != null ? routing : Routing.NONE;
+    }
+
+    /**
+     * The manifest without what only steers traffic between versions (policy, routing): two versions
+     * whose manifests differ only there open the same session, so a promote never reopens one.
+     */
+    public ModelManifest withoutTraffic() {
+        return versionPolicy == null && routing == null ? this : withVersionPolicy(null).withRouting(null);
     }
 
     @JsonIgnore

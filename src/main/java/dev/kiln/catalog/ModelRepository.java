@@ -26,7 +26,8 @@ import java.util.stream.Stream;
 
 /**
  * The model repository on disk: the source of truth. One directory per model holding
- * {@code model.onnx} and an optional {@code model.yaml}; nothing here keeps state in memory.
+ * {@code model.onnx} (version 1) or numbered version directories ({@code <n>/model.onnx}), and an
+ * optional {@code model.yaml} shared by its versions; nothing here keeps state in memory.
  */
 @ApplicationScoped
 public class ModelRepository {
@@ -52,11 +53,11 @@ public class ModelRepository {
         return root;
     }
 
-    /** Every model directory, in name order. Directories that are not models are skipped. */
+    /** Every version of every model, in name then version order. Directories that are not models are skipped. */
     public List<ModelEntry> scan() {
         List<ModelEntry> entries = new ArrayList<>();
         for (String name : names()) {
-            find(name).ifPresent(entries::add);
+            find(name).ifPresent(d -> entries.addAll(d.versions()));
         }
         return entries;
     }
@@ -81,7 +82,7 @@ public class ModelRepository {
                     LOG.warnf("skipping directory %s: not a valid model name", dir);
                     continue;
                 }
-                if (Files.isRegularFile(dir.resolve(ModelEntry.MODEL_FILE))) {
+                if (ModelLayout.isModel(dir)) {
                     names.add(name);
                 }
             }
@@ -91,10 +92,10 @@ public class ModelRepository {
         return names;
     }
 
-    /** The model of that name, when its directory holds a {@code model.onnx}. */
-    public Optional<ModelEntry> find(String name) {
+    /** The model of that name, when its directory holds at least one version ({@code model.onnx} or {@code <n>/model.onnx}). */
+    public Optional<ModelDirectory> find(String name) {
         Path dir = directoryOf(name);
-        return Files.isRegularFile(dir.resolve(ModelEntry.MODEL_FILE)) ? Optional.of(read(dir, name)) : Optional.empty();
+        return ModelLayout.isModel(dir) ? Optional.of(read(dir, name)) : Optional.empty();
     }
 
     public Path directoryOf(String name) {
@@ -165,9 +166,76 @@ public class ModelRepository {
         Leftovers.sweepSettingsTemps(root);
     }
 
-    /** Reads a staged model directory as it will be read once in place under {@code name}. */
+    /** Reads a staged model directory (its model.onnx at the top) as {@code name}, version 1. */
     public ModelEntry readStaged(Path staged, String name) {
-        return read(staged, name);
+        return readStaged(staged, name, 1);
+    }
+
+    /** Reads a staged model directory (its model.onnx at the top) as version {@code version} of {@code name}. */
+    public ModelEntry readStaged(Path staged, String name, int version) {
+        Path manifestFile = Files.exists(staged.resolve(ModelEntry.MANIFEST_FILE)) ? staged.resolve(ModelEntry.MANIFEST_FILE)
+                : directoryOf(name).resolve(ModelEntry.MANIFEST_FILE);
+        Manifest m = manifest(manifestFile, name);
+        long[] measured = measure(staged, staged);
+        return new ModelEntry(name, version, staged, staged, m.manifest(), measured[0], measured[1],
+                m.problem() != null ? m.problem() : externalData(staged));
+    }
+
+    /**
+     * Turns a staged model (model.onnx and side files at its top, model.yaml beside them) into a
+     * model whose only version is {@code version}: everything but the manifest moves into {@code <version>/}.
+     */
+    public void nestAsVersion(Path staged, int version) throws IOException {
+        Path inner = staged.resolve(AtomicFiles.TEMP_PREFIX + "version");
+        Files.createDirectory(inner);
+        try (Stream<Path> files = Files.list(staged)) {
+            for (Path f : files.toList()) {
+                String name = f.getFileName().toString();
+                if (!name.equals(ModelEntry.MANIFEST_FILE) && !f.equals(inner)) {
+                    Files.move(f, inner.resolve(name), StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        }
+        Files.move(inner, staged.resolve(Integer.toString(version)), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * Puts a staged version (model.onnx at its top; a model.yaml in it is dropped: the model's own
+     * stays) in as {@code <name>/<version>/}. A version already there is first set aside as
+     * {@code <name>/.kiln-replaced-<version>}, which a crash between the two renames leaves for
+     * {@link Leftovers} to put back: a restart sees the old version or the new one, never neither.
+     */
+    public void moveVersionIntoPlace(Path staged, String name, int version) throws IOException {
+        Path model = directoryOf(name);
+        Path target = model.resolve(Integer.toString(version));
+        Path aside = model.resolve(REPLACED_PREFIX + version);
+        Files.deleteIfExists(staged.resolve(ModelEntry.MANIFEST_FILE));
+        deleteTree(aside);
+        if (Files.exists(target)) {
+            Files.move(target, aside, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Files.move(staged, target, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.syncDirectory(model);
+        deleteTree(aside);
+    }
+
+    /**
+     * Removes one version: its directory in one rename out of sight, then the slow delete. A version
+     * 1 that is the model.onnx at the top loses that file (side files at the top are the model's).
+     */
+    public void deleteVersion(String name, int version) {
+        Path model = directoryOf(name);
+        Path dir = model.resolve(Integer.toString(version));
+        Path source = Files.isDirectory(dir) ? dir : model.resolve(ModelEntry.MODEL_FILE);
+        try {
+            Path gone = root.resolve(Leftovers.UNINSTALL_PREFIX + name + "-" + UUID.randomUUID());
+            Files.move(source, gone, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.syncDirectory(model);
+            AtomicFiles.syncDirectory(root);
+            deleteTree(gone);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove version " + version + " of " + name, e);
+        }
     }
 
     /**
@@ -248,32 +316,47 @@ public class ModelRepository {
         return yaml.writeValueAsBytes(manifest);
     }
 
-    /** Reads a model directory as the model called {@code name} (its directory name once in place). */
-    private ModelEntry read(Path dir, String name) {
-        long[] measured = measure(dir);
-        long size = measured[0];
-        long modified = measured[1];
-        Path manifestFile = dir.resolve(ModelEntry.MANIFEST_FILE);
+    /** Reads a model directory as the model called {@code name} (its directory name once in place): the manifest once, then each version. */
+    private ModelDirectory read(Path dir, String name) {
+        Manifest m = manifest(dir.resolve(ModelEntry.MANIFEST_FILE), name);
+        String conflict = ModelLayout.conflict(dir);
+        List<ModelEntry> versions = new ArrayList<>();
+        ModelLayout.versions(dir).forEach((version, versionDir) -> {
+            long[] measured = measure(dir, versionDir);
+            String problem = m.problem() != null ? m.problem() : version == 1 && conflict != null ? conflict : externalData(versionDir);
+            versions.add(new ModelEntry(name, version, dir, versionDir, m.manifest(), measured[0], measured[1], problem));
+        });
+        return new ModelDirectory(name, dir, m.manifest(), List.copyOf(versions));
+    }
+
+    /** A manifest as read, or the defaults with the reason it could not be read. */
+    private record Manifest(ModelManifest manifest, String problem) {
+    }
+
+    private Manifest manifest(Path manifestFile, String name) {
         if (!Files.exists(manifestFile)) {
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, externalData(dir));
+            return new Manifest(ModelManifest.defaults(name), null);
         }
         try {
             ModelManifest declared = manifests.read(manifestFile, ModelManifest.class);
             ModelManifest manifest = (declared == null ? ModelManifest.defaults(name) : declared.withDefaults(name));
-            String problem = check(name, manifest);
-            return new ModelEntry(name, dir, manifest, size, modified, problem != null ? problem : externalData(dir));
+            return new Manifest(manifest, check(name, manifest));
         } catch (BoundedYaml.Refused e) {
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified, e.getMessage());
+            return new Manifest(ModelManifest.defaults(name), e.getMessage());
         } catch (IOException e) {
             String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            return new ModelEntry(name, dir, ModelManifest.defaults(name), size, modified,
-                    "model.yaml is not valid: " + firstLine(reason));
+            return new Manifest(ModelManifest.defaults(name), "model.yaml is not valid: " + firstLine(reason));
         }
     }
 
     /** Why the model's external data is not confined to its directory, or null (see {@link ExternalDataCheck}). */
     private static String externalData(Path dir) {
         return ExternalDataCheck.problem(dir.resolve(ModelEntry.MODEL_FILE));
+    }
+
+    /** What would make this manifest fail the model were it written as {@code name}'s, or null: the checks a read makes. */
+    public String problems(String name, ModelManifest manifest) {
+        return check(name, manifest);
     }
 
     private static String check(String name, ModelManifest m) {
@@ -289,20 +372,18 @@ public class ModelRepository {
         return ManifestLimits.problems(m);
     }
 
-    /** Total bytes of the model's files and the newest modification time among them. */
-    private static long[] measure(Path dir) {
+    /** Total bytes of one version's files and the newest modification time among them. */
+    private static long[] measure(Path root, Path versionDir) {
         long[] sizeAndTime = new long[2];
-        try (Stream<Path> files = Files.walk(dir)) {
-            files.filter(Files::isRegularFile)
-                    .filter(p -> !p.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX))
-                    .forEach(p -> {
-                        try {
-                            sizeAndTime[0] += Files.size(p);
-                            sizeAndTime[1] = Math.max(sizeAndTime[1], Files.getLastModifiedTime(p).toMillis());
-                        } catch (IOException e) {
-                            // A file removed while we walk simply does not count.
-                        }
-                    });
+        try (Stream<Path> files = ModelLayout.files(root, versionDir)) {
+            files.forEach(p -> {
+                try {
+                    sizeAndTime[0] += Files.size(p);
+                    sizeAndTime[1] = Math.max(sizeAndTime[1], Files.getLastModifiedTime(p).toMillis());
+                } catch (IOException e) {
+                    // A file removed while we walk simply does not count.
+                }
+            });
         } catch (IOException | UncheckedIOException e) {
             // An unreadable directory, or one removed while we walk it, measures what was seen;
             // loading it will say why.

@@ -16,6 +16,7 @@ import dev.kiln.inference.SignatureChecks;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
 import dev.kiln.runtime.OutputTensor;
@@ -46,9 +47,12 @@ public class EmbeddingService {
     private final InferenceService inference;
     private final OnnxEngine engine;
     private final Tokenizers tokenizers;
+    private final VersionRouter router;
 
-    public EmbeddingService(ModelRegistry registry, InferenceService inference, OnnxEngine engine, Tokenizers tokenizers) {
+    public EmbeddingService(ModelRegistry registry, InferenceService inference, OnnxEngine engine, Tokenizers tokenizers,
+                            VersionRouter router) {
         this.registry = registry;
+        this.router = router;
         this.inference = inference;
         this.engine = engine;
         this.tokenizers = tokenizers;
@@ -83,7 +87,7 @@ public class EmbeddingService {
         int tokens = rows.stream().mapToInt(Row::length).sum();
         // One unit of work in the model's queue, however many runs its texts take: a request Kiln
         // accepted is never refused for its own size.
-        return inference.inferTogether(embedder.model(), runs).thenApply(answers -> {
+        return inference.inferTogether(embedder.model(), model.version(), runs).thenApply(answers -> {
             float[][] vectors = new float[rows.size()][];
             for (int g = 0; g < groups.size(); g++) {
                 for (int i = 0; i < groups.get(g).size(); i++) {
@@ -101,7 +105,7 @@ public class EmbeddingService {
 
     /** The enabled models that can embed text, as OpenAI's model list. */
     public ModelList models() {
-        List<Model> data = registry.list().stream()
+        List<Model> data = registry.models().stream().map(router::primary)
                 .filter(m -> m.entry().manifest().embedding() != null && m.state() != ModelState.DISABLED)
                 .map(m -> new Model(m.entry().name(), "model", m.entry().modifiedMillis() / 1000, "kiln")).toList();
         return new ModelList("list", data);
@@ -121,7 +125,13 @@ public class EmbeddingService {
         if (name == null || name.isBlank()) {
             throw OpenAiException.invalid("model", "'model' is required: one of GET /v1/models");
         }
-        ModelStatus model = registry.find(name).orElseThrow(() -> new OpenAiException(KilnError.Kind.NOT_FOUND,
+        if (registry.model(name).isEmpty()) {
+            throw new OpenAiException(KilnError.Kind.NOT_FOUND,
+                    "The model '" + name + "' does not exist (GET /v1/models lists the models that embed)", "model", "model_not_found");
+        }
+        // The version the model's default route picks for this request: the texts are tokenized for it and run on it.
+        int version = router.route(name).version();
+        ModelStatus model = registry.find(name, version).orElseThrow(() -> new OpenAiException(KilnError.Kind.NOT_FOUND,
                 "The model '" + name + "' does not exist (GET /v1/models lists the models that embed)", "model", "model_not_found"));
         if (model.entry().manifest().embedding() == null) {
             throw OpenAiException.invalid("model", "model '" + name + "' does not embed text: its model.yaml has no embedding block"

@@ -74,7 +74,7 @@ public class Tokenizers {
     }
 
     private HuggingFaceTokenizer tokenizer(ModelEntry model, int maxTokens) {
-        Path file = model.directory().resolve(FILE);
+        Path file = model.sideFile(FILE);
         BasicFileAttributes now;
         try {
             now = Files.readAttributes(file, BasicFileAttributes.class);
@@ -82,7 +82,7 @@ public class Tokenizers {
             throw KilnError.invalid("model '" + model.name() + "' has no " + FILE + " beside its model.onnx, so it cannot take text"
                     + " (send token ids instead)");
         }
-        String key = model.name() + "@" + maxTokens;
+        String key = model.ref() + "@" + maxTokens;
         Opened o = open.get(key);
         if (o != null && o.file().equals(file) && o.modified() == now.lastModifiedTime().toMillis() && o.size() == now.size()) {
             return o.tokenizer();

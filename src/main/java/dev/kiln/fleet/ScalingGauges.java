@@ -63,18 +63,19 @@ public class ScalingGauges {
     private void add(String model) {
         perModel.computeIfAbsent(model, name -> List.of(
                 Gauge.builder("ai.model.requests.waiting", inference, s -> s.waiting(name))
-                        .description("Inference requests waiting in the model's queue for a worker").tag("model", name)
+                        .description("Inference requests waiting in the model's queues (all versions) for a worker").tag("model", name)
                         .register(meters),
                 Gauge.builder("ai.model.requests.in.flight", registry,
-                                r -> r.find(name).map(s -> (double) s.inFlight()).orElse(0.0))
-                        .description("Inference requests holding the model: waiting in its queue or running").tag("model", name)
+                                r -> r.model(name).map(m -> (double) m.served().stream().mapToInt(ModelStatus::inFlight).sum()).orElse(0.0))
+                        .description("Inference requests holding the model (any version): waiting in a queue or running").tag("model", name)
                         .register(meters)));
     }
 
     private double total(boolean waiting) {
         double sum = 0;
         for (ModelStatus m : registry.list()) {
-            sum += waiting ? inference.waiting(m.name()) : m.inFlight();
+            // Waiting is counted per version's queue; each version is one status here.
+            sum += waiting ? inference.waiting(m.name(), m.version()) : m.inFlight();
         }
         return sum;
     }

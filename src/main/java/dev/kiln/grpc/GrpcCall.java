@@ -2,7 +2,6 @@ package dev.kiln.grpc;
 
 import dev.kiln.errors.KilnError;
 import dev.kiln.inference.InferenceCall;
-import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.ModelInputs;
 import dev.kiln.inference.ModelSignature;
 import dev.kiln.inference.SignatureChecks;
@@ -27,12 +26,15 @@ import java.util.Set;
 final class GrpcCall implements InferenceCall<ModelInferResponse> {
 
     private final ModelInferRequest request;
+    private final String version;
     private final boolean raw;
     /** The RPC's context: cancelled when the client cancels or its deadline passes. */
     private final io.grpc.Context rpc = io.grpc.Context.current();
 
-    GrpcCall(ModelInferRequest request) {
+    /** The request, to be run by {@code version} of its model (which the answer names). */
+    GrpcCall(ModelInferRequest request, int version) {
         this.request = request;
+        this.version = Integer.toString(version);
         this.raw = request.getRawInputContentsCount() > 0;
         if (raw && request.getRawInputContentsCount() != request.getInputsCount()) {
             throw KilnError.invalid("raw_input_contents has " + request.getRawInputContentsCount() + " entries for "
@@ -72,7 +74,7 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
         boolean rawAnswer = raw || request.getInputsCount() == 0;
         ModelInferResponse.Builder out = ModelInferResponse.newBuilder()
                 .setModelName(request.getModelName())
-                .setModelVersion(InferenceService.VERSION)
+                .setModelVersion(version)
                 .setId(request.getId());
         for (OutputTensor o : ordered(outputs)) {
             ModelInferResponse.InferOutputTensor.Builder t = ModelInferResponse.InferOutputTensor.newBuilder()

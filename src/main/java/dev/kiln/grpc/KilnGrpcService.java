@@ -3,11 +3,13 @@ package dev.kiln.grpc;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.errors.KilnError;
 import dev.kiln.errors.Redactor;
-import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.InflightBytes;
+import dev.kiln.inference.ShadowRuns;
 import dev.kiln.inference.V2Records;
 import dev.kiln.inference.V2Queries;
 import dev.kiln.registry.ModelRegistry;
+import dev.kiln.routing.Route;
+import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.security.AdminToken;
 import dev.kiln.telemetry.UsageTracker;
@@ -43,13 +45,14 @@ import java.util.function.UnaryOperator;
 
 /**
  * KServe V2 over gRPC, with Triton's repository RPCs. A thin edge: every RPC asks the same services
- * as the REST resources (registry, inference path, V2Queries), so both transports share queues,
+ * as the REST resources (registry, router, inference path, V2Queries), so both transports share versions, routes, queues,
  * batching, leases, telemetry and metrics; only the status codes are gRPC's (GrpcStatuses).
  */
 @GrpcService
 public class KilnGrpcService implements GRPCInferenceService {
 
-    private final InferenceService inference;
+    private final ShadowRuns shadows;
+    private final VersionRouter router;
     private final ModelRegistry registry;
     private final V2Queries queries;
     private final AdminToken token;
@@ -59,9 +62,10 @@ public class KilnGrpcService implements GRPCInferenceService {
     /** Where answers are serialised when the call came on no event loop: Quarkus's worker pool, never the inference workers. */
     private final Executor workers = Infrastructure.getDefaultExecutor();
 
-    public KilnGrpcService(InferenceService inference, ModelRegistry registry, V2Queries queries, AdminToken token,
+    public KilnGrpcService(ShadowRuns shadows, VersionRouter router, ModelRegistry registry, V2Queries queries, AdminToken token,
                            UsageTracker usage, ModelRepository repository, InflightBytes inflight) {
-        this.inference = inference;
+        this.shadows = shadows;
+        this.router = router;
         this.inflight = inflight;
         this.registry = registry;
         this.queries = queries;
@@ -83,8 +87,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Override
     public Uni<ModelReadyResponse> modelReady(ModelReadyRequest request) {
         return answer(() -> {
-            checkVersion(request.getName(), request.getVersion());
-            return ModelReadyResponse.newBuilder().setReady(queries.modelReady(request.getName()).ready()).build();
+            return ModelReadyResponse.newBuilder().setReady(queries.modelReady(request.getName(), request.getVersion()).ready()).build();
         });
     }
 
@@ -100,8 +103,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Override
     public Uni<ModelMetadataResponse> modelMetadata(ModelMetadataRequest request) {
         return answer(() -> {
-            checkVersion(request.getName(), request.getVersion());
-            V2Records.ModelMetadata m = queries.metadata(request.getName());
+            V2Records.ModelMetadata m = queries.metadata(request.getName(), request.getVersion());
             ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder().setName(m.name()).addAllVersions(m.versions())
                     .setPlatform(m.platform());
             tensors(m.inputs()).forEach(b::addInputs);
@@ -118,13 +120,15 @@ public class KilnGrpcService implements GRPCInferenceService {
                 throw Status.UNAUTHENTICATED.withDescription("inference is protected: send the admin token as"
                         + " 'authorization: Bearer <token>' metadata").asRuntimeException();
             }
-            checkVersion(request.getModelName(), request.getModelVersion());
-            GrpcCall call = new GrpcCall(request);
-            usage.recordTransport(request.getModelName(), "grpc");
+            // model_version (a number or an alias) names the version; without it, the model's default route picks
+            // one, by the request's id when it has one (so a retry lands on the same version).
+            Route route = router.route(request.getModelName(), request.getModelVersion(), request::getId);
+            GrpcCall call = new GrpcCall(request, route.version());
+            usage.recordTransport(route.model(), route.version(), "grpc");
             InflightBytes.Reservation held = admitted(request);
             // The answer is serialised off the inference workers (a worker's time is for models), on the
             // event loop the call came on, which writes it anyway: no extra thread in between.
-            return Uni.createFrom().completionStage(() -> inference.infer(request.getModelName(), call))
+            return Uni.createFrom().completionStage(() -> shadows.infer(route, call, () -> new GrpcCall(request, route.shadow())))
                     .emitOn(answers())
                     .onTermination().invoke(held::close)
                     .onFailure().transform(f -> GrpcStatuses.of(f, clean(caller)));
@@ -137,8 +141,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     public Uni<RepositoryIndexResponse> repositoryIndex(RepositoryIndexRequest request) {
         return admin(() -> {
             RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
-            registry.list().stream().map(V2Queries::repositoryModel)
-                    .filter(m -> !request.getReady() || "READY".equals(m.state()))
+            queries.index(request.getReady())
                     .forEach(m -> b.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(m.name())
                             .setVersion(m.version()).setState(m.state()).setReason(m.reason() == null ? "" : m.reason())));
             return b.build();
@@ -206,13 +209,6 @@ public class KilnGrpcService implements GRPCInferenceService {
     /** Callers without the token get answers without paths and class names, as on REST. */
     private UnaryOperator<String> clean(String caller) {
         return token.mode() == AdminToken.Mode.TOKEN && token.admits(caller) ? UnaryOperator.identity() : redactor::redact;
-    }
-
-    private static void checkVersion(String model, String version) {
-        if (!version.isEmpty() && !InferenceService.VERSION.equals(version)) {
-            throw KilnError.notFound("model '" + model + "' has no version '" + version + "': Kiln serves version "
-                    + InferenceService.VERSION);
-        }
     }
 
     private static List<ModelMetadataResponse.TensorMetadata> tensors(List<TensorSpec> specs) {

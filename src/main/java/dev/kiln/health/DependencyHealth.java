@@ -238,9 +238,9 @@ public class DependencyHealth {
             }
             boolean required = !(residency.lazyLoad() && m.entry().manifest().isLazy());
             if (required) {
-                issues.add("model '" + m.name() + "' must be resident but failed: " + m.reason());
+                issues.add("model " + m.entry().ref().label() + " must be resident but failed: " + m.reason());
             } else {
-                warnings.add("model '" + m.name() + "' failed: " + m.reason());
+                warnings.add("model " + m.entry().ref().label() + " failed: " + m.reason());
             }
         }
     }
@@ -267,10 +267,12 @@ public class DependencyHealth {
         List<String> names = new ArrayList<>(Category.STANDARD);
         models.stream().map(ModelStatus::category).filter(c -> !names.contains(c)).distinct().sorted().forEach(names::add);
         for (String c : names) {
+            // Counted per model: a model of several versions is one, loaded when any of its versions is.
             List<ModelStatus> in = models.stream().filter(m -> m.category().equals(c)).toList();
-            int loaded = (int) in.stream().filter(ModelStatus::loaded).count();
+            int loaded = (int) in.stream().filter(ModelStatus::loaded).map(ModelStatus::name).distinct().count();
+            int total = (int) in.stream().map(ModelStatus::name).distinct().count();
             boolean failed = in.stream().anyMatch(m -> m.state() == ModelState.FAILED);
-            out.put(c, new CategoryStatus(loaded, in.size(), failed ? "error" : loaded > 0 ? "ready" : "no_models"));
+            out.put(c, new CategoryStatus(loaded, total, failed ? "error" : loaded > 0 ? "ready" : "no_models"));
         }
         return out;
     }

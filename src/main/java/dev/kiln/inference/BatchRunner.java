@@ -67,7 +67,7 @@ final class BatchRunner {
         } finally {
             for (Pending p : work.batch()) {
                 if (p.partEnded(p.parts.get(part).answered) && p.counted) {
-                    usage.recordCompute(p.model(), p.inputNanos, p.inferNanos, p.outputNanos);
+                    usage.recordCompute(p.model(), p.version(), p.inputNanos, p.inferNanos, p.outputNanos);
                 }
             }
         }
@@ -99,7 +99,7 @@ final class BatchRunner {
     private void waited(Pending p) {
         p.queued.end();
         if (p.counted) {
-            usage.recordQueue(p.model(), System.nanoTime() - p.enqueued);
+            usage.recordQueue(p.model(), p.version(), System.nanoTime() - p.enqueued);
         }
     }
 
@@ -176,8 +176,8 @@ final class BatchRunner {
         Pending first = group.get(0);
         LoadedModel session = first.lease.model();
         long rows = group.stream().mapToLong(p -> p.parts.get(part).inputs.rows()).sum();
-        Span batchSpan = tracing.batch("kiln.batch", group.stream().map(p -> p.trace).toList(), first.model(), rows);
-        Span runSpan = tracing.start("kiln.session.run", Context.current().with(batchSpan), first.model());
+        Span batchSpan = tracing.batch("kiln.batch", group.stream().map(p -> p.trace).toList(), first.model(), first.version(), rows);
+        Span runSpan = tracing.start("kiln.session.run", Context.current().with(batchSpan), first.model(), first.version());
         List<OutputTensor> outputs;
         long t0 = System.nanoTime();
         try {
@@ -235,7 +235,7 @@ final class BatchRunner {
             offset += n;
         }
         if (group.stream().anyMatch(p -> p.counted)) {
-            usage.recordExecution(group.get(0).model(), offset, inputTotal, inferNanos, outputTotal);
+            usage.recordExecution(group.get(0).model(), group.get(0).version(), offset, inputTotal, inferNanos, outputTotal);
         }
     }
 

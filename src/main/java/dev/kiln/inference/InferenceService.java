@@ -2,6 +2,7 @@ package dev.kiln.inference;
 
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
+import dev.kiln.catalog.ModelRef;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
 import dev.kiln.registry.Lease;
@@ -12,6 +13,7 @@ import dev.kiln.registry.ModelUnavailableException;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
+import dev.kiln.routing.VersionRouter;
 import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
 import io.opentelemetry.api.trace.Span;
@@ -38,8 +40,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The inference core: typed calls in, typed answers out, whatever the transport. A call waits for
- * a lease on its model without holding a thread (a cold load is a future), then waits in its model's
+ * The inference core: typed calls in, typed answers out, whatever the transport. A call goes to one
+ * version of its model (the one it names, or where the model's routing sends it), waits for a lease
+ * on that version without holding a thread (a cold load is a future), then waits in the version's
  * queue for the shared worker pool, where it is read, batched with others when the model batches,
  * run, and answered. Bounded in calls per model and in bytes held overall (InflightBytes): past
  * either, 503 with {@code Retry-After}.
@@ -48,7 +51,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 public class InferenceService {
 
     public static final String PLATFORM = "onnx_onnxv1";
-    public static final String VERSION = "1";
     private static final Logger LOG = Logger.getLogger(InferenceService.class);
 
     private final ModelRegistry registry;
@@ -59,14 +61,16 @@ public class InferenceService {
     private final int queueSize;
     private final Duration drainTimeout;
     private final boolean batching;
-    private final Map<String, ModelQueue> queues = new ConcurrentHashMap<>();
+    private final Map<ModelRef, ModelQueue> queues = new ConcurrentHashMap<>();
     private final Map<LoadedModel, BatchRunner.Plan> plans = Collections.synchronizedMap(new WeakHashMap<>());
     private final BatchRunner runner;
     private final OnnxEngine engine;
+    private final VersionRouter router;
 
     public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
-                            Tracing tracing, InflightBytes inflight) {
+                            Tracing tracing, InflightBytes inflight, VersionRouter router) {
         this.registry = registry;
+        this.router = router;
         this.tracing = tracing;
         this.engine = engine;
         this.usage = usage;
@@ -115,13 +119,18 @@ public class InferenceService {
 
     void onLifecycle(@Observes ModelLifecycleEvent event) {
         if (event.kind() == ModelLifecycleEvent.Kind.REMOVED) {
-            queues.computeIfPresent(event.model(), (m, q) -> q.waiting() == 0 ? null : q);
+            queues.computeIfPresent(new ModelRef(event.model(), event.version()), (m, q) -> q.waiting() == 0 ? null : q);
         }
     }
 
-    /** Checks the model exists (cheap, on the caller's thread), then answers when the call has run. */
+    /** An unversioned call: it goes where the model's routing sends it (its default route). */
     public <T> CompletionStage<T> infer(String model, InferenceCall<T> call) {
-        return submit(model, List.of(call), true).thenApply(answers -> {
+        return infer(model, router.route(model).version(), call);
+    }
+
+    /** Checks the version exists (cheap, on the caller's thread), then answers when the call has run. */
+    public <T> CompletionStage<T> infer(String model, int version, InferenceCall<T> call) {
+        return submit(model, version, List.of(call), true).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             T only = (T) answers.get(0);
             return only;
@@ -134,10 +143,14 @@ public class InferenceService {
      * come in the calls' order; the first failure fails the unit.
      */
     public <T> CompletionStage<List<T>> inferTogether(String model, List<? extends InferenceCall<T>> calls) {
+        return inferTogether(model, router.route(model).version(), calls);
+    }
+
+    public <T> CompletionStage<List<T>> inferTogether(String model, int version, List<? extends InferenceCall<T>> calls) {
         if (calls.isEmpty()) {
             throw KilnError.invalid("nothing to run on '" + model + "'");
         }
-        return submit(model, calls, true).thenApply(answers -> {
+        return submit(model, version, calls, true).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             List<T> typed = (List<T>) answers;
             return typed;
@@ -149,22 +162,23 @@ public class InferenceService {
      * rehearses the wire forms with it so the first real requests find that code compiled. No
      * telemetry records it.
      */
-    public <T> CompletionStage<T> rehearse(String model, InferenceCall<T> call) {
-        return submit(model, List.of(call), false).thenApply(answers -> {
+    public <T> CompletionStage<T> rehearse(String model, int version, InferenceCall<T> call) {
+        return submit(model, version, List.of(call), false).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             T only = (T) answers.get(0);
             return only;
         });
     }
 
-    private CompletionStage<List<Object>> submit(String model, List<? extends InferenceCall<?>> calls, boolean counted) {
-        registry.status(model);
+    private CompletionStage<List<Object>> submit(String model, int version, List<? extends InferenceCall<?>> calls, boolean counted) {
+        registry.status(model, version);
+        ModelRef ref = new ModelRef(model, version);
         long arrived = System.nanoTime();
         Context trace = Context.current();
         CompletableFuture<List<Object>> answer = new CompletableFuture<>();
         // What is not use never loads a model: a rehearsal of an unloaded model just ends.
-        CompletableFuture<Lease> leased = counted ? registry.lease(model) : registry.leaseIfLoaded(model);
-        Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model);
+        CompletableFuture<Lease> leased = counted ? registry.lease(model, version) : registry.leaseIfLoaded(model, version);
+        Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model, version);
         leased.whenComplete((lease, failure) -> {
             if (load != null) {
                 if (failure != null) {
@@ -173,27 +187,28 @@ public class InferenceService {
                 load.end();
             }
             if (failure != null) {
-                finish(model, counted, arrived, answer, null, Failures.of(model, failure));
+                finish(ref, counted, arrived, answer, null, Failures.of(model, failure));
                 return;
             }
-            enqueue(model, lease, calls, counted, arrived, trace, answer);
+            enqueue(ref, lease, calls, counted, arrived, trace, answer);
         });
         return answer;
     }
 
-    private void enqueue(String model, Lease lease, List<? extends InferenceCall<?>> calls, boolean counted, long arrived,
+    private void enqueue(ModelRef ref, Lease lease, List<? extends InferenceCall<?>> calls, boolean counted, long arrived,
                          Context trace, CompletableFuture<List<Object>> answer) {
+        String model = ref.name();
         Pending p = null;
         try {
-            p = new Pending(lease, calls, counted, arrived, trace, tracing.start("kiln.queue", trace, model));
-            if (queue(model).offer(p)) {
-                p.answer.whenComplete((a, f) -> finish(model, counted, arrived, answer, a, f));
+            p = new Pending(lease, calls, counted, arrived, trace, tracing.start("kiln.queue", trace, model, ref.version()));
+            if (queue(ref).offer(p)) {
+                p.answer.whenComplete((a, f) -> finish(ref, counted, arrived, answer, a, f));
                 return;
             }
             p.queued.end();
             p.lease.close();
             if (counted) {
-                usage.recordRejected(model);
+                usage.recordRejected(model, ref.version());
             }
             answer.completeExceptionally(new ModelUnavailableException("the queue of '" + model + "' is full (" + queueSize
                     + " waiting, ai.models.inference.queue-size); retry shortly", 1));
@@ -204,13 +219,24 @@ public class InferenceService {
             } else {
                 lease.close();
             }
-            finish(model, counted, arrived, answer, null, Failures.of(model, t));
+            finish(ref, counted, arrived, answer, null, Failures.of(model, t));
         }
     }
 
-    /** Requests waiting in a model's queue now (for the models view). */
+    /** Requests waiting in the queues of a model's versions now (for the models view and the scaling signal). */
     public int waiting(String model) {
-        ModelQueue q = queues.get(model);
+        int n = 0;
+        for (Map.Entry<ModelRef, ModelQueue> q : queues.entrySet()) {
+            if (q.getKey().name().equals(model)) {
+                n += q.getValue().waiting();
+            }
+        }
+        return n;
+    }
+
+    /** Requests waiting in one version's queue now. */
+    public int waiting(String model, int version) {
+        ModelQueue q = queues.get(new ModelRef(model, version));
         return q == null ? 0 : q.waiting();
     }
 
@@ -218,8 +244,8 @@ public class InferenceService {
         return workerCount;
     }
 
-    private ModelQueue queue(String model) {
-        return queues.computeIfAbsent(model, m -> new ModelQueue(queueSize, workerCount, workers, p -> plan(p).batching(),
+    private ModelQueue queue(ModelRef ref) {
+        return queues.computeIfAbsent(ref, m -> new ModelQueue(queueSize, workerCount, workers, p -> plan(p).batching(),
                 runner::run));
     }
 
@@ -230,7 +256,7 @@ public class InferenceService {
         if (known != null) {
             return known;
         }
-        Optional<ModelEntry> entry = registry.find(p.model()).map(ModelStatus::entry);
+        Optional<ModelEntry> entry = registry.find(p.model(), p.version()).map(ModelStatus::entry);
         ModelManifest manifest = entry.map(ModelEntry::manifest).orElse(ModelManifest.defaults(p.model()));
         BatchRunner.Plan plan = new BatchRunner.Plan(new ModelSignature(session.inputs(), session.outputs(),
                 manifest.inputLimits() == null ? Map.of() : manifest.inputLimits()),
@@ -290,7 +316,7 @@ public class InferenceService {
         }
     }
 
-    private void finish(String model, boolean counted, long arrived, CompletableFuture<List<Object>> answer,
+    private void finish(ModelRef ref, boolean counted, long arrived, CompletableFuture<List<Object>> answer,
                         List<Object> response, Throwable failure) {
         try {
             if (!counted) {
@@ -299,7 +325,7 @@ public class InferenceService {
             String outcome = failure == null ? "success"
                     : failure instanceof KilnError e ? (e.callersFault() || e.kind() == KilnError.Kind.CONFLICT ? "invalid" : "unavailable")
                     : "error";
-            usage.recordInference(model, outcome, System.nanoTime() - arrived);
+            usage.recordInference(ref.name(), ref.version(), outcome, System.nanoTime() - arrived);
         } finally {
             if (failure == null) {
                 answer.complete(response);

@@ -72,6 +72,10 @@ final class Pending {
         return lease.modelName();
     }
 
+    int version() {
+        return lease.version();
+    }
+
     /** A unit of one call, which may share a run with others. */
     boolean single() {
         return parts.size() == 1;

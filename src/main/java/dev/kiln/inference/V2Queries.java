@@ -6,10 +6,13 @@ import dev.kiln.inference.V2Records.ModelReady;
 import dev.kiln.inference.V2Records.RepositoryModel;
 import dev.kiln.inference.V2Records.ServerMetadata;
 import dev.kiln.inference.V2Records.ServerReady;
+import dev.kiln.registry.ModelNotFoundException;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ModelVersions;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
 import dev.kiln.telemetry.InferenceStats;
@@ -17,11 +20,13 @@ import dev.kiln.telemetry.UsageTracker;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The protocol's read-only questions (server metadata and readiness, model metadata and readiness,
  * statistics, the repository index's rows) answered from the registry's state; no lifecycle decisions here.
+ * A question about a model without a version is about the version its unversioned calls reach most.
  */
 @ApplicationScoped
 public class V2Queries {
@@ -30,14 +35,16 @@ public class V2Queries {
     private final ResidencyPolicy residency;
     private final OnnxEngine engine;
     private final UsageTracker usage;
+    private final VersionRouter router;
     private final String version;
 
-    public V2Queries(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
-                   @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+    public V2Queries(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage, VersionRouter router,
+                     @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.residency = residency;
         this.engine = engine;
         this.usage = usage;
+        this.router = router;
         this.version = version;
     }
 
@@ -52,38 +59,51 @@ public class V2Queries {
     }
 
     /**
-     * Inputs and outputs of the session when one was opened, else as the model file declares them:
-     * asking about a model never loads it. A file that cannot be read says why in {@code reason}.
+     * Inputs and outputs of the version's session when one was opened, else as its model file
+     * declares them: asking about a model never loads it. {@code versions} lists every version
+     * served. A file that cannot be read says why in {@code reason}.
      */
-    public ModelMetadata metadata(String model) {
-        ModelStatus status = registry.status(model);
+    public ModelMetadata metadata(String model, String versionAsked) {
+        ModelVersions m = model(model);
+        ModelStatus status = version(m, versionAsked);
+        List<String> versions = m.served().stream().map(s -> Integer.toString(s.version())).toList();
         if (status.loadCount() > 0) {
-            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
-                    status.inputs(), status.outputs(), status.state().name(), null);
+            return new ModelMetadata(status.name(), versions, InferenceService.PLATFORM, status.inputs(), status.outputs(), status.state().name(), null);
         }
         try {
             OnnxFileSignature.Signature declared = engine.signature(status.entry());
-            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
-                    declared.inputs(), declared.outputs(), status.state().name(), null);
+            return new ModelMetadata(status.name(), versions, InferenceService.PLATFORM, declared.inputs(), declared.outputs(), status.state().name(), null);
         } catch (java.io.IOException e) {
-            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
-                    null, null, status.state().name(), "model.onnx cannot be read as an ONNX model: " + e.getMessage());
+            return new ModelMetadata(status.name(), versions, InferenceService.PLATFORM, null, null, status.state().name(),
+                    "model.onnx cannot be read as an ONNX model: " + e.getMessage());
         }
     }
 
-    /** Statistics of one model (404 when unknown), or of every model when {@code model} is null. */
-    public V2Records.ModelStatistics statistics(String model) {
-        List<ModelStatus> models = model == null ? registry.list() : List.of(registry.status(model));
-        return new V2Records.ModelStatistics(models.stream().map(m -> stat(m.name())).toList());
+    /**
+     * Statistics of every served version of every model ({@code model} null), of one model's served
+     * versions ({@code versionAsked} null), or of one version (a number or an alias).
+     */
+    public V2Records.ModelStatistics statistics(String model, String versionAsked) {
+        List<ModelStatus> versions;
+        if (model == null) {
+            versions = registry.list();
+        } else if (versionAsked == null) {
+            versions = model(model).served();
+        } else {
+            versions = List.of(version(model(model), versionAsked));
+        }
+        return new V2Records.ModelStatistics(versions.stream().map(this::stat).toList());
     }
 
-    private V2Records.ModelStat stat(String name) {
-        InferenceStats s = usage.stats(name).orElse(new InferenceStats(0, 0, 0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, List.of()));
-        return new V2Records.ModelStat(name, InferenceService.VERSION, s.lastInferenceMillis(), s.inferenceCount(),
+    private V2Records.ModelStat stat(ModelStatus m) {
+        InferenceStats s = usage.stats(m.name(), m.version())
+                .orElse(new InferenceStats(0, 0, 0, ZERO, ZERO, ZERO, ZERO, ZERO, ZERO, List.of()));
+        return new V2Records.ModelStat(m.name(), Integer.toString(m.version()), s.lastInferenceMillis(), s.inferenceCount(),
                 s.executionCount(), new V2Records.InferStats(d(s.success()), d(s.fail()), d(s.queue()), d(s.computeInput()),
                 d(s.computeInfer()), d(s.computeOutput()), d(ZERO), d(ZERO)),
                 s.batches().stream().map(b -> new V2Records.BatchStat(b.batchSize(), d(b.computeInput()), d(b.computeInfer()),
-                        d(b.computeOutput()))).toList());
+                        d(b.computeOutput()))).toList(),
+                m.entry().manifest().routingOrNone().aliasesOf(m.version()), usage.shadowStats(m.name(), m.version()).orElse(null));
     }
 
     private static final InferenceStats.Duration ZERO = new InferenceStats.Duration(0, 0);
@@ -92,15 +112,35 @@ public class V2Queries {
         return new V2Records.StatDuration(x.count(), x.ns());
     }
 
-    public ModelReady modelReady(String model) {
-        ModelStatus status = registry.status(model);
+    public ModelReady modelReady(String model, String versionAsked) {
+        ModelStatus status = version(model(model), versionAsked);
         String why = reason(status);
+        String label = status.version() == 1 && versionAsked == null ? "model '" + status.name() + "'"
+                : "model '" + status.name() + "' version " + status.version();
         return new ModelReady(status.name(), status.loaded(), status.state().name(), why, status.loaded() ? null
-                : "model '" + status.name() + "' is not ready: " + status.state() + (why != null ? " (" + why + ")" : ""));
+                : label + " is not ready: " + status.state() + (why != null ? " (" + why + ")" : ""),
+                Integer.toString(status.version()));
+    }
+
+    /**
+     * The repository index: a row per version of every model, the served ones with their state, the
+     * others on disk as UNAVAILABLE saying that the version policy leaves them out.
+     */
+    public List<RepositoryModel> index(boolean readyOnly) {
+        List<RepositoryModel> rows = new ArrayList<>();
+        for (ModelVersions m : registry.models()) {
+            m.served().forEach(s -> rows.add(repositoryModel(s)));
+            for (int n : m.notServed()) {
+                rows.add(new RepositoryModel(m.name(), Integer.toString(n), "UNAVAILABLE",
+                        "not served: version_policy " + m.manifest().policy().text()));
+            }
+        }
+        rows.sort(java.util.Comparator.comparing(RepositoryModel::name).thenComparingInt(r -> Integer.parseInt(r.version())));
+        return rows.stream().filter(r -> !readyOnly || "READY".equals(r.state())).toList();
     }
 
     public static RepositoryModel repositoryModel(ModelStatus status) {
-        return new RepositoryModel(status.name(), InferenceService.VERSION, v2State(status.state()), reason(status));
+        return new RepositoryModel(status.name(), Integer.toString(status.version()), v2State(status.state()), reason(status));
     }
 
     /** A load that ended FAILED is an error answer carrying ONNX Runtime's reason. */
@@ -109,6 +149,19 @@ public class V2Queries {
             throw KilnError.internal("model '" + status.name() + "' failed to load: " + status.reason());
         }
         return repositoryModel(status);
+    }
+
+    /** The version asked about (a number or an alias), or the one unversioned calls reach most. */
+    private ModelStatus version(ModelVersions m, String versionAsked) {
+        if (versionAsked == null || versionAsked.isEmpty()) {
+            return router.primary(m);
+        }
+        int v = router.resolve(m.name(), versionAsked);
+        return m.version(v).orElseThrow(() -> new ModelNotFoundException(m.name()));
+    }
+
+    private ModelVersions model(String name) {
+        return registry.model(dev.kiln.catalog.ModelName.require(name)).orElseThrow(() -> new ModelNotFoundException(name));
     }
 
     /** The protocol's five words: UNKNOWN, READY, UNAVAILABLE, LOADING, UNLOADING. */

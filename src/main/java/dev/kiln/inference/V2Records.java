@@ -27,10 +27,10 @@ public final class V2Records {
     public record ServerReady(boolean ready, String error) {
     }
 
-    /** {@code error} is there only when not ready, so the 400 it comes with says why. */
+    /** {@code error} is there only when not ready, so the 400 it comes with says why; {@code version} is the version asked about. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @RegisterForReflection
-    public record ModelReady(String name, boolean ready, String state, String reason, String error) {
+    public record ModelReady(String name, boolean ready, String state, String reason, String error, String version) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -78,9 +78,16 @@ public final class V2Records {
     public record ModelStatistics(List<ModelStat> modelStats) {
     }
 
+    /**
+     * One version's statistics. Kiln adds {@code aliases} (those naming the version) and {@code shadow}
+     * (its shadow runs: copies of calls another version answered, compared with that one's answers),
+     * each only when there is something to say.
+     */
     @RegisterForReflection
     public record ModelStat(String name, String version, long lastInference, long inferenceCount, long executionCount,
-                            InferStats inferenceStats, List<BatchStat> batchStats) {
+                            InferStats inferenceStats, List<BatchStat> batchStats,
+                            @JsonInclude(JsonInclude.Include.NON_EMPTY) List<String> aliases,
+                            @JsonInclude(JsonInclude.Include.NON_NULL) dev.kiln.telemetry.ShadowStats shadow) {
     }
 
     /** Count and total nanoseconds of each phase; Kiln has no response cache, so its hits and misses stay 0. */

@@ -13,6 +13,8 @@ import dev.kiln.inference.V2Records.ServerMetadata;
 import dev.kiln.inference.V2Records.ServerReady;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.routing.Route;
+import dev.kiln.routing.VersionRouter;
 import dev.kiln.security.Roles;
 import dev.kiln.telemetry.UsageTracker;
 import io.smallrye.common.annotation.Blocking;
@@ -39,21 +41,28 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 
-/** KServe Open Inference Protocol (V2) over REST, plus the model repository extension. */
+/**
+ * KServe Open Inference Protocol (V2) over REST, plus the model repository extension. A model's
+ * versions are {@code /v2/models/{m}/versions/{v}/...}, where {@code v} is a version number or an
+ * alias; the unversioned paths follow the model's default route.
+ */
 @PermitAll
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "V2 inference", description = "KServe Open Inference Protocol (REST) and the repository extension")
 public class V2Resource {
 
-    private final InferenceService inference;
     private final ModelRegistry registry;
     private final V2Queries queries;
     private final UsageTracker usage;
     private final V2Codec codec;
+    private final VersionRouter router;
+    private final ShadowRuns shadows;
 
-    public V2Resource(InferenceService inference, ModelRegistry registry, V2Queries queries, UsageTracker usage, V2Codec codec) {
-        this.inference = inference;
+    public V2Resource(ModelRegistry registry, V2Queries queries, UsageTracker usage, V2Codec codec, VersionRouter router,
+                      ShadowRuns shadows) {
+        this.router = router;
+        this.shadows = shadows;
         this.codec = codec;
         this.usage = usage;
         this.registry = registry;
@@ -85,11 +94,21 @@ public class V2Resource {
     @GET
     @Path("/models/{model}")
     @Blocking
-    @Operation(summary = "Model metadata: platform, inputs and outputs",
-            description = "From the loaded session, or read from the model file when it was never loaded: asking never loads a model.")
+    @Operation(summary = "Model metadata: platform, versions served, inputs and outputs",
+            description = "From the loaded session, or read from the model file when it was never loaded: asking never loads a model. "
+                    + "Inputs and outputs are those of the version most unversioned calls reach.")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public ModelMetadata metadata(@PathParam("model") String model) {
-        return queries.metadata(model);
+        return queries.metadata(model, null);
+    }
+
+    @GET
+    @Path("/models/{model}/versions/{version}")
+    @Blocking
+    @Operation(summary = "Metadata of one version (a number or an alias)")
+    @APIResponse(responseCode = "404", description = "Unknown model, or a version it does not serve")
+    public ModelMetadata versionMetadata(@PathParam("model") String model, @PathParam("version") String version) {
+        return queries.metadata(model, version);
     }
 
     @GET
@@ -97,7 +116,16 @@ public class V2Resource {
     @Operation(summary = "Model readiness: 200 when READY, else 400 with the state and reason")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public Response modelReady(@PathParam("model") String model) {
-        ModelReady ready = queries.modelReady(model);
+        ModelReady ready = queries.modelReady(model, null);
+        return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
+    }
+
+    @GET
+    @Path("/models/{model}/versions/{version}/ready")
+    @Operation(summary = "Readiness of one version (a number or an alias): 200 when READY, else 400 with the state and reason")
+    @APIResponse(responseCode = "404", description = "Unknown model, or a version it does not serve")
+    public Response versionReady(@PathParam("model") String model, @PathParam("version") String version) {
+        ModelReady ready = queries.modelReady(model, version);
         return Response.status(ready.ready() ? 200 : 400).entity(ready).build();
     }
 
@@ -105,7 +133,10 @@ public class V2Resource {
     @POST
     @Path("/models/{model}/infer")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Run inference; a model that is not loaded is loaded first (single flight)")
+    @Operation(summary = "Run inference; a model that is not loaded is loaded first (single flight)",
+            description = "The model's default route picks the version: its routing weights (by the request's id, from the "
+                    + "X-Request-Id header or the body's id, so a retry lands on the same version), else its stable alias, else its "
+                    + "highest version. A shadow version, when routing names one, gets a copy whose answer is compared, never returned.")
     @APIResponse(responseCode = "400", description = "Malformed request, wrong datatype or shape, missing or unknown input")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Model disabled")
@@ -119,45 +150,61 @@ public class V2Resource {
                                            @HeaderParam(BINARY_HEADER) String headerLength, byte[] body,
                                            @Context RoutingContext context) {
         int length = headerLength(headerLength);
-        usage.recordTransport(model, "rest");
-        InflightBytes.Reservation held = context.get(InflightBytes.BODY);
-        return inference.infer(model, codec.call(model, body, length, held, () -> context.response().closed()))
-                .thenApply(V2Resource::answer);
+        String header = context.request().getHeader(REQUEST_ID);
+        Route route = router.route(model, null, () -> header != null && !header.isEmpty() ? header : codec.requestId(body, length));
+        return run(route, length, body, context);
     }
 
     @RolesAllowed(Roles.INFERENCE)
     @POST
     @Path("/models/{model}/versions/{version}/infer")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "Run inference on a version of a model (Kiln serves one version of each model: \"1\")")
-    @APIResponse(responseCode = "404", description = "Unknown model or version")
+    @Operation(summary = "Run inference on one version of a model: a version number, or an alias (stable, canary, ...)",
+            description = "Never split nor shadowed: the call goes to the version it names.")
+    @APIResponse(responseCode = "404", description = "Unknown model, or a version it does not serve")
     public CompletionStage<Response> inferVersion(@PathParam("model") String model, @PathParam("version") String version,
                                                   @HeaderParam(BINARY_HEADER) String headerLength, byte[] body,
                                                   @Context RoutingContext context) {
-        if (!InferenceService.VERSION.equals(version)) {
-            throw KilnError.notFound("model '" + model + "' has no version '" + ClientText.printable(version, 20)
-                    + "': Kiln serves version " + InferenceService.VERSION);
-        }
-        return infer(model, headerLength, body, context);
+        int length = headerLength(headerLength);
+        return run(router.route(model, version, null), length, body, context);
+    }
+
+    private CompletionStage<Response> run(Route route, int length, byte[] body, RoutingContext context) {
+        String model = route.model();
+        usage.recordTransport(model, route.version(), "rest");
+        InflightBytes.Reservation held = context.get(InflightBytes.BODY);
+        InferenceCall<V2Answer> call = codec.call(model, route.version(), body, length, held, () -> context.response().closed());
+        return shadows.infer(route, call, () -> codec.call(model, route.shadow(), body, length, null)).thenApply(V2Resource::answer);
     }
 
     @GET
     @Path("/models/stats")
-    @Operation(summary = "Inference statistics of every model (the statistics extension, as Triton defines it)")
+    @Operation(summary = "Inference statistics of every version of every model (the statistics extension, as Triton defines it)")
     public ModelStatistics stats() {
-        return queries.statistics(null);
+        return queries.statistics(null, null);
     }
 
     @GET
     @Path("/models/{model}/stats")
-    @Operation(summary = "Inference statistics of one model: counts and nanoseconds of queue, input, infer and output, per batch size")
+    @Operation(summary = "Inference statistics of a model's versions: counts and nanoseconds of queue, input, infer and output, "
+            + "per batch size; aliases and shadow runs per version")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public ModelStatistics modelStats(@PathParam("model") String model) {
-        return queries.statistics(model);
+        return queries.statistics(model, null);
+    }
+
+    @GET
+    @Path("/models/{model}/versions/{version}/stats")
+    @Operation(summary = "Inference statistics of one version (a number or an alias)")
+    @APIResponse(responseCode = "404", description = "Unknown model, or a version it does not serve")
+    public ModelStatistics versionStats(@PathParam("model") String model, @PathParam("version") String version) {
+        return queries.statistics(model, version);
     }
 
     /** The binary extension's header: the JSON part's length. */
     static final String BINARY_HEADER = "Inference-Header-Content-Length";
+    /** A caller's id for the request: where a split route sends it, before the body's own id. */
+    static final String REQUEST_ID = "X-Request-Id";
 
     private static int headerLength(String value) {
         if (value == null || value.isBlank()) {
@@ -185,15 +232,11 @@ public class V2Resource {
     @POST
     @Path("/repository/index")
     @Consumes(MediaType.WILDCARD)
-    @Operation(summary = "List every model the registry knows, with its state and reason",
+    @Operation(summary = "List every version of every model the registry knows, with its state and reason",
             description = "Read-only. To pick up directories added or removed on disk, call POST /api/v1/setup/ai-models/rescan "
                     + "(admin), POST /v2/repository/models/{model}/load (admin), or set ai.models.repository-poll-interval.")
     public List<RepositoryModel> index(RepositoryIndexRequest request) {
-        boolean readyOnly = request != null && Boolean.TRUE.equals(request.ready());
-        return registry.list().stream()
-                .map(V2Queries::repositoryModel)
-                .filter(m -> !readyOnly || "READY".equals(m.state()))
-                .toList();
+        return queries.index(request != null && Boolean.TRUE.equals(request.ready()));
     }
 
     @RolesAllowed(Roles.ADMIN)
@@ -201,7 +244,7 @@ public class V2Resource {
     @Path("/repository/models/{model}/load")
     @Consumes(MediaType.WILDCARD)
     @Blocking
-    @Operation(summary = "Load a model (waits for a load already running instead of starting another)",
+    @Operation(summary = "Load a model: every version it serves (waits for a load already running instead of starting another)",
             description = "A model directory added to the repository since the last scan is picked up by its name.")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Model disabled")
@@ -216,7 +259,7 @@ public class V2Resource {
     @Path("/repository/models/{model}/unload")
     @Consumes(MediaType.WILDCARD)
     @Blocking
-    @Operation(summary = "Unload a model after in-flight requests drain")
+    @Operation(summary = "Unload a model (every version) after in-flight requests drain")
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout; the model stays loaded")
     public RepositoryModel unload(@PathParam("model") String model) {

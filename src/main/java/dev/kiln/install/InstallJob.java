@@ -99,7 +99,7 @@ final class InstallJob {
     View view() {
         return new View(id, request.name(), status.name().toLowerCase(java.util.Locale.ROOT), bytesDone.get(),
                 bytesTotal < 0 ? null : bytesTotal, sha256, error, shownUrl, Boolean.TRUE.equals(request.replace()),
-                state, createdAt, finishedAt);
+                state, createdAt, finishedAt, request.version());
     }
 
     /** The job as clients see it. */
@@ -107,6 +107,6 @@ final class InstallJob {
     @RegisterForReflection
     public record View(String id, String name, String status, long bytesDone, Long bytesTotal, String sha256,
                        String error, String url, boolean replace, String modelState, Instant createdAt,
-                       Instant finishedAt) {
+                       Instant finishedAt, Integer version) {
     }
 }

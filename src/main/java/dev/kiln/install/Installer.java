@@ -5,6 +5,7 @@ import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;
+import dev.kiln.catalog.VersionNumber;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
 import dev.kiln.files.AtomicFiles;
@@ -12,6 +13,7 @@ import dev.kiln.install.InstallJob.Status;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ModelVersions;
 import dev.kiln.registry.Replacement;
 import dev.kiln.registry.ResidencyPolicy;
 import io.quarkus.runtime.ShutdownEvent;
@@ -90,9 +92,12 @@ public class Installer {
     /** Validates at once (400/409), then runs the install as a job. */
     public InstallJob.View submit(InstallRequest r) {
         SourcePolicy.Source source = validate(r);
-        boolean exists = registry.find(r.name()).isPresent();
-        if (exists && !Boolean.TRUE.equals(r.replace())) {
-            throw KilnError.conflict("model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it");
+        Optional<ModelVersions> existing = registry.model(r.name());
+        if (existing.isPresent() && !Boolean.TRUE.equals(r.replace())
+                && (r.version() == null || existing.get().onDisk().contains(r.version()))) {
+            throw KilnError.conflict(r.version() == null
+                    ? "model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it"
+                    : "model '" + r.name() + "' already has version " + r.version() + "; send \"replace\": true to install over it");
         }
         InstallJob job = new InstallJob(r, SourcePolicy.shown(source.uri()));
         InstallJob running = runningByName.putIfAbsent(r.name(), job);
@@ -166,6 +171,9 @@ public class Installer {
         if (r.provider() != null && !Category.isValid(r.provider())) {
             throw KilnError.invalid("field 'provider' must be a lowercase word");
         }
+        if (r.version() != null && !VersionNumber.isValid(r.version())) {
+            throw KilnError.invalid("field 'version' must be a whole number from 1 to " + VersionNumber.MAX);
+        }
         if (r.description() != null && r.description().length() > 2000) {
             throw KilnError.invalid("field 'description' is longer than 2000 characters");
         }
@@ -180,11 +188,14 @@ public class Installer {
             staging = repository.newStagingDirectory("install-" + job.id);
             Path modelDir = staging.resolve("model");
             String sha = source.isOci() ? oci.pull(source, r.sha256(), staging, modelDir, job) : fetch(source, r, staging, modelDir, job);
-            AtomicFiles.write(modelDir.resolve(ModelEntry.MANIFEST_FILE), repository.toYaml(manifest(r, sha)));
+            // A version added to a model keeps the model's own manifest: the staged one would only be dropped.
+            if (r.version() == null || registry.model(r.name()).isEmpty()) {
+                AtomicFiles.write(modelDir.resolve(ModelEntry.MANIFEST_FILE), repository.toYaml(manifest(r, sha)));
+            }
             job.status(Status.VALIDATING);
-            replacement = registry.prepare(repository.readStaged(modelDir, r.name()));
+            replacement = registry.prepare(repository.readStaged(modelDir, r.name(), r.version() != null ? r.version() : 1));
             job.status(Status.INSTALLING);
-            ModelStatus status = registry.install(r.name(), modelDir, replacement, Boolean.TRUE.equals(r.replace()));
+            ModelStatus status = registry.install(r.name(), r.version(), modelDir, replacement, Boolean.TRUE.equals(r.replace()));
             job.done(status.state().name());
             LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
         } catch (InstallStepException | KilnError e) {
@@ -229,7 +240,7 @@ public class Installer {
         return new ModelManifest(r.name(), r.category(), r.provider() != null ? r.provider() : ModelManifest.DEFAULT_PROVIDER,
                 ModelManifest.DEFAULT_ENGINE, r.lazyLoad() != null ? r.lazyLoad() : Boolean.FALSE,
                 r.enabled() != null ? r.enabled() : Boolean.TRUE, null, r.description(),
-                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null, null, null, null, null);
+                new ModelManifest.Source(SourcePolicy.shown(URI.create(r.url())), sha), null, null, null, null, null, null, null, null);
     }
 
     private void remember(InstallJob job) {

@@ -30,6 +30,11 @@ public final class Lease implements AutoCloseable {
         return slot.name();
     }
 
+    /** The version this lease runs. */
+    public int version() {
+        return slot.version();
+    }
+
     ModelSlot slot() {
         return slot;
     }

@@ -1,11 +1,12 @@
 package dev.kiln.registry;
 
 /**
- * Fired by the registry after each lifecycle change, so telemetry can count without asking.
+ * Fired by the registry after each lifecycle change of a model's version, so telemetry can count without asking.
  * {@code onDemand} marks a load that a request had to wait for: a cold start. An UNLOADED event's
  * {@code reason} says why: {@code budget}, {@code keep_alive}, {@code admin} or {@code shutdown}.
  */
-public record ModelLifecycleEvent(String model, String category, Kind kind, double seconds, boolean onDemand, String reason) {
+public record ModelLifecycleEvent(String model, int version, String category, Kind kind, double seconds, boolean onDemand,
+                                  String reason) {
 
     public enum Kind { DISCOVERED, LOADED, LOAD_FAILED, UNLOADED, REMOVED }
 

@@ -1,9 +1,12 @@
 package dev.kiln.registry;
 
 import dev.kiln.catalog.ExternalDataCheck;
+import dev.kiln.catalog.ModelDirectory;
 import dev.kiln.files.LockFile;
 import dev.kiln.catalog.ModelEntry;
+import dev.kiln.catalog.ModelManifest;
 import dev.kiln.catalog.ModelName;
+import dev.kiln.catalog.ModelRef;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
@@ -42,11 +45,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * The one owner of model lifecycle: it alone opens and closes ONNX Runtime sessions, moves a
  * model's files into place, decides what stays resident under the memory budget and unloads idle
  * models. Everything else asks it for a {@link Lease} (to run a model) or for a change.
+ * <p>
+ * Each version a model's {@code version_policy} serves is a slot of its own (state, leases,
+ * memory, keep-alive, eviction); the name's lock covers all of a model's versions, and a model's
+ * files and manifest are followed as one directory ({@link #reconcile}).
  */
 @ApplicationScoped
 public class ModelRegistry {
@@ -64,7 +72,9 @@ public class ModelRegistry {
     private final ResidencyPolicy residency;
     private final KeepAlive keepAlive;
     private final Duration drainTimeout;
-    private final Map<String, ModelSlot> slots = new ConcurrentSkipListMap<>();
+    private final ConcurrentSkipListMap<ModelRef, ModelSlot> slots = new ConcurrentSkipListMap<>();
+    /** Each model's directory as last read under its lock: its manifest (routing included) and every version on disk. */
+    private final Map<String, ModelDirectory> directories = new ConcurrentHashMap<>();
     private final NameLocks locks;
     /** How long a change waits for another replica's change of the same name (a drain, an open). */
     private final Duration changeWait;
@@ -125,7 +135,7 @@ public class ModelRegistry {
             try {
                 drainAndWait(slot, ModelState.AVAILABLE, "Kiln is shutting down", ModelLifecycleEvent.SHUTDOWN);
             } catch (RuntimeException e) {
-                LOG.warnf("model %s not unloaded cleanly at shutdown: %s", slot.name(), e.getMessage());
+                LOG.warnf("model %s not unloaded cleanly at shutdown: %s", slot.ref(), e.getMessage());
             }
         }
         loader.shutdownNow();
@@ -141,17 +151,38 @@ public class ModelRegistry {
         return revision.get();
     }
 
+    /** Every served version of every model, by name then version. */
     public List<ModelStatus> list() {
         return slots.values().stream().map(this::status).toList();
     }
 
+    /** Every model with its served versions and the numbers of all it has on disk, by name. */
+    public List<ModelVersions> models() {
+        return ModelVersions.group(list(), directories);
+    }
+
+    public Optional<ModelVersions> model(String name) {
+        List<ModelStatus> served = ModelName.isValid(name) ? slotsOf(name).stream().map(this::status).toList() : List.of();
+        return served.isEmpty() ? Optional.empty() : Optional.of(ModelVersions.group(served, directories).get(0));
+    }
+
+    /** The model's highest served version (where its calls go when nothing routes them). */
     public Optional<ModelStatus> find(String name) {
-        ModelSlot slot = ModelName.isValid(name) ? slots.get(name) : null;
+        List<ModelSlot> mine = ModelName.isValid(name) ? slotsOf(name) : List.of();
+        return mine.isEmpty() ? Optional.empty() : Optional.of(status(mine.get(mine.size() - 1)));
+    }
+
+    public Optional<ModelStatus> find(String name, int version) {
+        ModelSlot slot = ModelName.isValid(name) ? slots.get(new ModelRef(name, version)) : null;
         return Optional.ofNullable(slot).map(this::status);
     }
 
     public ModelStatus status(String name) {
-        return status(slot(name));
+        return find(ModelName.require(name)).orElseThrow(() -> new ModelNotFoundException(name));
+    }
+
+    public ModelStatus status(String name, int version) {
+        return status(slot(name, version));
     }
 
     private ModelStatus status(ModelSlot slot) {
@@ -176,8 +207,13 @@ public class ModelRegistry {
      * load waits on the load's future, not in a thread: every caller of a loading model shares one
      * load (single flight).
      */
+    public CompletableFuture<Lease> lease(String name, int version) {
+        return lease(slot(name, version), LEASE_ATTEMPTS);
+    }
+
+    /** A lease on the model's highest served version. */
     public CompletableFuture<Lease> lease(String name) {
-        return lease(slot(name), LEASE_ATTEMPTS);
+        return lease(name, status(name).version());
     }
 
     private CompletableFuture<Lease> lease(ModelSlot slot, int attempts) {
@@ -194,30 +230,44 @@ public class ModelRegistry {
 
     /** The answer for a model that cannot serve in its state, or null when a load may help. */
     private KilnError refusal(ModelSlot slot, int attempts) {
-        String name = slot.name();
+        String name = slot.ref().label();
         return switch (slot.state()) {
-            case DISABLED -> new ModelConflictException("model '" + name + "' is disabled: " + slot.reason());
-            case FAILED -> new ModelUnavailableException("model '" + name + "' failed to load: " + slot.reason(), null);
+            case DISABLED -> new ModelConflictException("model " + name + " is disabled: " + slot.reason());
+            case FAILED -> new ModelUnavailableException("model " + name + " failed to load: " + slot.reason(), null);
             case UNLOADING -> slot.drainTarget() == ModelState.AVAILABLE
-                    ? new ModelUnavailableException("model '" + name + "' is unloading; retry", 1)
-                    : new ModelConflictException("model '" + name + "' is being disabled or uninstalled");
-            case REMOVED -> new ModelNotFoundException(name);
+                    ? new ModelUnavailableException("model " + name + " is unloading; retry", 1)
+                    : leaving(slot) ? new ModelUnavailableException("model " + name + " is leaving: its version policy no longer"
+                    + " serves it; retry (unversioned calls go to the versions served)", 1)
+                    : new ModelConflictException("model " + name + " is being disabled or uninstalled");
+            case REMOVED -> new ModelNotFoundException(slot.name());
             case READY, AVAILABLE, LOADING -> attempts <= 0
-                    ? new ModelUnavailableException("model '" + name + "' was unloaded while this request waited; retry", 1)
+                    ? new ModelUnavailableException("model " + name + " was unloaded while this request waited; retry", 1)
                     : null;
         };
     }
 
+    /** A version drained because the model's policy dropped it, while the model itself stays. */
+    private boolean leaving(ModelSlot slot) {
+        ModelDirectory dir = directories.get(slot.name());
+        return dir != null && dir.numbers().contains(slot.version()) && !dir.serves(slot.version());
+    }
+
     /** A lease only when the model is READY now: never a load (the warm-up's rehearsal must not bring back what was unloaded). */
-    public CompletableFuture<Lease> leaseIfLoaded(String name) {
-        Lease lease = slot(name).tryLease(this);
+    public CompletableFuture<Lease> leaseIfLoaded(String name, int version) {
+        ModelSlot slot = slot(name, version);
+        Lease lease = slot.tryLease(this);
         return lease != null ? CompletableFuture.completedFuture(lease)
-                : CompletableFuture.failedFuture(new ModelUnavailableException("model '" + name + "' is not loaded", null));
+                : CompletableFuture.failedFuture(new ModelUnavailableException("model " + slot.ref().label() + " is not loaded", null));
     }
 
     /** The blocking form, for callers on their own threads (warm-up). */
+    public Lease acquire(String name, int version) {
+        return await(lease(name, version), name, Duration.ofMinutes(10));
+    }
+
+    /** The blocking form on the model's highest served version. */
     public Lease acquire(String name) {
-        return await(lease(name), name, Duration.ofMinutes(10));
+        return acquire(name, status(name).version());
     }
 
     // ---- loads ----
@@ -228,10 +278,23 @@ public class ModelRegistry {
      * load does. A load refused for lack of memory is a 507 with the numbers.
      */
     public ModelStatus load(String name) {
-        ModelSlot slot = slots.get(ModelName.require(name));
-        if (slot == null) {
-            slot = discover(name);
+        List<ModelSlot> mine = slotsOf(ModelName.require(name));
+        if (mine.isEmpty()) {
+            mine = discover(name);
         }
+        ModelStatus answer = null;
+        for (ModelSlot slot : mine) {
+            ModelStatus loaded = load(slot);
+            // The highest version answers, unless one failed: then the caller hears about that one.
+            if (answer == null || answer.state() != ModelState.FAILED) {
+                answer = loaded;
+            }
+        }
+        return answer;
+    }
+
+    private ModelStatus load(ModelSlot slot) {
+        String name = slot.name();
         if (slot.state() == ModelState.DISABLED) {
             throw new ModelConflictException("model '" + name + "' is disabled: enable it before loading");
         }
@@ -303,18 +366,18 @@ public class ModelRegistry {
             if (entry.problem() != null) {
                 throw new IllegalStateException(entry.problem());
             }
-            room = admit(slot.name(), memory.estimate(entry, slot.memoryBytes()), true);
+            room = admit(slot.ref(), memory.estimate(entry, slot.memoryBytes()), true);
             opened = open(entry, room);
         } catch (KilnError e) {
             memory.release(room);
-            LOG.warnf("model %s not loaded: %s", entry.name(), e.getMessage());
+            LOG.warnf("model %s not loaded: %s", entry.ref(), e.getMessage());
             ending(slot, () -> slot.loadRefused(e.getMessage(), e), null).run();
             return;
         } catch (Throwable e) {
             memory.release(room);
             String why = e.getMessage() != null ? e.getMessage() : e.getClass().getName();
-            LOG.errorf("model %s failed to load: %s", entry.name(), why);
-            ModelUnavailableException failed = new ModelUnavailableException("model '" + entry.name() + "' failed to load: " + why, null);
+            LOG.errorf("model %s failed to load: %s", entry.ref(), why);
+            ModelUnavailableException failed = new ModelUnavailableException("model " + entry.ref().label() + " failed to load: " + why, null);
             Runnable done = ending(slot, () -> slot.loadFailed(why, failed), null);
             fire(slot, Kind.LOAD_FAILED, (System.nanoTime() - start) / 1e9, onDemand, why);
             done.run();
@@ -322,7 +385,7 @@ public class ModelRegistry {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         Runnable done = ending(slot, () -> slot.loadSucceeded(opened.model(), seconds, opened.bytes()), opened.model());
-        LOG.infof("loaded %s on %s in %.2fs (%d MiB)%s", entry.name(), opened.model().executionProvider(), seconds,
+        LOG.infof("loaded %s on %s in %.2fs (%d MiB)%s", entry.ref(), opened.model().executionProvider(), seconds,
                 MemoryBudget.mib(opened.bytes()), onDemand ? " (on demand)" : "");
         fire(slot, Kind.LOADED, seconds, onDemand, null);
         done.run();
@@ -410,40 +473,41 @@ public class ModelRegistry {
      * A session opened to validate or replace a model takes memory but no place among
      * max-loaded-models ({@code resident} false): it is not one more model.
      */
-    private MemoryBudget.Charge admit(String name, long need, boolean resident) {
+    private MemoryBudget.Charge admit(ModelRef ref, long need, boolean resident) {
         synchronized (admission) {
             List<String> kept = new ArrayList<>();
             while (true) {
                 boolean room = need <= memory.free();
                 boolean count = !resident || memory.maxLoadedModels().isEmpty()
-                        || residentOtherThan(name) < memory.maxLoadedModels().getAsInt();
+                        || residentOtherThan(ref) < memory.maxLoadedModels().getAsInt();
                 if (room && count) {
-                    return memory.charge(name, need);
+                    return memory.charge(ref.toString(), need);
                 }
                 kept.clear();
-                if (!evictOne(name, kept, "to make room for '" + name + "'")) {
-                    throw insufficient(name, need, room, kept);
+                if (!evictOne(ref, kept, "to make room for " + ref.label())) {
+                    throw insufficient(ref, need, room, kept);
                 }
             }
         }
     }
 
-    private KilnError insufficient(String name, long need, boolean room, List<String> kept) {
+    private KilnError insufficient(ModelRef ref, long need, boolean room, List<String> kept) {
+        String name = ref.label();
         String what = room
-                ? "'" + name + "' would be model number " + (residentOtherThan(name) + 1) + " and ai.models.memory.max-loaded-models is "
+                ? name + " would be model number " + (residentOtherThan(ref) + 1) + " and ai.models.memory.max-loaded-models is "
                 + memory.maxLoadedModels().getAsInt()
-                : "'" + name + "' needs about " + MemoryBudget.mib(need) + " MiB; " + MemoryBudget.mib(memory.free()) + " MiB of the "
+                : name + " needs about " + MemoryBudget.mib(need) + " MiB; " + MemoryBudget.mib(memory.free()) + " MiB of the "
                 + MemoryBudget.mib(memory.budgetBytes()) + " MiB budget (" + memory.source() + ") is free";
         return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, what
                 + (kept.isEmpty() ? "; no other model is loaded" : "; could not unload " + String.join(", ", kept))
                 + ". Unload a model, raise the budget, or retry when a model is idle", 5, null);
     }
 
-    private int residentOtherThan(String name) {
+    private int residentOtherThan(ModelRef ref) {
         int n = 0;
         for (ModelSlot s : slots.values()) {
             ModelState state = s.state();
-            if (!s.name().equals(name) && (state == ModelState.READY || state == ModelState.LOADING || state == ModelState.UNLOADING)) {
+            if (!s.ref().equals(ref) && (state == ModelState.READY || state == ModelState.LOADING || state == ModelState.UNLOADING)) {
                 n++;
             }
         }
@@ -451,20 +515,21 @@ public class ModelRegistry {
     }
 
     /** Unloads the least recently used model that may go; false when none may, with each one's reason in {@code kept}. */
-    private boolean evictOne(String forName, List<String> kept, String why) {
+    private boolean evictOne(ModelRef forRef, List<String> kept, String why) {
         List<ModelSlot> ready = slots.values().stream()
-                .filter(s -> !s.name().equals(forName) && s.state() == ModelState.READY)
+                .filter(s -> !s.ref().equals(forRef) && s.state() == ModelState.READY)
                 .sorted(Comparator.comparing(ModelSlot::lastUsedOrLoaded)).toList();
         for (ModelSlot s : ready) {
             ModelStatus st = status(s);
+            String who = s.ref().label();
             if (residency.required(st.entry(), st.state())) {
-                kept.add(s.name() + " (required for readiness)");
+                kept.add(who + " (required for readiness)");
             } else if (st.pinned()) {
-                kept.add(s.name() + " (pinned)");
+                kept.add(who + " (pinned)");
             } else if (st.inFlight() > 0) {
-                kept.add(s.name() + " (" + st.inFlight() + " request(s) in flight)");
+                kept.add(who + " (" + st.inFlight() + " request(s) in flight)");
             } else if (!unloadIfIdle(s, ModelLifecycleEvent.BUDGET, "unloaded " + why)) {
-                kept.add(s.name() + " (busy: being changed or in use)");
+                kept.add(who + " (busy: being changed or in use)");
             } else {
                 return true;
             }
@@ -484,7 +549,7 @@ public class ModelRegistry {
                 return false;
             }
             closeSession(slot, drained.join(), tag);
-            LOG.infof("%s: %s", slot.name(), why);
+            LOG.infof("%s: %s", slot.ref(), why);
             return true;
         }
     }
@@ -500,7 +565,7 @@ public class ModelRegistry {
                             + " without requests");
                 }
             } catch (RuntimeException e) {
-                LOG.warnf("keep-alive check of %s failed: %s", slot.name(), e.getMessage());
+                LOG.warnf("keep-alive check of %s failed: %s", slot.ref(), e.getMessage());
             }
         }
     }
@@ -527,63 +592,114 @@ public class ModelRegistry {
 
     // ---- changes under the name's lock ----
 
-    /** Unloads after in-flight requests drain; 409 when they do not drain within the timeout. */
+    /** Unloads every version after in-flight requests drain; 409 when they do not drain within the timeout. */
     public ModelStatus unload(String name) {
         try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
-            ModelSlot slot = slot(name);
-            do {
-                awaitStable(slot);
-            } while (!drainAndWait(slot, ModelState.AVAILABLE, "unloaded by an operator", ModelLifecycleEvent.ADMIN)
-                    && slot.state() == ModelState.LOADING);
-            return status(slot);
+            List<ModelSlot> mine = slotsOf(name);
+            if (mine.isEmpty()) {
+                throw new ModelNotFoundException(name);
+            }
+            for (ModelSlot slot : mine) {
+                do {
+                    awaitStable(slot);
+                } while (!drainAndWait(slot, ModelState.AVAILABLE, "unloaded by an operator", ModelLifecycleEvent.ADMIN)
+                        && slot.state() == ModelState.LOADING);
+            }
+            return status(last(mine));
         }
     }
 
-    /** Drains and unloads the model, then keeps it refusing requests (409) until enabled again. */
+    /** Drains and unloads every version, then keeps the model refusing requests (409) until enabled again. */
     public ModelStatus disable(String name) {
         try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
-            ModelSlot slot = present(name);
-            awaitStable(slot);
-            if (slot.state() == ModelState.DISABLED) {
-                return status(slot);
+            List<ModelSlot> mine = present(name);
+            mine.forEach(this::awaitStable);
+            if (mine.stream().allMatch(s -> s.state() == ModelState.DISABLED)) {
+                return status(last(mine));
             }
-            settle(slot, ModelState.DISABLED, "disabled by an operator");
-            repository.writeManifest(name, slot.entry().manifest().withEnabled(false));
-            repository.find(name).ifPresent(slot::update);
-            return status(slot);
+            for (ModelSlot slot : mine) {
+                settle(slot, ModelState.DISABLED, "disabled by an operator");
+            }
+            repository.writeManifest(name, directory(name).manifest().withEnabled(false));
+            refresh(name, ModelSlot::update);
+            return status(last(mine));
         }
     }
 
     /** Makes the model loadable again; the caller decides whether to load it now. */
     public ModelStatus enable(String name) {
         try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
-            ModelSlot slot = present(name);
-            awaitStable(slot);
-            if (slot.state() != ModelState.DISABLED) {
-                return status(slot);
+            List<ModelSlot> mine = present(name);
+            mine.forEach(this::awaitStable);
+            if (mine.stream().noneMatch(s -> s.state() == ModelState.DISABLED)) {
+                return status(last(mine));
             }
-            repository.writeManifest(name, slot.entry().manifest().withEnabled(true));
-            slot.enableFrom(repository.find(name).orElseThrow(() -> new ModelNotFoundException(name)));
-            return status(slot);
+            repository.writeManifest(name, directory(name).manifest().withEnabled(true));
+            refresh(name, ModelSlot::enableFrom);
+            return status(last(mine));
         }
     }
 
     /**
-     * Drains and unloads the model, removes its files and forgets it. In-flight requests finish
-     * normally; new ones get 409 while it drains and 404 afterwards.
+     * Drains and unloads every version, removes the model's files and forgets it. In-flight requests
+     * finish normally; new ones get 409 while it drains and 404 afterwards.
      */
     public void uninstall(String name) {
         try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
-            ModelSlot slot = present(name);
-            awaitStable(slot);
-            forget(slot, "uninstalled");
+            for (ModelSlot slot : present(name)) {
+                awaitStable(slot);
+                forget(slot, "uninstalled");
+            }
             repository.delete(name);
+            forgetDirectory(name);
+        }
+    }
+
+    /**
+     * Drains and forgets one version and removes its files; the model's other versions serve on.
+     * Refused (409) for a model's only version, and for a version its routing still names.
+     */
+    public ModelVersions uninstall(String name, int version) {
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            present(name);
+            VersionChanges.checkUninstall(directory(name), version);
+            ModelSlot slot = slots.get(new ModelRef(name, version));
+            if (slot != null) {
+                awaitStable(slot);
+                forget(slot, "uninstalled");
+            }
+            repository.deleteVersion(name, version);
+            reconcile(name, true);
+            return model(name).orElseThrow(() -> new ModelNotFoundException(name));
+        }
+    }
+
+    /**
+     * Changes the model's manifest under its locks and follows it at once: a new version policy
+     * loads and unloads versions (a version that leaves drains its requests first), new routing
+     * takes effect without touching a session. {@code change} gets the directory as it is now and
+     * may refuse with a KilnError; the result is checked as a manifest read from disk would be.
+     */
+    public ModelVersions changeManifest(String name, Function<ModelDirectory, ModelManifest> change) {
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            present(name);
+            ModelDirectory dir = directory(name);
+            ModelManifest next = change.apply(dir);
+            if (!next.equals(dir.manifest())) {
+                String problem = repository.problems(name, next);
+                if (problem != null) {
+                    throw KilnError.invalid(problem);
+                }
+                repository.writeManifest(name, next);
+                reconcile(name, true);
+            }
+            return model(name).orElseThrow(() -> new ModelNotFoundException(name));
         }
     }
 
     private void forget(ModelSlot slot, String why) {
         settle(slot, ModelState.REMOVED, why);
-        slots.remove(slot.name(), slot);
+        slots.remove(slot.ref(), slot);
         revision.incrementAndGet();
         fire(slot, Kind.REMOVED, 0, false, why);
     }
@@ -605,8 +721,9 @@ public class ModelRegistry {
      */
     private List<ModelStatus> rescan(boolean loadArrivals, Duration wait) {
         repository.sweepAbandoned();
-        // A copy first: a TreeSet built straight from the live key set fails when a name comes or goes meanwhile.
-        TreeSet<String> names = new TreeSet<>(List.copyOf(slots.keySet()));
+        // A copy first: a set built straight from the live key set fails when a name comes or goes meanwhile.
+        TreeSet<String> names = new TreeSet<>();
+        List.copyOf(slots.keySet()).forEach(ref -> names.add(ref.name()));
         names.addAll(repository.names());
         names.addAll(repository.leftoverNames());
         for (String name : names) {
@@ -621,39 +738,55 @@ public class ModelRegistry {
         return list();
     }
 
-    /** The model, after following the repository; 404 when it has no directory. The caller holds its locks. */
-    private ModelSlot present(String name) {
-        ModelSlot slot = reconcile(name, true);
-        if (slot == null) {
+    /** The model's served versions, after following the repository; 404 when it has no directory. The caller holds its locks. */
+    private List<ModelSlot> present(String name) {
+        List<ModelSlot> mine = reconcile(name, true);
+        if (mine.isEmpty()) {
             throw new ModelNotFoundException(name);
         }
-        return slot;
+        return mine;
     }
 
     /**
      * Brings this replica's view of one name in line with the repository, under the name's locks
      * across replicas: leftovers of a writer that died are put right first; then a model that
-     * appeared is added, one whose directory went is drained and forgotten, and one whose directory
-     * changed is followed ({@link #follow}). Null when the name has no model.
+     * appeared is added, one whose directory went is drained and forgotten, and for one that is
+     * there each version its policy serves is added or followed ({@link #follow}), before each
+     * version it no longer serves is drained and forgotten. A change of routing alone touches no
+     * session. Returns the slots of the served versions, empty when the name has no model.
      */
-    private ModelSlot reconcile(String name, boolean loadArrivals) {
+    private List<ModelSlot> reconcile(String name, boolean loadArrivals) {
         repository.cleanLeftovers(name);
-        Optional<ModelEntry> onDisk = repository.find(name);
-        ModelSlot slot = slots.get(name);
+        Optional<ModelDirectory> onDisk = repository.find(name);
         if (onDisk.isEmpty()) {
-            if (slot != null) {
+            for (ModelSlot slot : slotsOf(name)) {
                 awaitStable(slot);
                 forget(slot, "directory removed");
             }
-            return null;
+            forgetDirectory(name);
+            return List.of();
         }
-        if (slot == null) {
-            return arrive(onDisk.get(), loadArrivals);
+        ModelDirectory dir = onDisk.get();
+        remember(dir);
+        List<ModelEntry> served = dir.served();
+        for (ModelEntry entry : served) {
+            ModelSlot slot = slots.get(entry.ref());
+            if (slot == null) {
+                arrive(entry, loadArrivals);
+            } else if (slot.entry().servesLike(entry)) {
+                slot.retag(entry);
+            } else {
+                follow(slot, entry);
+            }
         }
-        if (!slot.entry().equals(onDisk.get())) {
-            follow(slot, onDisk.get());
+        for (ModelSlot slot : slotsOf(name)) {
+            if (served.stream().noneMatch(e -> e.version() == slot.version())) {
+                awaitStable(slot);
+                forget(slot, dir.numbers().contains(slot.version())
+                        ? "not served by version_policy " + dir.manifest().policy().text() : "its directory was removed");
+            }
         }
-        return slot;
+        return slotsOf(name);
     }
 
     /**
@@ -691,7 +824,7 @@ public class ModelRegistry {
                 closeSession(slot, old, "replaced");
             }
             fire(slot, Kind.LOADED, prepared.seconds, false, null);
-            LOG.infof("%s: the new version on disk serves now", slot.name());
+            LOG.infof("%s: the new files on disk serve now", slot.ref());
             return;
         }
         settle(slot, ModelState.AVAILABLE, "a new version is on disk");
@@ -730,7 +863,7 @@ public class ModelRegistry {
     /** Makes a new slot visible, already serving when it takes the session opened for it. */
     private void publish(ModelSlot fresh, Replacement prepared) {
         boolean adopted = prepared != null && adopt(fresh, prepared);
-        slots.put(fresh.name(), fresh);
+        slots.put(fresh.ref(), fresh);
         revision.incrementAndGet();
         fire(fresh, Kind.DISCOVERED, 0, false, null);
         if (adopted) {
@@ -745,13 +878,13 @@ public class ModelRegistry {
         try {
             return prepare(entry);
         } catch (KilnError e) {
-            LOG.infof("%s: no session opened for the files on disk now: %s", entry.name(), e.getMessage());
+            LOG.infof("%s: no session opened for the files on disk now: %s", entry.ref(), e.getMessage());
             return null;
         }
     }
 
     /** Registers one model directory by name (a load of a directory added since the last scan). */
-    private ModelSlot discover(String name) {
+    private List<ModelSlot> discover(String name) {
         try (NameLocks.Held held = locks.holdAcrossReplicas(name, changeWait)) {
             return present(name);
         }
@@ -768,7 +901,7 @@ public class ModelRegistry {
             throw KilnError.unprocessable(staged.problem());
         }
         long start = System.nanoTime();
-        MemoryBudget.Charge room = admit(staged.name(), memory.estimate(staged, null), false);
+        MemoryBudget.Charge room = admit(staged.ref(), memory.estimate(staged, null), false);
         try {
             Opened opened = open(staged, room);
             return new Replacement(opened.model(), (System.nanoTime() - start) / 1e9, opened.bytes());
@@ -783,61 +916,121 @@ public class ModelRegistry {
         }
     }
 
-    /**
-     * Puts a verified staged directory in place of the model of that name (or as a new model), and
-     * its prepared session in service, under the name's lock: the files and the session change
-     * together. A serving model swaps sessions without a gap; the old session closes when its last
-     * request ends. An unloaded model holds requests off (LOADING) while its files move.
-     */
+    /** {@link #install(String, Integer, Path, Replacement, boolean)} of a whole model (its model.onnx at the top: version 1). */
     public ModelStatus install(String name, Path staged, Replacement prepared, boolean replace) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
-            // The repository decides, not this replica's view of it: another replica may have installed or removed the name.
-            ModelSlot slot = reconcile(name, true);
-            if (slot != null && !replace) {
-                throw KilnError.conflict("model '" + name + "' is already installed; send \"replace\": true to install a new version over it");
-            }
-            if (slot == null) {
-                moveIntoPlace(staged, name);
-                ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
-                ModelSlot fresh = new ModelSlot(entry, revision);
-                publish(fresh, residency.required(entry, fresh.state()) ? prepared : null);
-                return status(fresh);
-            }
-            return replaceExisting(slot, staged, prepared);
-        }
+        return install(name, null, staged, prepared, replace);
     }
 
     /**
-     * Under the name's lock: a READY model swaps sessions, a DISABLED one takes the new files, any
+     * Puts a verified staged directory in place of the model of that name (or as a new model), or,
+     * with a {@code version}, in as that version beside the model's others, and its prepared session
+     * in service, under the name's lock: the files and the session change together. A serving
+     * version swaps sessions without a gap; the old session closes when its last request ends. An
+     * unloaded one holds requests off (LOADING) while its files move.
+     */
+    public ModelStatus install(String name, Integer version, Path staged, Replacement prepared, boolean replace) {
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            // The repository decides, not this replica's view of it: another replica may have installed or removed the name.
+            List<ModelSlot> existing = reconcile(name, true);
+            if (existing.isEmpty()) {
+                return installNew(name, version, staged, prepared);
+            }
+            if (version != null) {
+                return installVersion(name, version, staged, prepared, replace);
+            }
+            if (!replace) {
+                throw KilnError.conflict("model '" + name + "' is already installed; send \"replace\": true to install a new version over it");
+            }
+            VersionChanges.checkWholeReplace(directory(name));
+            return replaceExisting(existing.get(0), () -> {
+                moveIntoPlace(staged, name);
+                return onDisk(name, 1);
+            }, prepared);
+        }
+    }
+
+    private ModelStatus installNew(String name, Integer version, Path staged, Replacement prepared) {
+        if (version != null) {
+            try {
+                repository.nestAsVersion(staged, version);
+            } catch (IOException e) {
+                throw KilnError.internal("cannot lay out version " + version + " of '" + name + "': " + e.getMessage());
+            }
+        }
+        moveIntoPlace(staged, name);
+        ModelDirectory dir = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+        remember(dir);
+        ModelSlot fresh = new ModelSlot(dir.served().get(0), revision);
+        publish(fresh, residency.required(fresh.entry(), fresh.state()) ? prepared : null);
+        return status(fresh);
+    }
+
+    /**
+     * A version beside the model's others. A new one is put in with its prepared session, after the
+     * model's unversioned calls are pinned to the version they reach now (see {@link VersionChanges#pinStable}),
+     * so a new version takes no traffic until routing gives it some; then the policy is followed
+     * (with {@code latest: 1}, the version it replaces drains). One already there needs {@code replace}.
+     */
+    private ModelStatus installVersion(String name, int version, Path staged, Replacement prepared, boolean replace) {
+        ModelDirectory dir = directory(name);
+        Mover move = () -> {
+            moveVersionIntoPlace(staged, name, version);
+            return onDisk(name, version);
+        };
+        if (dir.version(version).isPresent()) {
+            VersionChanges.checkVersionReplace(dir, version, replace);
+            ModelSlot slot = slots.get(new ModelRef(name, version));
+            if (slot != null) {
+                return replaceExisting(slot, move, prepared);
+            }
+            move.move();
+            return status(name);
+        }
+        ModelManifest pinned = VersionChanges.pinStable(dir);
+        if (!pinned.equals(dir.manifest())) {
+            repository.writeManifest(name, pinned);
+        }
+        ModelEntry entry = move.move();
+        if (directory(name).serves(version)) {
+            ModelSlot fresh = new ModelSlot(entry, revision);
+            publish(fresh, residency.required(entry, fresh.state()) ? prepared : null);
+        }
+        reconcile(name, true);
+        return find(name, version).orElseGet(() -> status(name));
+    }
+
+    /** Moves a version's new files into place and reads what is there now. */
+    private interface Mover {
+        ModelEntry move();
+    }
+
+    /**
+     * Under the name's lock: a READY version swaps sessions, a DISABLED one takes the new files, any
      * other is held in LOADING while they move. A request may start a load between the wait for a
      * stable state and the hold (loads do not take the lock): then wait for it and decide again.
      */
-    private ModelStatus replaceExisting(ModelSlot slot, Path staged, Replacement prepared) {
-        String name = slot.name();
+    private ModelStatus replaceExisting(ModelSlot slot, Mover move, Replacement prepared) {
         while (true) {
             awaitStable(slot);
             if (slot.state() == ModelState.READY) {
-                return swapIn(slot, staged, prepared);
+                return swapIn(slot, move, prepared);
             }
             ModelSlot.Load hold = slot.beginLoad();
             if (hold != null && hold.started()) {
-                return replaceUnloaded(slot, hold, staged, prepared);
+                return replaceUnloaded(slot, hold, move, prepared);
             }
             if (hold == null && slot.state() == ModelState.DISABLED) {
-                moveIntoPlace(staged, name);
-                repository.find(name).ifPresent(slot::update);
+                slot.update(move.move());
                 return status(slot);
             }
             if (slot.state() == ModelState.REMOVED) {
-                throw new ModelNotFoundException(name);
+                throw new ModelNotFoundException(slot.name());
             }
         }
     }
 
-    private ModelStatus swapIn(ModelSlot slot, Path staged, Replacement prepared) {
-        String name = slot.name();
-        moveIntoPlace(staged, name);
-        ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+    private ModelStatus swapIn(ModelSlot slot, Mover move, Replacement prepared) {
+        ModelEntry entry = move.move();
         LoadedModel old = slot.swap(entry, claimed(prepared), prepared.seconds, prepared.bytes);
         if (old != null) {
             closeSession(slot, old, "replaced");
@@ -847,15 +1040,13 @@ public class ModelRegistry {
     }
 
     /**
-     * The new version of a model that is not loaded: requests wait (LOADING) while the files move,
-     * and whatever happens the hold ends, so no waiter is left behind.
+     * The new files of a version that is not loaded: requests wait (LOADING) while they move, and
+     * whatever happens the hold ends, so no waiter is left behind.
      */
-    private ModelStatus replaceUnloaded(ModelSlot slot, ModelSlot.Load hold, Path staged, Replacement prepared) {
-        String name = slot.name();
+    private ModelStatus replaceUnloaded(ModelSlot slot, ModelSlot.Load hold, Mover move, Replacement prepared) {
         Runnable release = null;
         try {
-            moveIntoPlace(staged, name);
-            ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+            ModelEntry entry = move.move();
             boolean resident = residency.required(entry, ModelState.AVAILABLE) && entry.problem() == null
                     && entry.manifest().isEnabled();
             release = slot.finishHold(entry, resident ? claimed(prepared) : null, prepared.seconds, prepared.bytes);
@@ -871,6 +1062,14 @@ public class ModelRegistry {
                 release.run();
             }
         }
+    }
+
+    /** The version as it is on disk now (the caller holds the name's lock), the model's directory remembered. */
+    private ModelEntry onDisk(String name, int version) {
+        ModelDirectory dir = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
+        remember(dir);
+        return dir.served().stream().filter(e -> e.version() == version).findFirst()
+                .or(() -> dir.version(version)).orElseThrow(() -> new ModelNotFoundException(name));
     }
 
     /** A model not yet visible to anyone takes the session opened to validate it. */
@@ -898,6 +1097,59 @@ public class ModelRegistry {
         }
     }
 
+    private void moveVersionIntoPlace(Path staged, String name, int version) {
+        try {
+            repository.moveVersionIntoPlace(staged, name, version);
+        } catch (IOException e) {
+            throw KilnError.internal("cannot move version " + version + " of '" + name + "' into place: " + e.getMessage());
+        }
+    }
+
+    // ---- the map of slots ----
+
+    /** The slots of a name's served versions, ascending. */
+    private List<ModelSlot> slotsOf(String name) {
+        return List.copyOf(slots.subMap(ModelRef.first(name), true, ModelRef.last(name), true).values());
+    }
+
+    private static ModelSlot last(List<ModelSlot> mine) {
+        return mine.get(mine.size() - 1);
+    }
+
+    /** The model's directory as last read under its lock; 404 when it has none. */
+    private ModelDirectory directory(String name) {
+        ModelDirectory dir = directories.get(name);
+        if (dir == null) {
+            throw new ModelNotFoundException(name);
+        }
+        return dir;
+    }
+
+    private void remember(ModelDirectory dir) {
+        if (!dir.equals(directories.put(dir.name(), dir))) {
+            revision.incrementAndGet();
+        }
+    }
+
+    private void forgetDirectory(String name) {
+        if (directories.remove(name) != null) {
+            revision.incrementAndGet();
+        }
+    }
+
+    /** Reads the directory again and hands each served version's slot its new entry (the caller holds the name's lock). */
+    private void refresh(String name, java.util.function.BiConsumer<ModelSlot, ModelEntry> apply) {
+        repository.find(name).ifPresent(dir -> {
+            remember(dir);
+            for (ModelEntry e : dir.served()) {
+                ModelSlot slot = slots.get(e.ref());
+                if (slot != null) {
+                    apply.accept(slot, e);
+                }
+            }
+        });
+    }
+
     // ---- waiting ----
 
     /**
@@ -921,7 +1173,7 @@ public class ModelRegistry {
             if (abandoned == null) {
                 return true;
             }
-            ModelConflictException busy = new ModelConflictException("model '" + slot.name() + "' still has " + slot.inFlight()
+            ModelConflictException busy = new ModelConflictException("model " + slot.ref().label() + " still has " + slot.inFlight()
                     + " request(s) in flight after " + drainTimeout.toMillis() + " ms; it stays loaded");
             abandoned.done().completeExceptionally(busy);
             throw busy;
@@ -993,10 +1245,15 @@ public class ModelRegistry {
         }
     }
 
-    private ModelSlot slot(String name) {
-        ModelSlot slot = slots.get(ModelName.require(name));
+    private ModelSlot slot(String name, int version) {
+        ModelSlot slot = slots.get(new ModelRef(ModelName.require(name), version));
         if (slot == null) {
-            throw new ModelNotFoundException(name);
+            ModelDirectory dir = directories.get(name);
+            if (dir == null) {
+                throw new ModelNotFoundException(name);
+            }
+            throw KilnError.notFound("model '" + name + "' has no version " + version + (dir.numbers().contains(version)
+                    ? " served (version_policy " + dir.manifest().policy().text() + ")" : ": its versions are " + dir.numbers()));
         }
         return slot;
     }
@@ -1004,9 +1261,10 @@ public class ModelRegistry {
     /** Tells telemetry; a notification that cannot be delivered (the container stopping) changes no state. */
     private void fire(ModelSlot slot, Kind kind, double seconds, boolean onDemand, String reason) {
         try {
-            events.fire(new ModelLifecycleEvent(slot.name(), slot.entry().manifest().category(), kind, seconds, onDemand, reason));
+            events.fire(new ModelLifecycleEvent(slot.name(), slot.version(), slot.entry().manifest().category(), kind, seconds,
+                    onDemand, reason));
         } catch (RuntimeException e) {
-            LOG.debugf("lifecycle event %s of %s not delivered: %s", kind, slot.name(), e.getMessage());
+            LOG.debugf("lifecycle event %s of %s not delivered: %s", kind, slot.ref(), e.getMessage());
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.kiln.registry;
 
 import dev.kiln.catalog.ModelEntry;
+import dev.kiln.catalog.ModelRef;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.TensorSpec;
 
@@ -15,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The registry's record of one model: its state machine, its sessions and the leases on them.
+ * The registry's record of one served version of a model: its state machine, its sessions and the leases on them.
  * Every field is guarded by the slot's monitor, and the state changes only in {@link #moveTo}.
  * Work that must not run under the monitor (closing a native session, completing a future whose
  * waiters may call back in) is handed back to the caller as a {@link Runnable}.
@@ -35,6 +36,7 @@ final class ModelSlot {
     }
 
     private final String name;
+    private final ModelRef ref;
     private ModelEntry entry;
     private ModelState state;
     private String reason;
@@ -59,6 +61,7 @@ final class ModelSlot {
     ModelSlot(ModelEntry entry, AtomicLong revision) {
         this.revision = revision;
         this.name = entry.name();
+        this.ref = entry.ref();
         this.entry = entry;
         this.state = restingState(entry);
         this.reason = restingReason(entry);
@@ -66,6 +69,14 @@ final class ModelSlot {
 
     String name() {
         return name;
+    }
+
+    int version() {
+        return ref.version();
+    }
+
+    ModelRef ref() {
+        return ref;
     }
 
     synchronized ModelEntry entry() {
@@ -83,7 +94,7 @@ final class ModelSlot {
     /** The one door for state changes: a move the table does not allow is a bug, thrown as such. */
     private void moveTo(ModelState next, String why) {
         if (!state.canMoveTo(next)) {
-            throw new IllegalTransitionException(name, state, next);
+            throw new IllegalTransitionException(ref.toString(), state, next);
         }
         state = next;
         reason = why;
@@ -123,6 +134,17 @@ final class ModelSlot {
         }
     }
 
+    /**
+     * A newer reading that differs only in what steers traffic (routing, version policy): taken in
+     * any state, since no session depends on it.
+     */
+    synchronized void retag(ModelEntry newer) {
+        if (!newer.equals(entry)) {
+            entry = newer;
+            revision.incrementAndGet();
+        }
+    }
+
     /** {@link #update} unless a load or drain began meanwhile: then false, and nothing changed. */
     synchronized boolean updateIfStable(ModelEntry newer) {
         if (!state.isStable()) {
@@ -134,7 +156,7 @@ final class ModelSlot {
 
     private void requireStable(String what) {
         if (!state.isStable()) {
-            throw new IllegalStateException("model '" + name + "': " + what + " while " + state);
+            throw new IllegalStateException("model " + ref.label() + ": " + what + " while " + state);
         }
     }
 
@@ -217,7 +239,7 @@ final class ModelSlot {
      */
     synchronized LoadedModel swap(ModelEntry newer, LoadedModel fresh, double seconds, long measuredBytes) {
         if (state != ModelState.READY) {
-            throw new IllegalStateException("model '" + name + "': swap while " + state);
+            throw new IllegalStateException("model " + ref.label() + ": swap while " + state);
         }
         moveTo(ModelState.READY, null);
         LoadedModel old = session;

@@ -8,7 +8,7 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A consistent snapshot of one model, for every read view. {@code inputs}/{@code outputs} are those
+ * A consistent snapshot of one served version of a model, for every read view. {@code inputs}/{@code outputs} are those
  * of the last session opened (empty before the first load). {@code memoryBytes} is measured once
  * the model was loaded ({@code memoryMeasured}), an estimate from its files before that.
  * {@code keepAlive} is null when the model is never unloaded for being idle.
@@ -33,6 +33,10 @@ public record ModelStatus(
 
     public String name() {
         return entry.name();
+    }
+
+    public int version() {
+        return entry.version();
     }
 
     public String category() {

@@ -35,9 +35,9 @@ public class ResidencyPolicy {
         return !(lazyLoad() && entry.manifest().isLazy());
     }
 
-    /** Names of models that must be resident but are not READY: empty means ready to serve. */
+    /** Models (each version that must be resident) that are not READY, by name ({@code name/2} for other versions than 1): empty means ready to serve. */
     public List<String> notReady(List<ModelStatus> models) {
         return models.stream().filter(this::mustBeResident).filter(m -> m.state() != ModelState.READY)
-                .map(ModelStatus::name).toList();
+                .map(m -> m.version() == 1 ? m.name() : m.entry().ref().toString()).toList();
     }
 }

@@ -15,9 +15,11 @@ public class ModelAdmin {
 
     private final ModelRegistry registry;
     private final ResidencyPolicy residency;
+    private final VersionRows versions;
 
-    public ModelAdmin(ModelRegistry registry, ResidencyPolicy residency) {
+    public ModelAdmin(ModelRegistry registry, ResidencyPolicy residency, VersionRows versions) {
         this.registry = registry;
+        this.versions = versions;
         this.residency = residency;
     }
 
@@ -41,6 +43,13 @@ public class ModelAdmin {
         requireName(name);
         registry.uninstall(name);
         return new ModelChange(name, "UNINSTALLED", false, null, "unloaded after in-flight requests finished; files removed");
+    }
+
+    public ModelChange uninstall(String name, int version) {
+        requireName(name);
+        ModelStatus s = versions.primary(registry.uninstall(name, version));
+        return new ModelChange(name, s.state().name(), s.state() != ModelState.DISABLED, s.reason(), "version " + version
+                + " unloaded after in-flight requests finished; its files removed; the model serves version " + s.version());
     }
 
     /** New model directories appear, removed ones are unloaded and dropped. */

@@ -89,13 +89,15 @@ public class ModelsResource {
     @Path("/ai-models/uninstall")
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
-    @Operation(summary = "Unload a model after in-flight requests drain, then remove its files")
+    @Operation(summary = "Unload a model after in-flight requests drain, then remove its files",
+            description = "With \"version\", only that version goes and the model's others serve on.")
     @APIResponse(responseCode = "404", description = "Unknown model")
-    @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout")
+    @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout; or the version is the "
+            + "model's only one, or its routing still names it")
     public ModelChange uninstall(UninstallRequest request) {
         if (request == null) {
             throw KilnError.invalid("request body is missing: send name");
         }
-        return admin.uninstall(request.name());
+        return request.version() == null ? admin.uninstall(request.name()) : admin.uninstall(request.name(), request.version());
     }
 }

@@ -13,7 +13,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;
 
-/** {@code GET /api/v1/setup/ai-models/loaded}: resident models (and those on their way in or out), what they take, when they may go. */
+/**
+ * {@code GET /api/v1/setup/ai-models/loaded}: resident models (and those on their way in or out), what
+ * they take, when they may go; a row per version, since each version has its own session.
+ */
 @ApplicationScoped
 public class ResidentModelsService {
 
@@ -41,6 +44,6 @@ public class ResidentModelsService {
         return new ResidentModel(m.name(), m.category(), m.state().name(), m.memoryBytes(), m.memoryMeasured(),
                 m.executionProvider(), m.loadedAt(), m.lastUsed(), m.expiresAt(),
                 m.keepAlive() == null ? null : RuntimeSettings.format(m.keepAlive()), m.inFlight(), m.pinned(),
-                residency.mustBeResident(m));
+                residency.mustBeResident(m), m.version());
     }
 }

@@ -45,7 +45,7 @@ public class StatusService {
         long startMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
         return new Status("kiln", version, Instant.ofEpochMilli(startMillis),
                 (System.currentTimeMillis() - startMillis) / 1000, repository.root().toString(),
-                settings.current().lazyLoad(), warmup(), ModelCounts.of(registry.list()),
+                settings.current().lazyLoad(), warmup(), ModelCounts.of(registry.models()),
                 engine.providerInUse(), engine.preferredProviders(), ReplicaId.get());
     }
 

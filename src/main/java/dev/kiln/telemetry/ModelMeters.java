@@ -18,8 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * The meters of one model. They are the only bookkeeping: Prometheus scrapes them and the JSON
- * telemetry reads them, so the two views cannot disagree.
+ * The meters of one version of a model (every one carries {@code model} and {@code version} labels).
+ * They are the only bookkeeping: Prometheus scrapes them and the JSON telemetry reads them, so the
+ * two views cannot disagree.
  */
 final class ModelMeters {
 
@@ -49,11 +50,16 @@ final class ModelMeters {
     /** Per batch size (rows): executions and the time of each phase, for the V2 statistics extension. */
     private final Map<Long, LongAdder[]> batches = new ConcurrentHashMap<>();
     private final List<Meter> owned = new ArrayList<>();
+    /** The latest successful requests' latencies: the recent p95 a canary is compared on. */
+    private final RecentLatencies recent = new RecentLatencies();
+    private final String version;
+    private volatile ShadowMeters shadow;
 
-    ModelMeters(MeterRegistry registry, String model, String category) {
+    ModelMeters(MeterRegistry registry, String model, int version, String category) {
         this.registry = registry;
         this.model = model;
-        this.tags = Tags.of("model", model, "category", category);
+        this.version = Integer.toString(version);
+        this.tags = Tags.of("model", model, "version", this.version, "category", category);
         latency = own(Timer.builder("ai.model.inference.duration").description("Time to serve successful inference requests")
                 .tags(tags).serviceLevelObjectives(LATENCY_BUCKETS).register(registry));
         load = own(Timer.builder("ai.model.load.duration").description("Time to open a model in ONNX Runtime")
@@ -68,12 +74,13 @@ final class ModelMeters {
         batchSize = own(DistributionSummary.builder("ai.model.batch.size").description("Rows per ONNX Runtime run")
                 .tags(tags).serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64).register(registry));
         coldStarts = own(Counter.builder("ai.model.cold.starts").description("Loads that a request had to wait for")
-                .tag("model", model).register(registry));
+                .tags("model", model, "version", this.version).register(registry));
         loadFailures = own(Counter.builder("ai.model.load.failures").description("Loads that failed")
                 .tags(tags).register(registry));
         own(io.micrometer.core.instrument.Gauge.builder("ai.model.last.used.timestamp.seconds", lastUsedMillis,
                         v -> v.get() == 0 ? Double.NaN : v.get() / 1000.0)
-                .description("Unix time of the model's last served inference request").tag("model", model).register(registry));
+                .description("Unix time of the model's last served inference request").tags("model", model, "version", this.version)
+                .register(registry));
         for (String outcome : List.of(SUCCESS, "invalid", "unavailable", "error", "rejected")) {
             requests(outcome);
         }
@@ -106,6 +113,7 @@ final class ModelMeters {
         requests(outcome).increment();
         if (SUCCESS.equals(outcome)) {
             latency.record(nanos, TimeUnit.NANOSECONDS);
+            recent.add(nanos);
             lastUsedMillis.set(System.currentTimeMillis());
         } else {
             failCount.increment();
@@ -164,7 +172,7 @@ final class ModelMeters {
     void evicted(String reason) {
         evictions.computeIfAbsent(reason, r -> own(Counter.builder("ai.model.evictions")
                 .description("Unloads by reason: budget (room for another model), keep_alive (idle), admin (an operator)")
-                .tags(Tags.of("model", model, "reason", r)).register(registry))).increment();
+                .tags(Tags.of("model", model, "version", version, "reason", r)).register(registry))).increment();
     }
 
     void warmedUp(double seconds) {
@@ -180,6 +188,43 @@ final class ModelMeters {
         return new Usage(served, errors, (long) coldStarts.count(), avgMs, last == 0 ? null : Instant.ofEpochMilli(last));
     }
 
+    /** The shadow runs this version made (copies of another version's calls), created at the first. */
+    ShadowMeters shadow() {
+        ShadowMeters s = shadow;
+        if (s == null) {
+            synchronized (this) {
+                if (shadow == null) {
+                    shadow = new ShadowMeters(registry, tags, this::own);
+                }
+                s = shadow;
+            }
+        }
+        return s;
+    }
+
+    /** The shadow runs so far; null when this version never shadowed another. */
+    ShadowMeters shadowIfAny() {
+        return shadow;
+    }
+
+    /** Requests and failures (outcomes other than success and rejected), and the recent p95: a version's evidence. */
+    Evidence evidence() {
+        long failures = 0;
+        for (String outcome : List.of("invalid", "unavailable", "error")) {
+            failures += (long) requests(outcome).count();
+        }
+        long served = (long) requests(SUCCESS).count();
+        return new Evidence(served + failures, failures, recent.p95Millis(), recent.size());
+    }
+
+    /** What a canary is compared on. {@code p95Ms} is over the latest {@code latencySamples} successful requests (null without). */
+    record Evidence(long requests, long failures, Double p95Ms, int latencySamples) {
+
+        double failureRate() {
+            return requests == 0 ? 0 : (double) failures / requests;
+        }
+    }
+
     void remove() {
         owned.forEach(registry::remove);
     }
@@ -192,12 +237,31 @@ final class ModelMeters {
         return d;
     }
 
-    /** Counts for one model, read from its meters. */
+    /** Counts for one version, read from its meters (or several versions' added up). */
     record Usage(long usageCount, long errorCount, long coldStarts, Double avgLatencyMs, Instant lastUsed) {
+
+        static final Usage NONE = new Usage(0, 0, 0, null, null);
+
+        Usage plus(Usage o) {
+            long served = usageCount + o.usageCount;
+            Double avg = served == 0 ? null : Math.round(((avgLatencyMs == null ? 0 : avgLatencyMs * usageCount)
+                    + (o.avgLatencyMs == null ? 0 : o.avgLatencyMs * o.usageCount)) / served * 100.0) / 100.0;
+            Instant last = lastUsed == null ? o.lastUsed : o.lastUsed == null || lastUsed.isAfter(o.lastUsed) ? lastUsed : o.lastUsed;
+            return new Usage(served, errorCount + o.errorCount, coldStarts + o.coldStarts, avg, last);
+        }
     }
 
     /** Successful requests so far and the cumulative count under each latency bucket's bound (seconds). */
     record Reading(long count, double[] bounds, long[] cumulative) {
+
+        /** Two versions' readings as one model's (their buckets are the same). */
+        Reading plus(Reading o) {
+            long[] sum = cumulative.clone();
+            for (int i = 0; i < sum.length && i < o.cumulative.length; i++) {
+                sum[i] += o.cumulative[i];
+            }
+            return new Reading(count + o.count, bounds, sum);
+        }
     }
 
     Reading reading() {

@@ -4,7 +4,9 @@ import dev.kiln.config.RuntimeSettings;
 import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ModelVersions;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.routing.VersionRouter;
 import dev.kiln.telemetry.TelemetryView.ModelTelemetry;
 import dev.kiln.telemetry.TelemetryView.Summary;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,10 +28,12 @@ public class TelemetryService {
     private final Clock clock = Clock.systemUTC();
 
     private final ResidencyPolicy residency;
+    private final VersionRouter router;
 
     public TelemetryService(ModelRegistry registry, UsageTracker usage, MemoryBudget memory, RuntimeSettings settings,
-                            ResidencyPolicy residency) {
+                            ResidencyPolicy residency, VersionRouter router) {
         this.registry = registry;
+        this.router = router;
         this.residency = residency;
         this.usage = usage;
         this.memory = memory;
@@ -38,22 +42,38 @@ public class TelemetryService {
 
     public TelemetryView view() {
         List<ModelStatus> all = registry.list();
+        List<ModelVersions> byModel = registry.models();
         java.util.function.Predicate<ModelStatus> loadable = memory.loadable(all, residency);
         Map<String, ModelTelemetry> models = new LinkedHashMap<>();
         int used = 0;
-        for (ModelStatus m : all) {
+        int loaded = 0;
+        for (ModelVersions m : byModel) {
+            ModelStatus p = router.primary(m);
             ModelMeters.Usage u = usage.usage(m.name());
-            if (u.usageCount() > 0) {
-                used++;
-            }
-            models.put(m.name(), new ModelTelemetry(m.category(), m.entry().manifest().provider(), m.loaded(),
-                    loadable.test(m), m.entry().sizeGb(), u.usageCount(),
-                    u.lastUsed() == null ? null : u.lastUsed().truncatedTo(ChronoUnit.MILLIS),
-                    m.state().name(), u.errorCount(), u.coldStarts(), u.avgLatencyMs(), m.memoryBytes(), m.memoryMeasured()));
+            used += u.usageCount() > 0 ? 1 : 0;
+            loaded += m.served().stream().anyMatch(ModelStatus::loaded) ? 1 : 0;
+            models.put(m.name(), new ModelTelemetry(p.category(), p.entry().manifest().provider(), p.loaded(),
+                    loadable.test(p), p.entry().sizeGb(), u.usageCount(), millis(u.lastUsed()), p.state().name(), u.errorCount(),
+                    u.coldStarts(), u.avgLatencyMs(), p.memoryBytes(), p.memoryMeasured(), p.version(), versions(m)));
         }
-        int loaded = (int) all.stream().filter(ModelStatus::loaded).count();
-        Summary summary = new Summary(all.size(), loaded, used, all.size() - used);
-        return new TelemetryView(models, summary, Recommendations.of(all, usage::usage,
+        Summary summary = new Summary(byModel.size(), loaded, used, byModel.size() - used);
+        return new TelemetryView(models, summary, Recommendations.of(byModel, usage::usage, usage::evidence,
                 settings.current().telemetryIdleAfter(), clock.instant()));
+    }
+
+    private Map<String, TelemetryView.VersionTelemetry> versions(ModelVersions m) {
+        Map<String, TelemetryView.VersionTelemetry> out = new LinkedHashMap<>();
+        for (ModelStatus v : m.served()) {
+            ModelMeters.Usage u = usage.usage(m.name(), v.version());
+            ModelMeters.Evidence e = usage.evidence(m.name(), v.version());
+            out.put(Integer.toString(v.version()), new TelemetryView.VersionTelemetry(v.state().name(), v.loaded(), u.usageCount(),
+                    u.errorCount(), u.coldStarts(), u.avgLatencyMs(), e.p95Ms(), millis(u.lastUsed()), v.memoryBytes(),
+                    m.manifest().routingOrNone().aliasesOf(v.version()), usage.shadowStats(m.name(), v.version()).orElse(null)));
+        }
+        return out;
+    }
+
+    private static java.time.Instant millis(java.time.Instant t) {
+        return t == null ? null : t.truncatedTo(ChronoUnit.MILLIS);
     }
 }

@@ -50,14 +50,19 @@ public class Tracing {
         LOG.infof("traces %s", enabled() ? "on: exported over OTLP" : "off (set QUARKUS_OTEL_EXPORTER_OTLP_ENDPOINT to turn them on)");
     }
 
-    /** A span started now under {@code parent}, for one model (version "1": Kiln serves one). */
+    /** A span started now under {@code parent}, for one model (its version 1). */
     public Span start(String name, Context parent, String model) {
-        return builder(name, parent, model).startSpan();
+        return start(name, parent, model, 1);
+    }
+
+    /** A span started now under {@code parent}, for one version of a model. */
+    public Span start(String name, Context parent, String model, int version) {
+        return builder(name, parent, model, version).startSpan();
     }
 
     /** A batch's span: under the first request's trace, linked to the others'. */
-    public Span batch(String name, List<Context> requests, String model, long rows) {
-        SpanBuilder b = builder(name, requests.get(0), model).setAttribute(BATCH_REQUESTS, (long) requests.size())
+    public Span batch(String name, List<Context> requests, String model, int version, long rows) {
+        SpanBuilder b = builder(name, requests.get(0), model, version).setAttribute(BATCH_REQUESTS, (long) requests.size())
                 .setAttribute(BATCH_ROWS, rows);
         for (int i = 1; i < requests.size(); i++) {
             b.addLink(Span.fromContext(requests.get(i)).getSpanContext());
@@ -65,8 +70,8 @@ public class Tracing {
         return b.startSpan();
     }
 
-    private SpanBuilder builder(String name, Context parent, String model) {
-        return tracer.spanBuilder(name).setParent(parent).setAttribute(MODEL, model).setAttribute(VERSION, "1");
+    private SpanBuilder builder(String name, Context parent, String model, int version) {
+        return tracer.spanBuilder(name).setParent(parent).setAttribute(MODEL, model).setAttribute(VERSION, Integer.toString(version));
     }
 
     public static void fail(Span span, Throwable t) {

@@ -46,11 +46,11 @@ public class ServingPathRehearsal {
     }
 
     /** Rehearses the model's serving path on the rehearsal thread, after what is already queued there. */
-    void rehearseSoon(String model, List<TensorSpec> inputs, ModelManifest manifest) {
-        thread.execute(() -> rehearsed.merge(model, rehearse(model, inputs, manifest), Integer::sum));
+    void rehearseSoon(String model, int version, List<TensorSpec> inputs, ModelManifest manifest) {
+        thread.execute(() -> rehearsed.merge(model, rehearse(model, version, inputs, manifest), Integer::sum));
     }
 
-    /** Requests sent so far in rehearsals of a model (for tests and logs). */
+    /** Requests sent so far in rehearsals of a model, its versions together (for tests and logs). */
     public int rehearsed(String model) {
         return rehearsed.getOrDefault(model, 0);
     }
@@ -61,7 +61,7 @@ public class ServingPathRehearsal {
     }
 
     /** Rehearses the model's serving path; returns how many requests it sent. A failure ends it quietly: this is an optimisation. */
-    int rehearse(String model, List<TensorSpec> inputs, ModelManifest manifest) {
+    int rehearse(String model, int version, List<TensorSpec> inputs, ModelManifest manifest) {
         if (inputs.stream().anyMatch(i -> Datatype.parse(i.datatype()).filter(Datatype::creatable).isEmpty())) {
             return 0;
         }
@@ -72,8 +72,9 @@ public class ServingPathRehearsal {
         try {
             while (sent < REQUESTS && System.nanoTime() < deadline) {
                 boolean asJson = sent % 2 == 0;
-                var call = asJson ? codec.call(model, json, -1, null) : codec.call(model, binary.body(), binary.headerLength(), null);
-                inference.rehearse(model, call).toCompletableFuture().get(10, TimeUnit.SECONDS);
+                var call = asJson ? codec.call(model, version, json, -1, null)
+                        : codec.call(model, version, binary.body(), binary.headerLength(), null);
+                inference.rehearse(model, version, call).toCompletableFuture().get(10, TimeUnit.SECONDS);
                 sent++;
             }
         } catch (Exception e) {

@@ -3,6 +3,7 @@ package dev.kiln.warmup;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtSession;
 import dev.kiln.catalog.Category;
+import dev.kiln.catalog.ModelRef;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.errors.KilnError;
 import dev.kiln.registry.Lease;
@@ -47,8 +48,8 @@ public class Warmup {
     private final Tracing tracing;
     private final RuntimeSettings settings;
     private final ServingPathRehearsal rehearsal;
-    /** Model name to the load time of the session that was warmed: a reload makes it cold again. */
-    private final Map<String, Instant> warmed = new ConcurrentHashMap<>();
+    /** Model version to the load time of the session that was warmed: a reload makes it cold again. */
+    private final Map<ModelRef, Instant> warmed = new ConcurrentHashMap<>();
     private final Map<Boolean, CompletableFuture<WarmupReport>> running = new ConcurrentHashMap<>();
 
     public Warmup(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
@@ -83,7 +84,7 @@ public class Warmup {
 
     /** True when the model's current session has been through warm-up. */
     public boolean isWarm(ModelStatus m) {
-        return m.loaded() && Objects.equals(warmed.get(m.name()), m.loadedAt());
+        return m.loaded() && Objects.equals(warmed.get(m.entry().ref()), m.loadedAt());
     }
 
     private WarmupReport run(boolean includeLazy) {
@@ -96,7 +97,7 @@ public class Warmup {
         List<ModelWarmup> results = new ArrayList<>();
         for (ModelStatus target : targets) {
             results.add(isWarm(target)
-                    ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null, false)
+                    ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null, false, target.version())
                     : warm(target));
         }
         return report(results, alreadyWarm, (System.nanoTime() - start) / 1e9);
@@ -104,33 +105,36 @@ public class Warmup {
 
     private ModelWarmup warm(ModelStatus target) {
         String name = target.name();
+        int version = target.version();
         Double loadSeconds = null;
         try {
             if (!target.loaded()) {
                 long t0 = System.nanoTime();
-                ModelStatus after = registry.load(name);
+                // A model's load loads every version it serves: the next version's turn finds it loaded.
+                registry.load(name);
+                ModelStatus after = registry.status(name, version);
                 loadSeconds = round((System.nanoTime() - t0) / 1e9);
                 if (after.state() == ModelState.FAILED) {
-                    return ModelWarmup.failed(name, target.category(), loadSeconds, "load failed: " + after.reason(), false);
+                    return ModelWarmup.failed(name, target.category(), loadSeconds, "load failed: " + after.reason(), false, version);
                 }
                 if (after.state() != ModelState.READY) {
                     // An operator (or keep-alive) changed it while the warm-up ran: not the warm-up's failure.
                     return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null,
-                            "not loaded: " + after.state() + (after.reason() != null ? " (" + after.reason() + ")" : ""), false);
+                            "not loaded: " + after.state() + (after.reason() != null ? " (" + after.reason() + ")" : ""), false, version);
                 }
             }
-            double seconds = infer(name, registry.status(name));
-            return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null, false);
+            double seconds = infer(registry.status(name, version));
+            return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null, false, version);
         } catch (KilnError e) {
             if (skippable(e, target)) {
-                return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null, e.getMessage(), false);
+                return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null, e.getMessage(), false, version);
             }
-            LOG.warnf("warm-up of %s failed: %s", name, e.getMessage());
+            LOG.warnf("warm-up of %s failed: %s", target.entry().ref(), e.getMessage());
             return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(),
-                    e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY);
+                    e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY, version);
         } catch (Exception e) {
-            LOG.warnf("warm-up of %s failed: %s", name, e.getMessage());
-            return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(), false);
+            LOG.warnf("warm-up of %s failed: %s", target.entry().ref(), e.getMessage());
+            return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(), false, version);
         }
     }
 
@@ -140,7 +144,8 @@ public class Warmup {
      */
     private boolean skippable(KilnError e, ModelStatus target) {
         return e.kind() == KilnError.Kind.CONFLICT || e.kind() == KilnError.Kind.NOT_FOUND
-                || e.kind() == KilnError.Kind.UNAVAILABLE && registry.find(target.name()).map(m -> m.state() != ModelState.FAILED).orElse(true)
+                || e.kind() == KilnError.Kind.UNAVAILABLE && registry.find(target.name(), target.version())
+                .map(m -> m.state() != ModelState.FAILED).orElse(true)
                 || e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY && !residency.mustBeResident(target);
     }
 
@@ -148,12 +153,14 @@ public class Warmup {
      * Runs the warm-up inferences on a lease, outside inference accounting: warm-up is not use. The
      * lease is taken first; only the runs are measured, so nothing waits while holding the measurement.
      */
-    private double infer(String name, ModelStatus status) throws Exception {
+    private double infer(ModelStatus status) throws Exception {
+        String name = status.name();
+        int version = status.version();
         Integer declared = status.entry().manifest().warmup() == null ? null : status.entry().manifest().warmup().iterations();
         int iterations = declared != null ? declared : settings.current().warmupIterations();
         long t0 = System.nanoTime();
-        Span span = tracing.start("kiln.warmup", Context.current(), name);
-        try (Lease lease = registry.acquire(name); Scope scope = span.makeCurrent()) {
+        Span span = tracing.start("kiln.warmup", Context.current(), name, version);
+        try (Lease lease = registry.acquire(name, version); Scope scope = span.makeCurrent()) {
             registry.measureWarmup(lease, () -> {
                 for (int i = 0; i < iterations; i++) {
                     Map<String, OnnxTensor> feeds = WarmupInputs.build(engine.environment(), lease.model().inputs(),
@@ -167,9 +174,9 @@ public class Warmup {
                 return null;
             });
             double seconds = (System.nanoTime() - t0) / 1e9;
-            warmed.put(name, lease.model().loadedAt());
-            usage.recordWarmup(name, seconds);
-            rehearsal.rehearseSoon(name, lease.model().inputs(), status.entry().manifest());
+            warmed.put(status.entry().ref(), lease.model().loadedAt());
+            usage.recordWarmup(name, version, seconds);
+            rehearsal.rehearseSoon(name, version, lease.model().inputs(), status.entry().manifest());
             return seconds;
         } catch (Exception | Error e) {
             Tracing.fail(span, e);
@@ -183,9 +190,13 @@ public class Warmup {
         List<String> failed = results.stream().filter(r -> "failed".equals(r.status())).map(ModelWarmup::name).toList();
         Map<String, Integer> counts = new LinkedHashMap<>();
         Category.STANDARD.forEach(c -> counts.put(c, 0));
-        List<ModelStatus> all = registry.list();
-        all.forEach(m -> counts.merge(m.category(), m.loaded() ? 1 : 0, Integer::sum));
-        int total = (int) all.stream().filter(ModelStatus::loaded).count();
+        // Counted per model (the seed's counts): a model is loaded when any version of it is.
+        int total = 0;
+        for (var m : registry.models()) {
+            boolean loaded = m.served().stream().anyMatch(ModelStatus::loaded);
+            counts.merge(m.manifest().category(), loaded ? 1 : 0, Integer::sum);
+            total += loaded ? 1 : 0;
+        }
         String took = String.format(Locale.ROOT, "%.2fs", elapsed);
         String message = !failed.isEmpty() ? "Warm-up failed for " + String.join(", ", failed) + " in " + took
                 + " (the other models are warm)"

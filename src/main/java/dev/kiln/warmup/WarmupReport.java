@@ -15,15 +15,15 @@ public record WarmupReport(String status, String message, boolean modelsLoaded, 
     /**
      * One model's part: status is warmed, already_warm, skipped (disabled, uninstalled or unloaded
      * meanwhile, or a lazy model that does not fit the memory budget now) or failed;
-     * {@code insufficient_memory} marks a failure for lack of room.
+     * {@code insufficient_memory} marks a failure for lack of room. One entry per version a model serves.
      */
     @JsonInclude(JsonInclude.Include.ALWAYS)
     @RegisterForReflection
     public record ModelWarmup(String name, String category, String status, Double loadSeconds, Double warmupSeconds,
-                              String error, boolean insufficientMemory) {
+                              String error, boolean insufficientMemory, int version) {
 
-        static ModelWarmup failed(String name, String category, Double loadSeconds, String error, boolean memory) {
-            return new ModelWarmup(name, category, "failed", loadSeconds, null, error, memory);
+        static ModelWarmup failed(String name, String category, Double loadSeconds, String error, boolean memory, int version) {
+            return new ModelWarmup(name, category, "failed", loadSeconds, null, error, memory, version);
         }
     }
 

@@ -178,7 +178,7 @@ class ModelRepositoryTest {
         ModelRepository repo = repository();
         ModelManifest m = repo.find("writable").orElseThrow().manifest().withEnabled(false);
         repo.writeManifest("writable", m);
-        ModelEntry again = repo.find("writable").orElseThrow();
+        ModelDirectory again = repo.find("writable").orElseThrow();
         assertFalse(again.manifest().isEnabled());
         assertEquals("voice", again.manifest().category());
         try (Stream<Path> files = Files.list(root.resolve("writable"))) {
