@@ -21,20 +21,23 @@ public final class LineReader {
 
     private final ModelCalls calls;
     private final String classifier;
+    private final String classifierInput;
     private final String recognizer;
-    private final String input;
+    private final String recognizerInput;
     private final OcrSettings settings;
     private final CtcDecoder decoder;
 
     /**
-     * {@code classifier}: the orientation model, or null to read every line as it stands;
-     * {@code input}: the name of both models' image input.
+     * {@code classifier}: the orientation model, or null to read every line as it stands; each model
+     * with the name of its (one) image input.
      */
-    public LineReader(ModelCalls calls, String classifier, String recognizer, String input, OcrSettings settings, CtcDecoder decoder) {
+    public LineReader(ModelCalls calls, String classifier, String classifierInput, String recognizer, String recognizerInput,
+                      OcrSettings settings, CtcDecoder decoder) {
         this.calls = calls;
         this.classifier = classifier;
+        this.classifierInput = classifierInput;
         this.recognizer = recognizer;
-        this.input = input;
+        this.recognizerInput = recognizerInput;
         this.settings = settings;
         this.decoder = decoder;
     }
@@ -73,7 +76,7 @@ public final class LineReader {
         List<Map<String, FloatTensor>> batches = new ArrayList<>();
         for (int start = 0; start < lines.size(); start += settings.classifierBatch()) {
             List<RgbImage> chunk = lines.subList(start, Math.min(lines.size(), start + settings.classifierBatch()));
-            batches.add(Map.of(input, ClsInput.batch(chunk)));
+            batches.add(Map.of(classifierInput, ClsInput.batch(chunk)));
         }
         return together(classifier, batches).thenApply(answers -> {
             List<Integer> unsure = new ArrayList<>();
@@ -118,7 +121,7 @@ public final class LineReader {
         List<RecBatches.Batch> batches = RecBatches.of(lines, settings.recognizerBatch());
         List<Map<String, FloatTensor>> inputs = new ArrayList<>(batches.size());
         for (RecBatches.Batch b : batches) {
-            inputs.add(Map.of(input, b.tensor()));
+            inputs.add(Map.of(recognizerInput, b.tensor()));
         }
         return together(recognizer, inputs).thenApply(answers -> {
             CtcDecoder.Text[] texts = new CtcDecoder.Text[lines.size()];

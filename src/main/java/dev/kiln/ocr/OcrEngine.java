@@ -28,8 +28,8 @@ public final class OcrEngine {
         this.images = new ImageDecoder(settings.maxPixels());
         this.detInput = new DetPreprocess(settings.limitSideLen(), settings.limitType());
         this.boxes = settings.boxes();
-        this.lines = new LineReader(calls, settings.useClassifier() ? models.classifier() : null, models.recognizer(),
-                models.input(), settings, decoder);
+        this.lines = new LineReader(calls, settings.useClassifier() ? models.classifier() : null, models.input(),
+                models.recognizer(), models.input(), settings, decoder);
     }
 
     /** PNG or JPEG bytes; a bad image is refused (KilnError INVALID) before any model runs. */

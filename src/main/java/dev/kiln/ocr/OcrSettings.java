@@ -60,6 +60,11 @@ public record OcrSettings(long maxPixels, int limitSideLen, DetPreprocess.LimitT
                 maxCandidates, use, classifierThreshold, classifierBatch, recognizerBatch, dropScore, lineTolerance);
     }
 
+    public OcrSettings withReading(float classifierThreshold, float dropScore) {
+        return new OcrSettings(maxPixels, limitSideLen, limitType, threshold, boxThreshold, unclipRatio, minSize, dilate,
+                maxCandidates, useClassifier, classifierThreshold, classifierBatch, recognizerBatch, dropScore, lineTolerance);
+    }
+
     public OcrSettings withBatches(int classifier, int recognizer) {
         return new OcrSettings(maxPixels, limitSideLen, limitType, threshold, boxThreshold, unclipRatio, minSize, dilate,
                 maxCandidates, useClassifier, classifierThreshold, classifier, recognizer, dropScore, lineTolerance);
