@@ -86,16 +86,12 @@ public class OcrResource {
     public CompletionStage<OcrAnswer> ocr(byte[] body, @HeaderParam("Content-Type") String type, @Context RoutingContext context) {
         long arrived = System.nanoTime();
         InflightBytes.Reservation held = context.get(InflightBytes.BODY);
-        String pipeline = DEFAULT_PIPELINE;
-        byte[] file = body;
-        if (type != null && type.toLowerCase(Locale.ROOT).startsWith(MediaType.APPLICATION_JSON)) {
-            OcrRequest request = request(body);
-            pipeline = request.model() == null ? DEFAULT_PIPELINE : request.model();
-            file = base64(request.image());
-        }
+        OcrRequest request = type != null && type.toLowerCase(Locale.ROOT).startsWith(MediaType.APPLICATION_JSON) ? request(body) : null;
+        String pipeline = request == null || request.model() == null ? DEFAULT_PIPELINE : request.model();
         if (!runner.runs(pipeline)) {
             throw new ModelNotFoundException(pipeline);
         }
+        byte[] file = request == null ? body : base64(request.image());
         usage.recordTransport(pipeline, "rest");
         return runner.infer(pipeline, new OcrCall(pipeline, file, held, () -> context.response().closed(), arrived));
     }
