@@ -2,7 +2,8 @@
 // the JSON-schema validators that kubernetes-models generates from a Kubernetes release's OpenAPI
 // document (and @kubernetes-models/prometheus-operator from the Prometheus Operator's CRDs).
 // KServe publishes no such package: its objects' metadata, containers and resources are checked
-// against the Kubernetes types they are made of (ObjectMeta, core/v1 Container, ResourceRequirements).
+// against the Kubernetes types they are made of (ObjectMeta, core/v1 Container, ResourceRequirements);
+// so is KEDA's ScaledObject (ObjectMeta, and the autoscaling/v2 behavior it hands to its HPA).
 // Prints "ok <apiVersion> <kind> <name>" or "invalid ... : <errors>" per object; exits 1 if any is
 // invalid, 2 if a kind has no validator here (add one rather than skip it).
 import * as appsV1 from "kubernetes-models/apps/v1";
@@ -13,6 +14,7 @@ import * as monitoringV1 from "@kubernetes-models/prometheus-operator/monitoring
 import { Container } from "kubernetes-models/v1/Container";
 import { ResourceRequirements } from "kubernetes-models/v1/ResourceRequirements";
 import { ObjectMeta } from "@kubernetes-models/apimachinery/apis/meta/v1/ObjectMeta";
+import { HorizontalPodAutoscalerBehavior } from "kubernetes-models/autoscaling/v2/HorizontalPodAutoscalerBehavior";
 
 const MODELS = {
   v1: coreV1,
@@ -27,6 +29,11 @@ const KSERVE = {
   "serving.kserve.io/v1alpha1 ClusterServingRuntime": (o) => [
     ["metadata", () => new ObjectMeta(o.metadata).validate()],
     ...(o.spec.containers ?? []).map((c, i) => [`spec.containers[${i}]`, () => new Container(c).validate()]),
+  ],
+  "keda.sh/v1alpha1 ScaledObject": (o) => [
+    ["metadata", () => new ObjectMeta(o.metadata).validate()],
+    ["spec.advanced.horizontalPodAutoscalerConfig.behavior",
+      () => new HorizontalPodAutoscalerBehavior(o.spec.advanced.horizontalPodAutoscalerConfig.behavior).validate()],
   ],
   "serving.kserve.io/v1beta1 InferenceService": (o) => [
     ["metadata", () => new ObjectMeta(o.metadata).validate()],

@@ -157,6 +157,7 @@ function renderSummary(status, health, setup) {
     .concat((health.warnings || []).map((w) => '<li>warning: ' + esc(w) + '</li>'));
   $('health-issues').innerHTML = items.join('') || '<li>no issues, no warnings</li>';
   $('engine').textContent = 'ONNX Runtime on ' + (setup.execution_provider || 'cpu');
+  $('replica').textContent = setup.replica ? 'answered by replica ' + setup.replica : '';
   const fallbacks = new Set();
   state.models.forEach((m) => (m.execution_provider_fallbacks || []).forEach((f) => fallbacks.add(f)));
   $('engine-fallbacks').innerHTML = [...fallbacks].map((f) => '<li>' + esc(f) + '</li>').join('')

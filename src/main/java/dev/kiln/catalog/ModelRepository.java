@@ -8,6 +8,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.files.AtomicFiles;
 import dev.kiln.files.BoundedYaml;
+import dev.kiln.files.LockFile;
+import dev.kiln.files.RepositoryLocks;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -34,6 +36,8 @@ public class ModelRepository {
     static final String REPLACED_PREFIX = ".kiln-replaced-";
 
     private final Path root;
+    /** This process's staging directories and the lock each holds. */
+    private final java.util.Map<Path, LockFile.Held> staging = new java.util.concurrent.ConcurrentHashMap<>();
     private final ObjectMapper yaml = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
@@ -106,10 +110,59 @@ public class ModelRepository {
         }
     }
 
-    /** A fresh directory for an install to stage into; swept away at startup if a crash leaves it. */
+    /**
+     * A fresh directory for an install to stage into. Its install holds a lock on it for as long as
+     * it lives ({@link #discardStaging}), so any replica can tell an abandoned one (its process died)
+     * from one still being filled, and sweep only the first.
+     */
     public Path newStagingDirectory(String purpose) throws IOException {
         Files.createDirectories(root);
-        return Files.createDirectory(root.resolve(AtomicFiles.TEMP_PREFIX + purpose + "-" + UUID.randomUUID()));
+        String name = AtomicFiles.TEMP_PREFIX + purpose + "-" + UUID.randomUUID();
+        LockFile.Held owner = LockFile.acquire(RepositoryLocks.ofStaging(root, name), java.time.Duration.ZERO);
+        try {
+            Path dir = Files.createDirectory(root.resolve(name));
+            staging.put(dir, owner);
+            return dir;
+        } catch (IOException | RuntimeException e) {
+            owner.closeAndDelete();
+            throw e;
+        }
+    }
+
+    /** Removes a staging directory and lets go of its lock. */
+    public void discardStaging(Path dir) throws IOException {
+        try {
+            deleteTree(dir);
+        } finally {
+            LockFile.Held owner = staging.remove(dir);
+            if (owner != null) {
+                owner.closeAndDelete();
+            }
+        }
+    }
+
+    /**
+     * Holds the model's lock across replicas: whoever changes its files or manifest holds it, and so
+     * does whoever reads them to follow a change. Waits up to {@code wait} for another replica.
+     */
+    public LockFile.Held lockName(String name, java.time.Duration wait) {
+        return LockFile.acquire(RepositoryLocks.ofName(root, name), wait);
+    }
+
+    /** Puts right what a writer that died left of this model; the caller holds its lock. True when anything was found. */
+    public boolean cleanLeftovers(String name) {
+        return Leftovers.cleanName(root, name);
+    }
+
+    /** Names with leftovers of an unfinished replace or uninstall, for a rescan to visit. */
+    public java.util.Set<String> leftoverNames() {
+        return Leftovers.names(root);
+    }
+
+    /** Staging directories and settings files abandoned by processes that died; what a live process holds stays. */
+    public void sweepAbandoned() {
+        Leftovers.sweepStaging(root);
+        Leftovers.sweepSettingsTemps(root);
     }
 
     /** Reads a staged model directory as it will be read once in place under {@code name}. */
@@ -145,7 +198,7 @@ public class ModelRepository {
     public void delete(String name) {
         Path dir = directoryOf(name);
         try {
-            Path gone = root.resolve(AtomicFiles.TEMP_PREFIX + "uninstall-" + name + "-" + UUID.randomUUID());
+            Path gone = root.resolve(Leftovers.UNINSTALL_PREFIX + name + "-" + UUID.randomUUID());
             Files.move(dir, gone, StandardCopyOption.ATOMIC_MOVE);
             AtomicFiles.syncDirectory(root);
             deleteTree(gone);
@@ -155,39 +208,28 @@ public class ModelRepository {
     }
 
     /**
-     * Startup repair after a crash: half-made temporary files and directories go, and a model set
-     * aside by a replace that did not finish comes back.
+     * Startup repair after a crash: abandoned staging directories and half-written files go, and a
+     * model set aside by a replace that did not finish comes back. In a shared repository only what
+     * no live replica holds is touched: a name another replica is changing now is left to it.
      */
     public void recover() {
         if (!Files.isDirectory(root)) {
             return;
         }
+        sweepAbandoned();
+        java.util.Set<String> names = new java.util.TreeSet<>(leftoverNames());
         try (Stream<Path> entries = Files.list(root)) {
-            for (Path p : entries.toList()) {
-                String n = p.getFileName().toString();
-                if (n.startsWith(REPLACED_PREFIX)) {
-                    Path original = root.resolve(n.substring(REPLACED_PREFIX.length()));
-                    if (Files.exists(original.resolve(ModelEntry.MODEL_FILE))) {
-                        deleteTree(p);
-                    } else {
-                        deleteTree(original);
-                        Files.move(p, original, StandardCopyOption.ATOMIC_MOVE);
-                        LOG.warnf("restored %s, set aside by a replace that did not finish", original.getFileName());
-                    }
-                } else if (n.startsWith(AtomicFiles.TEMP_PREFIX)) {
-                    LOG.infof("removing leftover %s", n);
-                    deleteTree(p);
-                } else if (Files.isDirectory(p)) {
-                    try (Stream<Path> inside = Files.list(p)) {
-                        for (Path f : inside.filter(f -> f.getFileName().toString().startsWith(AtomicFiles.TEMP_PREFIX)).toList()) {
-                            deleteTree(f);
-                        }
-                    }
+            entries.filter(Files::isDirectory).map(p -> p.getFileName().toString()).filter(ModelName::isValid).forEach(names::add);
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warnf("repository recovery incomplete: %s", e.getMessage());
+        }
+        for (String name : names) {
+            LockFile.Held held = LockFile.tryAcquireAlone(RepositoryLocks.ofName(root, name));
+            if (held != null) {
+                try (held) {
+                    cleanLeftovers(name);
                 }
             }
-            AtomicFiles.syncDirectory(root);
-        } catch (IOException e) {
-            LOG.warnf("repository recovery incomplete: %s", e.getMessage());
         }
     }
 

@@ -22,10 +22,20 @@ public interface AiModelsConfig {
     String repository();
 
     /**
-     * Rescan the repository this often, so directories added or removed by hand are picked up
-     * without a call to the rescan endpoint. Unset (the default): only on request.
+     * Follow the repository and the settings file this often: what another replica sharing the
+     * volume (or a hand) installed, replaced, disabled, enabled or removed, and settings it changed,
+     * take effect here too. 0 turns polling off (then only the watch and the rescan endpoint).
      */
-    Optional<Duration> repositoryPollInterval();
+    @WithDefault("5s")
+    Duration repositoryPollInterval();
+
+    /**
+     * Also watch the repository for changes (inotify), which follows them within about a second.
+     * It sees only changes made through this machine's kernel: on NFS another host's changes are
+     * seen by polling.
+     */
+    @WithDefault("true")
+    boolean repositoryWatch();
 
     /** When true, models whose manifest says {@code lazy_load: true} stay unloaded until first used. */
     @WithDefault("false")

@@ -45,4 +45,19 @@ public final class AtomicFiles {
             // Some file systems refuse fsync on a directory; the rename is still atomic there.
         }
     }
+
+    /**
+     * Removes the half-written temp files a writer killed before its rename left in {@code dir}
+     * (files only: directories there are other writers' staging). The caller holds the lock that
+     * every writer of that directory's files holds, so none of them is being written now.
+     */
+    public static void deleteTempFiles(Path dir) {
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            for (Path p : entries.filter(p -> p.getFileName().toString().startsWith(TEMP_PREFIX) && Files.isRegularFile(p)).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            // A directory that cannot be listed has nothing to clean that this could reach.
+        }
+    }
 }

@@ -20,6 +20,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -63,12 +64,12 @@ public class InferenceService {
     private final Map<LoadedModel, BatchRunner.Plan> plans = Collections.synchronizedMap(new WeakHashMap<>());
     private final BatchRunner runner;
     private final OnnxEngine engine;
-    /** Pipelines, when the application has them (a field: they run their model steps through this service). */
-    @jakarta.inject.Inject
-    jakarta.enterprise.inject.Instance<CompositeInference> composites;
+    /** Pipelines, looked up lazily: they run their model steps through this service, so they come after it. */
+    private final Instance<CompositeInference> composites;
 
     public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
-                            Tracing tracing, InflightBytes inflight) {
+                            Tracing tracing, InflightBytes inflight, Instance<CompositeInference> composites) {
+        this.composites = composites;
         this.registry = registry;
         this.tracing = tracing;
         this.engine = engine;
@@ -142,7 +143,7 @@ public class InferenceService {
 
     private CompositeInference composite() {
         CompositeInference c = composite;
-        if (c == null && composites != null && composites.isResolvable()) {
+        if (c == null && composites.isResolvable()) {
             c = composite = composites.get();
         }
         return c;
@@ -182,7 +183,8 @@ public class InferenceService {
         long arrived = System.nanoTime();
         Context trace = Context.current();
         CompletableFuture<List<Object>> answer = new CompletableFuture<>();
-        CompletableFuture<Lease> leased = registry.lease(model);
+        // What is not use never loads a model: a rehearsal of an unloaded model just ends.
+        CompletableFuture<Lease> leased = counted ? registry.lease(model) : registry.leaseIfLoaded(model);
         Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model);
         leased.whenComplete((lease, failure) -> {
             if (load != null) {

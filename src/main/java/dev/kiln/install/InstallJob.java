@@ -33,6 +33,7 @@ final class InstallJob {
     private volatile Status status = Status.QUEUED;
     private volatile String sha256;
     private volatile String error;
+    private volatile boolean conflict;
     private volatile Instant finishedAt;
     private volatile String state;
 
@@ -71,6 +72,12 @@ final class InstallJob {
     }
 
     void failed(String step, String message) {
+        failed(step, message, false);
+    }
+
+    /** {@code conflict}: the name was taken meanwhile (by another install, here or in another replica). */
+    void failed(String step, String message, boolean conflict) {
+        this.conflict = conflict;
         error = step + ": " + message;
         status = Status.FAILED;
         finishedAt = Instant.now();
@@ -79,6 +86,10 @@ final class InstallJob {
     /** Wakes waiters; called last, after the staging area is cleaned, so a waiter sees the final disk. */
     void release() {
         finished.complete(this);
+    }
+
+    boolean conflicted() {
+        return conflict;
     }
 
     boolean ended() {

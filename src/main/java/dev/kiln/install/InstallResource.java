@@ -46,7 +46,8 @@ public class InstallResource {
     @APIResponse(responseCode = "202", description = "Job started; poll its Location")
     @APIResponse(responseCode = "200", description = "With wait=true: installed")
     @APIResponse(responseCode = "400", description = "Bad field, refused URL or address")
-    @APIResponse(responseCode = "409", description = "Already installed (send replace) or an install of that name is running")
+    @APIResponse(responseCode = "409", description = "Already installed (send replace) or an install of that name is running; "
+            + "with wait=true also when another install, here or in another replica, took the name first (the failed job says so)")
     @APIResponse(responseCode = "422", description = "With wait=true: the job failed; error says which step")
     public Response install(InstallRequest request, @QueryParam("wait") @DefaultValue("false") boolean wait) {
         InstallJob.View job = installer.submit(request);
@@ -55,7 +56,8 @@ public class InstallResource {
             return Response.accepted(job).location(location).build();
         }
         InstallJob.View done = installer.await(job.id());
-        int status = "done".equals(done.status()) ? 200 : "failed".equals(done.status()) ? 422 : 202;
+        int status = "done".equals(done.status()) ? 200
+                : "failed".equals(done.status()) ? (installer.conflicted(job.id()) ? 409 : 422) : 202;
         return Response.status(status).entity(done).location(location).build();
     }
 

@@ -133,6 +133,12 @@ public class Installer {
         }
     }
 
+    /** Whether the job failed because the name was taken meanwhile (another install won it, here or in another replica). */
+    public boolean conflicted(String id) {
+        InstallJob job = jobs.get(id);
+        return job != null && job.conflicted();
+    }
+
     private SourcePolicy.Source validate(InstallRequest r) {
         if (r == null) {
             throw KilnError.invalid("request body is missing: send name, url and category");
@@ -183,7 +189,7 @@ public class Installer {
             LOG.infof("install job %s: %s installed (%s)", job.id, r.name(), status.state());
         } catch (InstallStepException | KilnError e) {
             String step = job.status().step;
-            job.failed(step, e.getMessage());
+            job.failed(step, e.getMessage(), e instanceof KilnError k && k.kind() == KilnError.Kind.CONFLICT);
             LOG.warnf("install job %s failed at %s: %s", job.id, step, e.getMessage());
         } catch (Exception e) {
             String step = job.status().step;
@@ -193,7 +199,7 @@ public class Installer {
             registry.discard(replacement);
             try {
                 if (staging != null) {
-                    ModelRepository.deleteTree(staging);
+                    repository.discardStaging(staging);
                 }
             } catch (Exception e) {
                 LOG.warnf("could not remove %s: %s (it is removed at next start)", staging, e.getMessage());

@@ -14,7 +14,6 @@ import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelUnavailableException;
 import dev.kiln.runtime.OnnxEngine;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.scheduler.Scheduler;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
@@ -73,13 +72,9 @@ public class Pipelines implements Composites {
     }
 
     /** After the registry's own scan: the models are known, so pipelines can be checked against them. */
-    void onStart(@Observes @Priority(20) StartupEvent ev, Scheduler scheduler) {
+    void onStart(@Observes @Priority(20) StartupEvent ev) {
         rescan();
         LOG.infof("%d pipeline(s)%s", definitions.size(), definitions.isEmpty() ? "" : ": " + String.join(", ", definitions.keySet()));
-        config.repositoryPollInterval().filter(d -> !d.isZero() && !d.isNegative()).ifPresent(every ->
-                scheduler.newJob("kiln-pipeline-poll").setInterval(Math.max(1, every.toSeconds()) + "s")
-                        .setConcurrentExecution(io.quarkus.scheduler.Scheduled.ConcurrentExecution.SKIP)
-                        .setTask(execution -> rescan()).schedule());
     }
 
     /** Reads the pipeline directories again: new ones appear, changed ones are checked again, removed ones go. */

@@ -1,6 +1,7 @@
 package dev.kiln.registry;
 
 import dev.kiln.catalog.ExternalDataCheck;
+import dev.kiln.files.LockFile;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelName;
 import dev.kiln.catalog.ModelRepository;
@@ -65,7 +66,13 @@ public class ModelRegistry {
     private final KeepAlive keepAlive;
     private final Duration drainTimeout;
     private final Map<String, ModelSlot> slots = new ConcurrentSkipListMap<>();
-    private final NameLocks locks = new NameLocks();
+    private final NameLocks locks;
+    /** How long a change waits for another replica's change of the same name (a drain, an open). */
+    private final Duration changeWait;
+    /** How long a load waits for another replica's change of its files before it answers 503. */
+    private static final Duration LOAD_WAIT = Duration.ofSeconds(5);
+    /** How long a rescan waits for one name another replica is changing: it looks again next time. */
+    private static final Duration FOLLOW_WAIT = Duration.ofSeconds(1);
     /** One admission decision (room, evictions, reservation) at a time. */
     private final Object admission = new Object();
     /** One resident-memory measurement at a time, so a delta belongs to one model. */
@@ -89,6 +96,8 @@ public class ModelRegistry {
         this.residency = residency;
         this.keepAlive = new KeepAlive(config);
         this.drainTimeout = config.registry().drainTimeout();
+        this.locks = new NameLocks(repository);
+        this.changeWait = drainTimeout.multipliedBy(2).plusSeconds(60);
         this.sweepEvery = config.registry().sweepInterval();
         this.loader = Executors.newFixedThreadPool(Math.max(1, config.registry().loadThreads()), daemon("kiln-loader-"));
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("kiln-keep-alive-"));
@@ -105,7 +114,7 @@ public class ModelRegistry {
 
     void onStart(@Observes @Priority(10) StartupEvent ev) {
         repository.recover();
-        rescan();
+        rescan(false, changeWait);
         long every = Math.max(50, sweepEvery.toMillis());
         sweeper.scheduleWithFixedDelay(this::sweepIdle, every, every, TimeUnit.MILLISECONDS);
         LOG.infof("model repository %s: %d model(s); memory budget %d MiB (%s)", repository.root(), slots.size(),
@@ -203,6 +212,13 @@ public class ModelRegistry {
         };
     }
 
+    /** A lease only when the model is READY now: never a load (the warm-up's rehearsal must not bring back what was unloaded). */
+    public CompletableFuture<Lease> leaseIfLoaded(String name) {
+        Lease lease = slot(name).tryLease(this);
+        return lease != null ? CompletableFuture.completedFuture(lease)
+                : CompletableFuture.failedFuture(new ModelUnavailableException("model '" + name + "' is not loaded", null));
+    }
+
     /** The blocking form, for callers on their own threads (warm-up). */
     public Lease acquire(String name) {
         return await(lease(name), name, Duration.ofMinutes(10));
@@ -248,12 +264,39 @@ public class ModelRegistry {
         if (load.started()) {
             ModelEntry entry = slot.entry();
             try {
-                loader.execute(() -> runLoad(slot, entry, onDemand));
+                loader.execute(() -> runLoadLocked(slot, entry, onDemand));
             } catch (RejectedExecutionException e) {
                 slot.loadRefused("Kiln is shutting down", new ModelUnavailableException("Kiln is shutting down", 5)).run();
             }
         }
         return load.future();
+    }
+
+    /**
+     * A load reads the model's files under the name's lock file (joining this process's hold), so
+     * another replica never changes them mid-read. Files that are missing or held by another
+     * replica's change are not a failure: the model stays AVAILABLE and the request may retry.
+     */
+    private void runLoadLocked(ModelSlot slot, ModelEntry entry, boolean onDemand) {
+        LockFile.Held files;
+        try {
+            files = locks.filesOnly(slot.name(), LOAD_WAIT);
+        } catch (LockFile.Busy busy) {
+            refuseLoad(slot, "model '" + slot.name() + "' is being changed by another replica (" + busy.holder() + "); retry");
+            return;
+        }
+        try (files) {
+            if (!Files.isRegularFile(entry.modelFile())) {
+                refuseLoad(slot, "the files of model '" + slot.name() + "' are being changed; retry");
+                return;
+            }
+            runLoad(slot, entry, onDemand);
+        }
+    }
+
+    private void refuseLoad(ModelSlot slot, String why) {
+        LOG.infof("%s", why);
+        ending(slot, () -> slot.loadRefused(why, new ModelUnavailableException(why, 1)), null).run();
     }
 
     private void runLoad(ModelSlot slot, ModelEntry entry, boolean onDemand) {
@@ -502,8 +545,8 @@ public class ModelRegistry {
 
     /** Drains and unloads the model, then keeps it refusing requests (409) until enabled again. */
     public ModelStatus disable(String name) {
-        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
-            ModelSlot slot = slot(name);
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            ModelSlot slot = present(name);
             awaitStable(slot);
             if (slot.state() == ModelState.DISABLED) {
                 return status(slot);
@@ -518,8 +561,8 @@ public class ModelRegistry {
 
     /** Makes the model loadable again; the caller decides whether to load it now. */
     public ModelStatus enable(String name) {
-        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
-            ModelSlot slot = slot(name);
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            ModelSlot slot = present(name);
             awaitStable(slot);
             if (slot.state() != ModelState.DISABLED) {
                 return status(slot);
@@ -535,8 +578,8 @@ public class ModelRegistry {
      * normally; new ones get 409 while it drains and 404 afterwards.
      */
     public void uninstall(String name) {
-        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
-            ModelSlot slot = slot(name);
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            ModelSlot slot = present(name);
             refuseWhileNeeded(name, "uninstall");
             awaitStable(slot);
             forget(slot, "uninstalled");
@@ -562,54 +605,172 @@ public class ModelRegistry {
     }
 
     /**
-     * Reads the repository again: new directories appear, changed ones are re-read, removed ones are
-     * unloaded and dropped. Each name is settled under its lock, so a replace moving a directory is
-     * never mistaken for a removal.
+     * Reads the repository again and follows it: new directories appear (loaded when they must be
+     * resident), changed ones are followed, removed ones are drained and dropped, and what a writer
+     * that died left behind is put right. Each name is settled under its locks across replicas, so a
+     * replace moving a directory, here or in another replica, is never mistaken for a removal.
      */
     public List<ModelStatus> rescan() {
+        return rescan(true, FOLLOW_WAIT);
+    }
+
+    /**
+     * At startup new directories are only registered (the startup warm-up loads them once the port
+     * is bound), and a name another replica is changing is waited for: a model missing from the first
+     * scan would be missing from readiness too. Later a busy name is left for the next pass.
+     */
+    private List<ModelStatus> rescan(boolean loadArrivals, Duration wait) {
+        repository.sweepAbandoned();
         // A copy first: a TreeSet built straight from the live key set fails when a name comes or goes meanwhile.
         TreeSet<String> names = new TreeSet<>(List.copyOf(slots.keySet()));
         names.addAll(repository.names());
+        names.addAll(repository.leftoverNames());
         for (String name : names) {
-            try (NameLocks.Held held = locks.hold(name)) {
-                Optional<ModelEntry> onDisk = repository.find(name);
-                ModelSlot slot = slots.get(name);
-                if (onDisk.isPresent() && slot == null) {
-                    add(onDisk.get());
-                } else if (onDisk.isPresent()) {
-                    // A request may start a load between the wait and the update (loads do not take
-                    // the name's lock): then wait for that one too.
-                    do {
-                        awaitStable(slot);
-                    } while (!slot.updateIfStable(onDisk.get()));
-                } else if (slot != null) {
-                    awaitStable(slot);
-                    forget(slot, "directory removed");
-                }
+            try (NameLocks.Held held = locks.holdAcrossReplicas(name, wait)) {
+                reconcile(name, loadArrivals);
             } catch (KilnError e) {
+                LOG.debugf("rescan left %s as it was: %s", name, e.getMessage());
+            } catch (RuntimeException e) {
                 LOG.warnf("rescan left %s as it was: %s", name, e.getMessage());
             }
         }
         return list();
     }
 
-    /** Registers one model directory by name (a load of a directory added since the last scan). */
-    private ModelSlot discover(String name) {
-        try (NameLocks.Held held = locks.hold(name)) {
-            ModelSlot slot = slots.get(name);
+    /** The model, after following the repository; 404 when it has no directory. The caller holds its locks. */
+    private ModelSlot present(String name) {
+        ModelSlot slot = reconcile(name, true);
+        if (slot == null) {
+            throw new ModelNotFoundException(name);
+        }
+        return slot;
+    }
+
+    /**
+     * Brings this replica's view of one name in line with the repository, under the name's locks
+     * across replicas: leftovers of a writer that died are put right first; then a model that
+     * appeared is added, one whose directory went is drained and forgotten, and one whose directory
+     * changed is followed ({@link #follow}). Null when the name has no model.
+     */
+    private ModelSlot reconcile(String name, boolean loadArrivals) {
+        repository.cleanLeftovers(name);
+        Optional<ModelEntry> onDisk = repository.find(name);
+        ModelSlot slot = slots.get(name);
+        if (onDisk.isEmpty()) {
             if (slot != null) {
-                return slot;
+                awaitStable(slot);
+                forget(slot, "directory removed");
             }
-            return add(repository.find(name).orElseThrow(() -> new ModelNotFoundException(name)));
+            return null;
+        }
+        if (slot == null) {
+            return arrive(onDisk.get(), loadArrivals);
+        }
+        if (!slot.entry().equals(onDisk.get())) {
+            follow(slot, onDisk.get());
+        }
+        return slot;
+    }
+
+    /**
+     * A directory that changed, by another replica or by hand: disabled in its manifest, it drains
+     * and refuses; enabled again, it comes back (loaded first when it must be resident, so readiness
+     * never dips); new files of a serving model are opened next to the old session and swapped in
+     * as a replace does, or, without room for both, the old one drains and the new one loads.
+     */
+    private void follow(ModelSlot slot, ModelEntry entry) {
+        awaitStable(slot);
+        ModelState state = slot.state();
+        boolean enabled = entry.manifest().isEnabled();
+        if (entry.problem() == null && !enabled && state != ModelState.DISABLED) {
+            settle(slot, ModelState.DISABLED, "disabled in model.yaml");
+            slot.update(entry);
+        } else if (enabled && state == ModelState.DISABLED) {
+            Replacement prepared = residency.required(entry, ModelState.AVAILABLE) ? tryPrepare(entry) : null;
+            slot.enableFrom(entry);
+            adoptOrLoad(slot, entry, prepared);
+        } else if (entry.problem() == null && state == ModelState.READY) {
+            followNewFiles(slot, entry);
+        } else {
+            do {
+                awaitStable(slot);
+            } while (!slot.updateIfStable(entry));
+            adoptOrLoad(slot, entry, null);
         }
     }
 
-    private ModelSlot add(ModelEntry entry) {
-        ModelSlot slot = new ModelSlot(entry, revision);
-        slots.put(entry.name(), slot);
+    private void followNewFiles(ModelSlot slot, ModelEntry entry) {
+        Replacement prepared = tryPrepare(entry);
+        if (prepared != null) {
+            LoadedModel old = slot.swap(entry, claimed(prepared), prepared.seconds, prepared.bytes);
+            if (old != null) {
+                closeSession(slot, old, "replaced");
+            }
+            fire(slot, Kind.LOADED, prepared.seconds, false, null);
+            LOG.infof("%s: the new version on disk serves now", slot.name());
+            return;
+        }
+        settle(slot, ModelState.AVAILABLE, "a new version is on disk");
+        slot.update(entry);
+        adoptOrLoad(slot, entry, null);
+    }
+
+    /**
+     * A model at rest that must be resident takes the session opened for it, or starts a load (whose
+     * refusal or failure then says why); a prepared session it cannot take is closed.
+     */
+    private void adoptOrLoad(ModelSlot slot, ModelEntry entry, Replacement prepared) {
+        boolean required = slot.state() == ModelState.AVAILABLE && residency.required(entry, ModelState.AVAILABLE);
+        if (required && prepared != null && adopt(slot, prepared)) {
+            fire(slot, Kind.LOADED, prepared.seconds, false, null);
+            return;
+        }
+        discard(prepared);
+        if (required) {
+            startLoad(slot, false);
+        }
+    }
+
+    /** A model new to this replica, made visible serving when it must be resident and a session opens for it. */
+    private ModelSlot arrive(ModelEntry entry, boolean load) {
+        ModelSlot fresh = new ModelSlot(entry, revision);
+        boolean required = load && residency.required(entry, fresh.state());
+        Replacement prepared = required ? tryPrepare(entry) : null;
+        publish(fresh, prepared);
+        if (required && prepared == null) {
+            startLoad(fresh, false);
+        }
+        return fresh;
+    }
+
+    /** Makes a new slot visible, already serving when it takes the session opened for it. */
+    private void publish(ModelSlot fresh, Replacement prepared) {
+        boolean adopted = prepared != null && adopt(fresh, prepared);
+        slots.put(fresh.name(), fresh);
         revision.incrementAndGet();
-        fire(slot, Kind.DISCOVERED, 0, false, null);
-        return slot;
+        fire(fresh, Kind.DISCOVERED, 0, false, null);
+        if (adopted) {
+            fire(fresh, Kind.LOADED, prepared.seconds, false, null);
+        } else {
+            discard(prepared);
+        }
+    }
+
+    /** A session for the files in place, or null when they cannot be opened now (no room, unreadable): the caller falls back. */
+    private Replacement tryPrepare(ModelEntry entry) {
+        try {
+            return prepare(entry);
+        } catch (KilnError e) {
+            LOG.infof("%s: no session opened for the files on disk now: %s", entry.name(), e.getMessage());
+            return null;
+        }
+    }
+
+    /** Registers one model directory by name (a load of a directory added since the last scan). */
+    private ModelSlot discover(String name) {
+        try (NameLocks.Held held = locks.holdAcrossReplicas(name, changeWait)) {
+            return present(name);
+        }
     }
 
     // ---- install and replace ----
@@ -645,8 +806,9 @@ public class ModelRegistry {
      * request ends. An unloaded model holds requests off (LOADING) while its files move.
      */
     public ModelStatus install(String name, Path staged, Replacement prepared, boolean replace) {
-        try (NameLocks.Held held = locks.hold(ModelName.require(name))) {
-            ModelSlot slot = slots.get(name);
+        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+            // The repository decides, not this replica's view of it: another replica may have installed or removed the name.
+            ModelSlot slot = reconcile(name, true);
             if (slot != null && !replace) {
                 throw KilnError.conflict("model '" + name + "' is already installed; send \"replace\": true to install a new version over it");
             }
@@ -657,13 +819,7 @@ public class ModelRegistry {
                 moveIntoPlace(staged, name);
                 ModelEntry entry = repository.find(name).orElseThrow(() -> new ModelNotFoundException(name));
                 ModelSlot fresh = new ModelSlot(entry, revision);
-                boolean adopted = residency.required(entry, fresh.state()) && adopt(fresh, prepared);
-                slots.put(name, fresh);
-                revision.incrementAndGet();
-                fire(fresh, Kind.DISCOVERED, 0, false, null);
-                if (adopted) {
-                    fire(fresh, Kind.LOADED, prepared.seconds, false, null);
-                }
+                publish(fresh, residency.required(entry, fresh.state()) ? prepared : null);
                 return status(fresh);
             }
             return replaceExisting(slot, staged, prepared);

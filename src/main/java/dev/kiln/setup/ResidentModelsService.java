@@ -1,6 +1,7 @@
 package dev.kiln.setup;
 
 import dev.kiln.config.RuntimeSettings;
+import dev.kiln.files.ReplicaId;
 import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
@@ -32,7 +33,8 @@ public class ResidentModelsService {
                 .map(this::row)
                 .toList();
         return new ResidentModels(memory.budgetBytes(), memory.source(), memory.used(), memory.free(),
-                memory.maxLoadedModels().isPresent() ? memory.maxLoadedModels().getAsInt() : null, registry.openSessions(), models);
+                memory.maxLoadedModels().isPresent() ? memory.maxLoadedModels().getAsInt() : null, registry.openSessions(), models,
+                ReplicaId.get());
     }
 
     private ResidentModel row(ModelStatus m) {

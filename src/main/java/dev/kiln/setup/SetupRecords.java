@@ -18,7 +18,7 @@ public final class SetupRecords {
     @RegisterForReflection
     public record Status(String service, String version, Instant startedAt, long uptimeSeconds, String repository,
                          boolean lazyLoad, Warmup warmup, ModelCounts models, String executionProvider,
-                         List<String> preferredExecutionProviders) {
+                         List<String> preferredExecutionProviders, String replica) {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -89,11 +89,14 @@ public final class SetupRecords {
     public record PipelineStep(String name, String runs, List<String> models, long count, Double meanMs, Double meanRows) {
     }
 
-    /** {@code GET /api/v1/setup/ai-models/loaded}: what is resident now and what it takes, like {@code ollama ps}. */
+    /**
+     * {@code GET /api/v1/setup/ai-models/loaded}: what is resident now and what it takes, like {@code ollama ps}.
+     * Loads are per replica, so it says which replica answered (host or pod name / pid).
+     */
     @RegisterForReflection
     @JsonInclude(JsonInclude.Include.ALWAYS)
     public record ResidentModels(long budgetBytes, String budgetSource, long usedBytes, long freeBytes, Integer maxLoadedModels,
-                                 int sessionsOpen, List<ResidentModel> models) {
+                                 int sessionsOpen, List<ResidentModel> models, String replica) {
     }
 
     /** One row of {@link ResidentModels}; the session itself is the runtime's {@code LoadedModel}. */

@@ -3,6 +3,7 @@ package dev.kiln.setup;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
+import dev.kiln.files.ReplicaId;
 import dev.kiln.registry.ServedModels;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.setup.SetupRecords.ModelCounts;
@@ -45,7 +46,7 @@ public class StatusService {
         return new Status("kiln", version, Instant.ofEpochMilli(startMillis),
                 (System.currentTimeMillis() - startMillis) / 1000, repository.root().toString(),
                 settings.current().lazyLoad(), warmup(), ModelCounts.of(served.list()),
-                engine.providerInUse(), engine.preferredProviders());
+                engine.providerInUse(), engine.preferredProviders(), ReplicaId.get());
     }
 
     private SetupRecords.Warmup warmup() {

@@ -58,6 +58,20 @@ class DashboardMetricsTest {
         assertTrue(missing.isEmpty(), "dashboard queries metrics the service does not export: " + missing);
     }
 
+    /** KEDA's trigger and the README's adapter rule scale on a gauge the service exports. */
+    @Test
+    void scalingQueriesOnlyExportedMetrics() throws Exception {
+        Startup.awaitStarted();
+        String readme = java.nio.file.Files.readString(Path.of("README.md"));
+        int adapter = readme.indexOf("seriesQuery:");
+        Set<String> used = queried(java.nio.file.Files.readString(Path.of("k8s/overlays/keda/scaledobject.yaml"))
+                + readme.substring(adapter, readme.indexOf("```", adapter)));
+        assertTrue(used.contains("ai_models_requests_waiting"), "scales on the queue: " + used);
+        Set<String> missing = new TreeSet<>(used);
+        missing.removeAll(exported());
+        assertTrue(missing.isEmpty(), "scaling queries metrics the service does not export: " + missing);
+    }
+
     @Test
     void alertsQueryOnlyExportedMetrics() throws Exception {
         Startup.awaitStarted();

@@ -106,6 +106,73 @@ class KubernetesManifestsTest {
         assertEquals(8, typed.getSpec().getGroups().get(0).getRules().size());
     }
 
+    // KEDA's ScaledObject has no fabric8 model either: records of the fields Kiln's overlay uses, read strictly.
+    record ScaledObject(String apiVersion, String kind, ObjectMeta metadata, ScaledObjectSpec spec) {
+    }
+
+    record ScaledObjectSpec(ScaleTarget scaleTargetRef, Integer minReplicaCount, Integer maxReplicaCount, Integer pollingInterval,
+                            Integer cooldownPeriod, Advanced advanced, List<Trigger> triggers) {
+    }
+
+    record ScaleTarget(String name) {
+    }
+
+    record Advanced(HpaConfig horizontalPodAutoscalerConfig) {
+    }
+
+    record HpaConfig(io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscalerBehavior behavior) {
+    }
+
+    record Trigger(String type, String metricType, Map<String, String> metadata) {
+    }
+
+    /** The KEDA overlay: the base's objects less its CPU HPA, plus a ScaledObject on the queue gauge, all parsed strictly. */
+    @Test
+    void kedaOverlayScalesOnTheQueueInsteadOfTheCpuHpa() throws Exception {
+        Processes.Result r = Processes.run(List.of("kubectl", "kustomize", "k8s/overlays/keda"), null, 60);
+        assertEquals(0, r.exitCode(), r.output());
+        Map<String, Object> byKind = new HashMap<>();
+        ScaledObject scaled = null;
+        for (JsonNode doc : StrictKubernetesParser.documents(r.output())) {
+            if (doc.get("kind").asText().equals("ScaledObject")) {
+                scaled = StrictKubernetesParser.YAML.treeToValue(doc, ScaledObject.class);
+            } else {
+                byKind.put(doc.get("kind").asText(), StrictKubernetesParser.parse(doc));
+            }
+        }
+        assertEquals(List.of("ConfigMap", "Deployment", "PersistentVolumeClaim", "PodDisruptionBudget", "PrometheusRule", "Secret",
+                "Service", "ServiceMonitor"), byKind.keySet().stream().sorted().toList(), "no second HPA to fight KEDA's");
+        assertTrue(scaled != null, "a ScaledObject");
+        assertEquals("keda.sh/v1alpha1", scaled.apiVersion());
+        assertEquals("kiln", scaled.metadata().getNamespace());
+        Deployment d = (Deployment) byKind.get("Deployment");
+        assertEquals(d.getMetadata().getName(), scaled.spec().scaleTargetRef().name());
+        var hpa = (io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler) render("cpu").get("HorizontalPodAutoscaler");
+        assertEquals(hpa.getSpec().getMinReplicas(), scaled.spec().minReplicaCount());
+        assertEquals(hpa.getSpec().getMaxReplicas(), scaled.spec().maxReplicaCount());
+        Trigger queue = scaled.spec().triggers().get(0);
+        assertEquals("prometheus", queue.type());
+        assertEquals(java.util.Set.of("serverAddress", "query", "threshold"), queue.metadata().keySet());
+        assertTrue(queue.metadata().get("query").contains("ai_models_requests_waiting"), queue.metadata().get("query"));
+        assertTrue(Integer.parseInt(queue.metadata().get("threshold")) > 0);
+        StrictKubernetesParser.requireNoUnknownFields(scaled.spec().advanced().horizontalPodAutoscalerConfig().behavior(), "ScaledObject.behavior");
+    }
+
+    /** The README's HPA on the queue (through prometheus-adapter) is a valid HorizontalPodAutoscaler. */
+    @Test
+    void readmeHpaOnTheQueueParsesStrictly() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        int at = readme.indexOf("kind: HorizontalPodAutoscaler");
+        assertTrue(at > 0, "the README shows the HPA variant");
+        int start = readme.lastIndexOf("```yaml\n", at) + "```yaml\n".length();
+        String yaml = readme.substring(start, readme.indexOf("```", at));
+        var hpa = (io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler)
+                StrictKubernetesParser.parse(StrictKubernetesParser.documents(yaml).get(0));
+        var pods = hpa.getSpec().getMetrics().stream().filter(m -> "Pods".equals(m.getType())).findFirst().orElseThrow();
+        assertEquals("ai_models_requests_waiting", pods.getPods().getMetric().getName());
+        assertEquals("kiln", hpa.getSpec().getScaleTargetRef().getName());
+    }
+
     // KServe's CRDs have no fabric8 model: these records mirror the fields Kiln's manifests use,
     // and the strict mapper refuses any other field; containers and resources are fabric8 types.
     record ServingRuntime(String apiVersion, String kind, ObjectMeta metadata, ServingRuntimeSpec spec) {

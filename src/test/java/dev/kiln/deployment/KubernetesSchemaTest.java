@@ -57,6 +57,20 @@ class KubernetesSchemaTest {
         assertEquals(20, objects.size(), "9 objects per overlay, 2 KServe objects: " + r.output());
     }
 
+    /** The KEDA overlay: the base's objects less the CPU HPA, plus the ScaledObject's Kubernetes parts. */
+    @Test
+    void theKedaOverlayValidates() throws Exception {
+        List<JsonNode> objects = rendered("keda");
+        Processes.Result r = validate(objects);
+        assertEquals(0, r.exitCode(), r.output());
+        assertEquals(9, r.output().lines().filter(l -> l.startsWith("ok ")).count(), r.output());
+        assertTrue(r.output().contains("ok keda.sh/v1alpha1 ScaledObject kiln"), r.output());
+        String broken = Files.readString(Path.of("k8s/overlays/keda/scaledobject.yaml"))
+                .replace("stabilizationWindowSeconds: 300", "stabilizationWindowSeconds: \"5m\"");
+        Processes.Result b = validate(StrictKubernetesParser.documents(broken));
+        assertEquals(1, b.exitCode(), b.output());
+    }
+
     @Test
     void aWrongTypeOrAMissingFieldIsRefused() throws Exception {
         String deployment = Files.readString(Path.of("k8s/base/deployment.yaml"))

@@ -17,7 +17,7 @@ import java.util.Map;
 
 import static org.awaitility.Awaitility.await;
 
-/** With ai.models.repository-poll-interval set, directories added or removed by hand are picked up alone. */
+/** With ai.models.repository-poll-interval set (and no watch), directories added or removed by hand are picked up alone. */
 @QuarkusTest
 @TestProfile(RepositoryPollTest.Polling.class)
 class RepositoryPollTest {

@@ -21,7 +21,8 @@ class PrometheusExpositionTest {
 
     static final List<String> REQUIRED = List.of("ai_model_inference_requests_total", "ai_model_inference_duration_seconds_bucket",
             "ai_model_loaded", "ai_model_load_duration_seconds_bucket", "ai_model_warmup_duration_seconds_bucket",
-            "ai_model_cold_starts_total", "ai_model_last_used_timestamp_seconds", "ai_models_loaded");
+            "ai_model_cold_starts_total", "ai_model_last_used_timestamp_seconds", "ai_models_loaded",
+            "ai_model_requests_waiting", "ai_model_requests_in_flight");
 
     /** The pipeline as a whole (like a model) and each of its steps. */
     static final List<String> PIPELINE = List.of("ai_model_inference_requests_total", "ai_model_inference_duration_seconds_bucket",
@@ -58,5 +59,13 @@ class PrometheusExpositionTest {
         assertTrue(scrape.query().contains("\"1\"]"), "Prometheus stored ai_model_loaded=1: " + scrape.query());
         assertTrue(scrape.targets().contains("\"health\":\"up\""), scrape.targets());
         assertTrue(scrape.targets().contains("\"lastError\":\"\""), scrape.targets());
+    }
+
+    /** The query KEDA's trigger runs (less its namespace and service labels) answers on a real Prometheus. */
+    @Test
+    void theScalingQueryAnswersOnARealPrometheus() throws Exception {
+        Startup.awaitStarted();
+        PrometheusServer.Scrape scrape = PrometheusServer.scrape(RestAssured.port, "sum(ai_models_requests_waiting)");
+        assertTrue(scrape.query().contains("\"0\"]"), "nothing waits now: " + scrape.query());
     }
 }

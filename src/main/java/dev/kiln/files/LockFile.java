@@ -1,0 +1,256 @@
+package dev.kiln.files;
+
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A lock on one file of the shared repository, held across processes and hosts: a POSIX record
+ * lock (fcntl, through {@link FileChannel#tryLock()}). The kernel drops it when its process dies,
+ * kill -9 included, so a crashed replica never leaves a name locked; over NFSv4 the server does, when
+ * the client host itself is gone and its lease runs out. No lease files, clocks or heartbeats.
+ * <p>
+ * Java holds such locks for the whole JVM, and closing any other descriptor of the file would drop
+ * them, so this class is the only one that opens lock files, with one channel per file: a thread
+ * asking for a lock that another thread of this JVM holds joins it ({@link #acquire}); callers order
+ * themselves within the JVM (the registry's per-name locks). Lock files are never deleted while a
+ * name may be locked again: another process could hold the old file while a third locks a new one.
+ */
+public final class LockFile {
+
+    private static final Logger LOG = Logger.getLogger(LockFile.class);
+    private static final long POLL_MILLIS = 20;
+    private static final Map<Path, LockFile> OPEN = new ConcurrentHashMap<>();
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    private final Path path;
+    private FileChannel channel;
+    private FileLock lock;
+    private int holders;
+    /** Taken by {@link #tryAcquireAlone}: nobody joins it (a sweep must not delete what a joining writer writes). */
+    private boolean alone;
+    /** Out of {@link #OPEN}: a later caller makes a new object for the path. */
+    private boolean retired;
+
+    private LockFile(Path path) {
+        this.path = path;
+    }
+
+    /** Another process held the lock for longer than the caller would wait. */
+    public static final class Busy extends RuntimeException {
+        private final String holder;
+
+        Busy(Path path, String holder) {
+            super("locked by " + (holder.isEmpty() ? "another process" : holder) + ": " + path.getFileName());
+            this.holder = holder;
+        }
+
+        /** The replica id the holder wrote into the file, or empty. */
+        public String holder() {
+            return holder;
+        }
+    }
+
+    /** A hold on the lock, given back by {@link #close()}. */
+    public static final class Held implements AutoCloseable {
+        private final LockFile file;
+        private boolean closed;
+
+        private Held(LockFile file) {
+            this.file = file;
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                if (file != null) {
+                    file.release(false);
+                }
+            }
+        }
+
+        /** Removes the lock file while still holding it, then lets go: for locks of things that are gone for good. */
+        public void closeAndDelete() {
+            if (!closed) {
+                closed = true;
+                if (file != null) {
+                    file.release(true);
+                }
+            }
+        }
+    }
+
+    /**
+     * Holds the lock, joining this JVM's hold when another thread has it, else waiting up to
+     * {@code wait} for other processes to let go ({@link Busy} after that).
+     */
+    public static Held acquire(Path path, Duration wait) {
+        long deadline = System.nanoTime() + Math.max(0, wait.toNanos());
+        while (true) {
+            LockFile f = OPEN.computeIfAbsent(path.toAbsolutePath().normalize(), LockFile::new);
+            synchronized (f) {
+                if (f.retired) {
+                    continue;
+                }
+                if (f.holders > 0 && !f.alone) {
+                    f.holders++;
+                    return new Held(f);
+                }
+                if (f.holders == 0) {
+                    return f.lockBy(deadline);
+                }
+            }
+            if (System.nanoTime() >= deadline) {
+                throw new Busy(path, ReplicaId.get());
+            }
+            pause();
+        }
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(POLL_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Busy(Path.of("interrupted"), "");
+        }
+    }
+
+    /** The lock only when nobody, in this JVM or elsewhere, holds it now; else null. */
+    public static Held tryAcquireAlone(Path path) {
+        while (true) {
+            LockFile f = OPEN.computeIfAbsent(path.toAbsolutePath().normalize(), LockFile::new);
+            synchronized (f) {
+                if (f.retired) {
+                    continue;
+                }
+                if (f.holders > 0) {
+                    return null;
+                }
+                try {
+                    Held held = f.lockBy(System.nanoTime());
+                    f.alone = held.file != null;
+                    return held;
+                } catch (Busy busy) {
+                    return null;
+                }
+            }
+        }
+    }
+
+    /** Whether a thread of this JVM holds the lock now. */
+    public static boolean heldHere(Path path) {
+        LockFile f = OPEN.get(path.toAbsolutePath().normalize());
+        if (f == null) {
+            return false;
+        }
+        synchronized (f) {
+            return !f.retired && f.holders > 0;
+        }
+    }
+
+    /** Called with the monitor held and no holder: takes the file lock, trying until the deadline. */
+    private Held lockBy(long deadline) {
+        try {
+            if (channel == null) {
+                Files.createDirectories(path.getParent());
+                channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // A read-only repository has no writers to exclude; its readers go on without the lock.
+            if (WARNED.compareAndSet(false, true)) {
+                LOG.warnf("cannot create lock files in %s (%s): changes by several replicas are not coordinated",
+                        path.getParent(), e.getMessage());
+            }
+            retire();
+            return new Held(null);
+        }
+        try {
+            while (true) {
+                FileLock taken = channel.tryLock();
+                if (taken != null) {
+                    lock = taken;
+                    holders = 1;
+                    writeOwner();
+                    return new Held(this);
+                }
+                if (System.nanoTime() >= deadline) {
+                    String holder = readOwner();
+                    retire();
+                    throw new Busy(path, holder);
+                }
+                Thread.sleep(POLL_MILLIS);
+            }
+        } catch (IOException | OverlappingFileLockException e) {
+            retire();
+            throw new Busy(path, "this process (" + e.getMessage() + ")");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            retire();
+            throw new Busy(path, "");
+        }
+    }
+
+    private synchronized void release(boolean delete) {
+        if (--holders > 0) {
+            return;
+        }
+        try {
+            if (delete) {
+                Files.deleteIfExists(path);
+            }
+            lock.release();
+        } catch (IOException e) {
+            LOG.debugf("releasing %s: %s", path, e.getMessage());
+        }
+        retire();
+    }
+
+    /** Closes the channel (which drops any lock it holds) and leaves the map to a new object. */
+    private void retire() {
+        retired = true;
+        lock = null;
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException e) {
+                LOG.debugf("closing %s: %s", path, e.getMessage());
+            }
+            channel = null;
+        }
+        OPEN.remove(path, this);
+    }
+
+    /** For operators and for the message a waiting replica gets: who holds it. Written through the locked channel only. */
+    private void writeOwner() {
+        try {
+            channel.truncate(0);
+            channel.write(ByteBuffer.wrap((ReplicaId.get() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        } catch (IOException e) {
+            LOG.debugf("cannot note the owner of %s: %s", path, e.getMessage());
+        }
+    }
+
+    private String readOwner() {
+        try {
+            ByteBuffer buf = ByteBuffer.allocate(256);
+            channel.read(buf, 0);
+            return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+}

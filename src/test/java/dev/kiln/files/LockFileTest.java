@@ -1,0 +1,98 @@
+package dev.kiln.files;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The lock files replicas share: held across processes, named by their holder, and let go when the holder is killed with -9. */
+class LockFileTest {
+
+    @TempDir
+    Path dir;
+
+    /** Another JVM that takes the lock, says so on stdout, and sleeps until it is killed. */
+    public static final class Holder {
+        public static void main(String[] args) throws Exception {
+            try (LockFile.Held held = LockFile.acquire(Path.of(args[0]), Duration.ofSeconds(10))) {
+                System.out.println("held");
+                System.out.flush();
+                Thread.sleep(600_000);
+            }
+        }
+    }
+
+    private Process holder(Path lock) throws Exception {
+        Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Holder.class.getName(), lock.toString()))
+                .redirectErrorStream(true).start();
+        byte[] line = new byte[5];
+        assertEquals(5, p.getInputStream().readNBytes(line, 0, 5), "the holder started");
+        assertEquals("held\n", new String(line));
+        return p;
+    }
+
+    @Test
+    void aLockHeldByAnotherProcessWaitsThenFailsNamingTheHolder() throws Exception {
+        Path lock = dir.resolve(".kiln-locks/m.lock");
+        Process other = holder(lock);
+        try {
+            assertNull(LockFile.tryAcquireAlone(lock), "held elsewhere");
+            long start = System.nanoTime();
+            LockFile.Busy busy = assertThrows(LockFile.Busy.class, () -> LockFile.acquire(lock, Duration.ofMillis(300)));
+            assertTrue(System.nanoTime() - start >= 300_000_000L, "it waited");
+            assertTrue(busy.holder().endsWith("/" + other.pid()), "names the holder's replica id: " + busy.holder());
+        } finally {
+            other.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void killMinus9ReleasesTheLockAtOnce() throws Exception {
+        Path lock = dir.resolve(".kiln-locks/m.lock");
+        Process other = holder(lock);
+        Thread waiter = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            other.destroyForcibly();     // SIGKILL: no finally block, no shutdown hook runs
+        });
+        waiter.start();
+        long start = System.nanoTime();
+        try (LockFile.Held held = LockFile.acquire(lock, Duration.ofSeconds(20))) {
+            long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(other.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(137, other.exitValue(), "killed by SIGKILL");
+            assertTrue(waited >= 250 && waited < 5_000, "taken over as soon as the holder died: " + waited + " ms");
+            assertEquals(ReplicaId.get(), Files.readString(lock).trim(), "the new holder wrote its id");
+        }
+    }
+
+    @Test
+    void threadsOfOneProcessJoinItsHoldAndTheLastOneLetsGo() throws Exception {
+        Path lock = dir.resolve("x.lock");
+        LockFile.Held first = LockFile.acquire(lock, Duration.ZERO);
+        LockFile.Held second = LockFile.acquire(lock, Duration.ZERO);
+        assertTrue(LockFile.heldHere(lock));
+        assertNull(LockFile.tryAcquireAlone(lock), "a staging sweep never takes what this process holds");
+        first.close();
+        assertTrue(LockFile.heldHere(lock));
+        second.close();
+        LockFile.Held again = LockFile.tryAcquireAlone(lock);
+        assertNotNull(again);
+        again.closeAndDelete();
+        assertTrue(Files.notExists(lock));
+    }
+}
