@@ -7,7 +7,7 @@ import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.InflightBytes;
 import dev.kiln.inference.V2Records;
 import dev.kiln.inference.V2Queries;
-import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.security.AdminToken;
 import dev.kiln.telemetry.UsageTracker;
@@ -50,7 +50,7 @@ import java.util.function.UnaryOperator;
 public class KilnGrpcService implements GRPCInferenceService {
 
     private final InferenceService inference;
-    private final ModelRegistry registry;
+    private final ServedModels served;
     private final V2Queries queries;
     private final AdminToken token;
     private final UsageTracker usage;
@@ -59,11 +59,11 @@ public class KilnGrpcService implements GRPCInferenceService {
     /** Where answers are serialised when the call came on no event loop: Quarkus's worker pool, never the inference workers. */
     private final Executor workers = Infrastructure.getDefaultExecutor();
 
-    public KilnGrpcService(InferenceService inference, ModelRegistry registry, V2Queries queries, AdminToken token,
+    public KilnGrpcService(InferenceService inference, ServedModels served, V2Queries queries, AdminToken token,
                            UsageTracker usage, ModelRepository repository, InflightBytes inflight) {
         this.inference = inference;
         this.inflight = inflight;
-        this.registry = registry;
+        this.served = served;
         this.queries = queries;
         this.token = token;
         this.usage = usage;
@@ -137,7 +137,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     public Uni<RepositoryIndexResponse> repositoryIndex(RepositoryIndexRequest request) {
         return admin(() -> {
             RepositoryIndexResponse.Builder b = RepositoryIndexResponse.newBuilder();
-            registry.list().stream().map(V2Queries::repositoryModel)
+            queries.index().stream()
                     .filter(m -> !request.getReady() || "READY".equals(m.state()))
                     .forEach(m -> b.addModels(RepositoryIndexResponse.ModelIndex.newBuilder().setName(m.name())
                             .setVersion(m.version()).setState(m.state()).setReason(m.reason() == null ? "" : m.reason())));
@@ -149,7 +149,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Blocking
     public Uni<RepositoryModelLoadResponse> repositoryModelLoad(RepositoryModelLoadRequest request) {
         return admin(() -> {
-            V2Queries.requireLoaded(registry.load(request.getModelName()));
+            V2Queries.requireLoaded(served.load(request.getModelName()));
             return RepositoryModelLoadResponse.getDefaultInstance();
         });
     }
@@ -158,7 +158,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Blocking
     public Uni<RepositoryModelUnloadResponse> repositoryModelUnload(RepositoryModelUnloadRequest request) {
         return admin(() -> {
-            registry.unload(request.getModelName());
+            served.unload(request.getModelName());
             return RepositoryModelUnloadResponse.getDefaultInstance();
         });
     }

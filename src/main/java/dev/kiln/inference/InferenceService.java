@@ -20,6 +20,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -63,9 +64,12 @@ public class InferenceService {
     private final Map<LoadedModel, BatchRunner.Plan> plans = Collections.synchronizedMap(new WeakHashMap<>());
     private final BatchRunner runner;
     private final OnnxEngine engine;
+    /** Pipelines, looked up lazily: they run their model steps through this service, so they come after it. */
+    private final Instance<CompositeInference> composites;
 
     public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
-                            Tracing tracing, InflightBytes inflight) {
+                            Tracing tracing, InflightBytes inflight, Instance<CompositeInference> composites) {
+        this.composites = composites;
         this.registry = registry;
         this.tracing = tracing;
         this.engine = engine;
@@ -119,13 +123,30 @@ public class InferenceService {
         }
     }
 
-    /** Checks the model exists (cheap, on the caller's thread), then answers when the call has run. */
+    /**
+     * Checks the model exists (cheap, on the caller's thread), then answers when the call has run. A
+     * pipeline's name is handed to the pipelines, which call back here for each model they run.
+     */
     public <T> CompletionStage<T> infer(String model, InferenceCall<T> call) {
+        CompositeInference pipelines = composite();
+        if (pipelines != null && pipelines.runs(model)) {
+            return pipelines.infer(model, call);
+        }
         return submit(model, List.of(call), true).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             T only = (T) answers.get(0);
             return only;
         });
+    }
+
+    private volatile CompositeInference composite;
+
+    private CompositeInference composite() {
+        CompositeInference c = composite;
+        if (c == null && composites.isResolvable()) {
+            c = composite = composites.get();
+        }
+        return c;
     }
 
     /**

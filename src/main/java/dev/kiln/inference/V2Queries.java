@@ -10,6 +10,7 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
 import dev.kiln.telemetry.InferenceStats;
@@ -27,14 +28,16 @@ import java.util.List;
 public class V2Queries {
 
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final ResidencyPolicy residency;
     private final OnnxEngine engine;
     private final UsageTracker usage;
     private final String version;
 
-    public V2Queries(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
+    public V2Queries(ModelRegistry registry, ServedModels served, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
                    @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
+        this.served = served;
         this.residency = residency;
         this.engine = engine;
         this.usage = usage;
@@ -56,7 +59,11 @@ public class V2Queries {
      * asking about a model never loads it. A file that cannot be read says why in {@code reason}.
      */
     public ModelMetadata metadata(String model) {
-        ModelStatus status = registry.status(model);
+        ModelStatus status = served.status(model);
+        if (ServedModels.isComposite(status)) {
+            return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), PIPELINE_PLATFORM, status.inputs(),
+                    status.outputs(), status.state().name(), status.entry().problem());
+        }
         if (status.loadCount() > 0) {
             return new ModelMetadata(status.name(), List.of(InferenceService.VERSION), InferenceService.PLATFORM,
                     status.inputs(), status.outputs(), status.state().name(), null);
@@ -71,9 +78,12 @@ public class V2Queries {
         }
     }
 
-    /** Statistics of one model (404 when unknown), or of every model when {@code model} is null. */
+    /** A pipeline's platform in its metadata: it runs several models, as Triton's "ensemble" does. */
+    public static final String PIPELINE_PLATFORM = "pipeline";
+
+    /** Statistics of one model or pipeline (404 when unknown), or of every one when {@code model} is null. */
     public V2Records.ModelStatistics statistics(String model) {
-        List<ModelStatus> models = model == null ? registry.list() : List.of(registry.status(model));
+        List<ModelStatus> models = model == null ? served.list() : List.of(served.status(model));
         return new V2Records.ModelStatistics(models.stream().map(m -> stat(m.name())).toList());
     }
 
@@ -92,8 +102,13 @@ public class V2Queries {
         return new V2Records.StatDuration(x.count(), x.ns());
     }
 
+    /** Every model and pipeline, as the repository index lists them. */
+    public List<RepositoryModel> index() {
+        return served.list().stream().map(V2Queries::repositoryModel).toList();
+    }
+
     public ModelReady modelReady(String model) {
-        ModelStatus status = registry.status(model);
+        ModelStatus status = served.status(model);
         String why = reason(status);
         return new ModelReady(status.name(), status.loaded(), status.state().name(), why, status.loaded() ? null
                 : "model '" + status.name() + "' is not ready: " + status.state() + (why != null ? " (" + why + ")" : ""));

@@ -11,8 +11,8 @@ import dev.kiln.inference.V2Records.RepositoryModel;
 import dev.kiln.inference.V2Records.ServerLive;
 import dev.kiln.inference.V2Records.ServerMetadata;
 import dev.kiln.inference.V2Records.ServerReady;
-import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.security.Roles;
 import dev.kiln.telemetry.UsageTracker;
 import io.smallrye.common.annotation.Blocking;
@@ -47,16 +47,16 @@ import java.util.concurrent.CompletionStage;
 public class V2Resource {
 
     private final InferenceService inference;
-    private final ModelRegistry registry;
+    private final ServedModels served;
     private final V2Queries queries;
     private final UsageTracker usage;
     private final V2Codec codec;
 
-    public V2Resource(InferenceService inference, ModelRegistry registry, V2Queries queries, UsageTracker usage, V2Codec codec) {
+    public V2Resource(InferenceService inference, ServedModels served, V2Queries queries, UsageTracker usage, V2Codec codec) {
         this.inference = inference;
         this.codec = codec;
         this.usage = usage;
-        this.registry = registry;
+        this.served = served;
         this.queries = queries;
     }
 
@@ -190,8 +190,7 @@ public class V2Resource {
                     + "(admin), POST /v2/repository/models/{model}/load (admin), or set ai.models.repository-poll-interval.")
     public List<RepositoryModel> index(RepositoryIndexRequest request) {
         boolean readyOnly = request != null && Boolean.TRUE.equals(request.ready());
-        return registry.list().stream()
-                .map(V2Queries::repositoryModel)
+        return queries.index().stream()
                 .filter(m -> !readyOnly || "READY".equals(m.state()))
                 .toList();
     }
@@ -207,7 +206,7 @@ public class V2Resource {
     @APIResponse(responseCode = "409", description = "Model disabled")
     @APIResponse(responseCode = "500", description = "The model failed to load; the error has ONNX Runtime's reason")
     public RepositoryModel load(@PathParam("model") String model) {
-        ModelStatus status = registry.load(model);
+        ModelStatus status = served.load(model);
         return V2Queries.requireLoaded(status);
     }
 
@@ -220,6 +219,6 @@ public class V2Resource {
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout; the model stays loaded")
     public RepositoryModel unload(@PathParam("model") String model) {
-        return V2Queries.repositoryModel(registry.unload(model));
+        return V2Queries.repositoryModel(served.unload(model));
     }
 }

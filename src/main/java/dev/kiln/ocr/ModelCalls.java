@@ -1,10 +1,12 @@
 package dev.kiln.ocr;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * How the OCR engine runs a model: a model of the repository by name, named float inputs in, named
+ * How the OCR steps run a model: a model of the repository by name, named float inputs in, named
  * float outputs out (all of the model's outputs). Rows of a batch are independent, so whoever
  * implements this may merge the rows of concurrent calls with the same shapes, and split them again.
  * Calls may come from several threads at once.
@@ -15,9 +17,8 @@ public interface ModelCalls {
     Map<String, FloatTensor> run(String model, Map<String, FloatTensor> inputs);
 
     /**
-     * Starts a run without waiting; the engine submits all the recognition batches of one image at
-     * once, so an implementation with several workers runs them side by side. The default runs it
-     * on the caller's thread.
+     * Starts a run without waiting. The default runs it on the caller's thread. Whatever is chained
+     * on the answer runs on the thread that completes it: an implementation decides which that is.
      */
     default CompletableFuture<Map<String, FloatTensor>> submit(String model, Map<String, FloatTensor> inputs) {
         try {
@@ -25,5 +26,20 @@ public interface ModelCalls {
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * Several runs of one model that belong together (the lines of one image): answered in their
+     * order, the first failure failing them all. An implementation with several workers runs them
+     * side by side, as one unit of work (one place in a queue, whatever their number). The default
+     * submits each.
+     */
+    default CompletableFuture<List<Map<String, FloatTensor>>> submitTogether(String model, List<Map<String, FloatTensor>> inputs) {
+        List<CompletableFuture<Map<String, FloatTensor>>> runs = new ArrayList<>(inputs.size());
+        for (Map<String, FloatTensor> in : inputs) {
+            runs.add(submit(model, in));
+        }
+        return CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new))
+                .thenApply(done -> runs.stream().map(CompletableFuture::join).toList());
     }
 }

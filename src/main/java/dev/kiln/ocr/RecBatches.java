@@ -44,11 +44,11 @@ public final class RecBatches {
     }
 
     private static FloatTensor tensor(List<RgbImage> lines, int[] members, int width) {
-        float[] data = new float[members.length * 3 * HEIGHT * width];
+        FloatTensor tensor = FloatTensor.allocate(members.length, 3, HEIGHT, width);
         for (int k = 0; k < members.length; k++) {
             RgbImage line = lines.get(members[k]);
-            NORMALISE.write(Bilinear.resize(line, Math.min(width, ClsInput.scaledWidth(line)), HEIGHT), data, k, HEIGHT, width);
+            NORMALISE.write(Bilinear.resize(line, Math.min(width, ClsInput.scaledWidth(line)), HEIGHT), tensor, k, HEIGHT, width);
         }
-        return new FloatTensor(new long[]{members.length, 3, HEIGHT, width}, data);
+        return tensor;
     }
 }

@@ -16,6 +16,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -82,6 +83,9 @@ public class ModelRegistry {
     private final ScheduledExecutorService sweeper;
     private final Duration sweepEvery;
     private volatile boolean stopping;
+    /** Asked which enabled pipelines need a model before it is uninstalled or disabled (a field: optional, and it depends on this). */
+    @jakarta.inject.Inject
+    Instance<Composites> composites;
 
     public ModelRegistry(ModelRepository repository, OnnxEngine engine, AiModelsConfig config,
                          Event<ModelLifecycleEvent> events, MemoryBudget memory, ResidencyPolicy residency) {
@@ -547,6 +551,7 @@ public class ModelRegistry {
             if (slot.state() == ModelState.DISABLED) {
                 return status(slot);
             }
+            refuseWhileNeeded(name, "disable");
             settle(slot, ModelState.DISABLED, "disabled by an operator");
             repository.writeManifest(name, slot.entry().manifest().withEnabled(false));
             repository.find(name).ifPresent(slot::update);
@@ -575,9 +580,20 @@ public class ModelRegistry {
     public void uninstall(String name) {
         try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
             ModelSlot slot = present(name);
+            refuseWhileNeeded(name, "uninstall");
             awaitStable(slot);
             forget(slot, "uninstalled");
             repository.delete(name);
+        }
+    }
+
+    /** 409 naming the enabled pipelines that run the model: they would break under it. */
+    private void refuseWhileNeeded(String name, String change) {
+        List<String> users = composites != null && composites.isResolvable() ? composites.get().needing(name) : List.of();
+        if (!users.isEmpty()) {
+            throw new ModelConflictException("model '" + name + "' is used by the enabled pipeline" + (users.size() > 1 ? "s " : " ")
+                    + String.join(", ", users) + ": disable or uninstall " + (users.size() > 1 ? "them" : "it") + " before you "
+                    + change + " this model");
         }
     }
 
@@ -795,6 +811,9 @@ public class ModelRegistry {
             ModelSlot slot = reconcile(name, true);
             if (slot != null && !replace) {
                 throw KilnError.conflict("model '" + name + "' is already installed; send \"replace\": true to install a new version over it");
+            }
+            if (slot == null && composites != null && composites.isResolvable() && composites.get().find(name).isPresent()) {
+                throw KilnError.conflict("'" + name + "' is a pipeline: uninstall it first, or install the model under another name");
             }
             if (slot == null) {
                 moveIntoPlace(staged, name);

@@ -1,47 +1,69 @@
 package dev.kiln.setup;
 
 import dev.kiln.inference.InferenceService;
+import dev.kiln.pipelines.Pipelines;
 import dev.kiln.registry.MemoryBudget;
-import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
+import dev.kiln.telemetry.StepMeters;
 import dev.kiln.setup.SetupRecords.InstalledModel;
 import dev.kiln.setup.SetupRecords.ModelCounts;
 import dev.kiln.setup.SetupRecords.ModelsStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;
+import java.util.Map;
 import java.util.function.Predicate;
 
-/** {@code GET /api/v1/setup/models/status}: every installed model, what state it is in and whether it could load. */
+/**
+ * {@code GET /api/v1/setup/models/status}: every installed model and pipeline, what state it is in and
+ * whether it could load; a pipeline with its steps and the models it runs.
+ */
 @ApplicationScoped
 public class ModelsStatusService {
 
-    private final ModelRegistry registry;
+    private final ServedModels served;
     private final MemoryBudget memory;
     private final ResidencyPolicy residency;
     private final InferenceService inference;
+    private final Pipelines pipelines;
+    private final StepMeters steps;
 
-    public ModelsStatusService(ModelRegistry registry, MemoryBudget memory, ResidencyPolicy residency, InferenceService inference) {
-        this.registry = registry;
+    public ModelsStatusService(ServedModels served, MemoryBudget memory, ResidencyPolicy residency, InferenceService inference,
+                               Pipelines pipelines, StepMeters steps) {
+        this.served = served;
         this.memory = memory;
         this.residency = residency;
         this.inference = inference;
+        this.pipelines = pipelines;
+        this.steps = steps;
     }
 
     public ModelsStatus status() {
-        List<ModelStatus> all = registry.list();
-        Predicate<ModelStatus> loadable = memory.loadable(all, residency);
+        List<ModelStatus> all = served.list();
+        Predicate<ModelStatus> loadable = served.loadable(all, memory, residency);
         List<InstalledModel> installed = all.stream().map(m -> installed(m, loadable.test(m))).toList();
         return new ModelsStatus(ModelCounts.of(all).loaded(), all.size(), installed);
     }
 
     private InstalledModel installed(ModelStatus m, boolean canLoad) {
+        boolean pipeline = ServedModels.isComposite(m);
         return new InstalledModel(m.name(), m.category(), m.entry().manifest().provider(), m.loaded(), canLoad,
                 m.entry().manifest().isLazy(), m.entry().sizeGb(), m.entry().manifest().inferenceEngine(), m.state().name(),
                 m.state() != ModelState.DISABLED, m.loaded() ? m.executionProvider() : null, m.providerFallbacks(),
                 m.reason(), m.entry().manifest().description(), m.inFlight(), m.loadCount(), m.memoryBytes(),
-                m.memoryMeasured(), inference.batching(m));
+                m.memoryMeasured(), pipeline ? "in its steps: see each model's" : inference.batching(m),
+                pipeline ? steps(m.name()) : null, pipeline ? served.modelsOf(m.name()) : null);
+    }
+
+    private List<SetupRecords.PipelineStep> steps(String pipeline) {
+        Map<String, StepMeters.Use> use = steps.use(pipeline);
+        return pipelines.steps(pipeline).stream().map(s -> {
+            StepMeters.Use u = use.get(s.name());
+            return new SetupRecords.PipelineStep(s.name(), s.runs(), s.models(), u == null ? 0 : u.runs(),
+                    u == null ? null : Math.round(u.meanMs() * 100) / 100.0, u == null ? null : Math.round(u.meanRows() * 100) / 100.0);
+        }).toList();
     }
 }

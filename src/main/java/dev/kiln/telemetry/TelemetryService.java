@@ -5,6 +5,7 @@ import dev.kiln.registry.MemoryBudget;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.telemetry.TelemetryView.ModelTelemetry;
 import dev.kiln.telemetry.TelemetryView.Summary;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,6 +21,7 @@ import java.util.Map;
 public class TelemetryService {
 
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final UsageTracker usage;
     private final MemoryBudget memory;
     private final RuntimeSettings settings;
@@ -27,9 +29,10 @@ public class TelemetryService {
 
     private final ResidencyPolicy residency;
 
-    public TelemetryService(ModelRegistry registry, UsageTracker usage, MemoryBudget memory, RuntimeSettings settings,
+    public TelemetryService(ModelRegistry registry, ServedModels served, UsageTracker usage, MemoryBudget memory, RuntimeSettings settings,
                             ResidencyPolicy residency) {
         this.registry = registry;
+        this.served = served;
         this.residency = residency;
         this.usage = usage;
         this.memory = memory;
@@ -37,8 +40,8 @@ public class TelemetryService {
     }
 
     public TelemetryView view() {
-        List<ModelStatus> all = registry.list();
-        java.util.function.Predicate<ModelStatus> loadable = memory.loadable(all, residency);
+        List<ModelStatus> all = served.list();
+        java.util.function.Predicate<ModelStatus> loadable = served.loadable(all, memory, residency);
         Map<String, ModelTelemetry> models = new LinkedHashMap<>();
         int used = 0;
         for (ModelStatus m : all) {
@@ -53,7 +56,8 @@ public class TelemetryService {
         }
         int loaded = (int) all.stream().filter(ModelStatus::loaded).count();
         Summary summary = new Summary(all.size(), loaded, used, all.size() - used);
-        return new TelemetryView(models, summary, Recommendations.of(all, usage::usage,
+        // Recommendations are about sessions: a pipeline's are its models'.
+        return new TelemetryView(models, summary, Recommendations.of(registry.list(), usage::usage,
                 settings.current().telemetryIdleAfter(), clock.instant()));
     }
 }

@@ -5,6 +5,7 @@ import dev.kiln.registry.ModelLifecycleEvent;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -24,15 +25,17 @@ public class UsageTracker {
 
     private final MeterRegistry meters;
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final ResidencyPolicy residency;
     private final Map<String, ModelMeters> byModel = new ConcurrentHashMap<>();
     private final Set<String> categoryGauges = ConcurrentHashMap.newKeySet();
     private static final Set<String> EVICTION_REASONS = Set.of(ModelLifecycleEvent.BUDGET, ModelLifecycleEvent.KEEP_ALIVE,
             ModelLifecycleEvent.ADMIN);
 
-    public UsageTracker(MeterRegistry meters, ModelRegistry registry, ResidencyPolicy residency) {
+    public UsageTracker(MeterRegistry meters, ModelRegistry registry, ServedModels served, ResidencyPolicy residency) {
         this.meters = meters;
         this.registry = registry;
+        this.served = served;
         this.residency = residency;
         Category.STANDARD.forEach(this::categoryGauge);
         Gauge.builder("ai.models.sessions.open", registry, r -> r.openSessions())
@@ -116,7 +119,7 @@ public class UsageTracker {
         if (m != null) {
             return java.util.Optional.of(m);
         }
-        return registry.find(model).map(s -> register(s.name(), s.category()));
+        return served.find(model).map(s -> register(s.name(), s.category()));
     }
 
     private ModelMeters register(String model, String category) {
@@ -125,14 +128,17 @@ public class UsageTracker {
             ModelMeters m = new ModelMeters(meters, name, category);
             stateGauge(m, "ai.model.loaded", "1 when the model is loaded and ready", name, category, s -> s.loaded() ? 1 : 0);
             stateGauge(m, "ai.model.required", "1 when the model must stay loaded (enabled, not lazy)", name, category,
-                    s -> residency.mustBeResident(s) ? 1 : 0);
+                    s -> !ServedModels.isComposite(s) && residency.mustBeResident(s) ? 1 : 0);
             stateGauge(m, "ai.model.failed", "1 when the model's last load failed", name, category,
                     s -> s.state() == dev.kiln.registry.ModelState.FAILED ? 1 : 0);
-            m.own(Gauge.builder("ai.model.size", registry, r -> r.find(name).map(s -> (double) s.entry().sizeBytes()).orElse(Double.NaN))
+            // A pipeline's own files and memory are its models': 0 here, so that sums over models count each once.
+            m.own(Gauge.builder("ai.model.size", served, r -> r.find(name).map(s -> ServedModels.isComposite(s) ? 0.0
+                            : (double) s.entry().sizeBytes()).orElse(Double.NaN))
                     .description("Size of the model's files").baseUnit("bytes")
                     .tags("model", name, "category", category).register(meters));
-            m.own(Gauge.builder("ai.model.memory", registry, r -> r.find(name)
-                            .map(s -> s.loaded() && s.memoryMeasured() ? (double) s.memoryBytes() : 0.0).orElse(Double.NaN))
+            m.own(Gauge.builder("ai.model.memory", served, r -> r.find(name)
+                            .map(s -> s.loaded() && s.memoryMeasured() && !ServedModels.isComposite(s) ? (double) s.memoryBytes() : 0.0)
+                            .orElse(Double.NaN))
                     .description("Resident memory the model's session took, measured at load and warm-up (0 when not loaded)")
                     .baseUnit("bytes").tags("model", name, "category", category).register(meters));
             return m;
@@ -141,7 +147,7 @@ public class UsageTracker {
 
     private void stateGauge(ModelMeters owner, String metric, String help, String model, String category,
                             java.util.function.ToDoubleFunction<ModelStatus> value) {
-        owner.own(Gauge.builder(metric, registry, r -> r.find(model).map(value::applyAsDouble).orElse(Double.NaN))
+        owner.own(Gauge.builder(metric, served, r -> r.find(model).map(value::applyAsDouble).orElse(Double.NaN))
                 .description(help).tags("model", model, "category", category).register(meters));
     }
 
