@@ -29,7 +29,7 @@ TMP="$(mktemp -d)"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT="$(free_port)"
 KILN_PID=""
-cleanup() { [ -n "$KILN_PID" ] && kill "$KILN_PID" 2>/dev/null && wait "$KILN_PID" 2>/dev/null; rm -rf "$TMP"; }
+cleanup() { [ -n "$KILN_PID" ] && kill "$KILN_PID" 2>/dev/null && wait "$KILN_PID" 2>/dev/null; mkdir -p target/ocr-bench && cp "$TMP"/*.txt target/ocr-bench/ 2>/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 bench() { java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "$CP" dev.kiln.bench.OcrBench "$@"; }
 
@@ -62,12 +62,13 @@ for pair in ch_PP-OCRv4_det_infer.onnx:ppocr-v4-det/model.onnx ch_ppocr_mobile_v
 done
 
 # The scores of a file: its first ACC line (every cell scores the same images, so they agree).
-acc() { grep '^ACC' "$1" | head -1 | sed -E 's/.*char_accuracy=([0-9.]+) line_recall=([0-9.]+) exact=([0-9]+) lines=([0-9]+) strays=([0-9]+) upside_down_found=([0-9]+) upside_down=([0-9]+)/\1 \2 \3 \4 \5 \6 \7/'; }
+acc() { grep -o 'ACC char_accuracy=.*' "$1" | head -1 | sed -E 's/.*char_accuracy=([0-9.]+) line_recall=([0-9.]+) exact=([0-9]+) lines=([0-9]+) strays=([0-9]+) upside_down_found=([0-9]+) upside_down=([0-9]+)/\1 \2 \3 \4 \5 \6 \7/'; }
 # cell FILE N: "p50 images/s cpu_ms_per_image" of the N-th client count (1, 2, 8)
 cell() {
   local kiln cpu
-  kiln="$(grep '^KILN' "$1" | sed -n "${2}p" | sed -E 's/KILN p50_ms=([0-9.]+) .*/\1/') $(grep '^RATE' "$1" | sed -n "${2}p" | sed -E 's/RATE images_per_s=([0-9.]+)/\1/')"
-  cpu="$(grep '^CPU ms per image' "$1" | sed -n "${2}p" | sed -E 's/CPU ms per image ([0-9.]+)/\1/')"
+  # grep -o, not ^: RapidOCR's native code writes to the same stdout without ending its lines.
+  kiln="$(grep -o 'KILN p50_ms=[0-9.]*' "$1" | sed -n "${2}p" | sed -E 's/KILN p50_ms=//') $(grep -o 'RATE images_per_s=[0-9.]*' "$1" | sed -n "${2}p" | sed -E 's/RATE images_per_s=//')"
+  cpu="$(grep -o 'CPU ms per image [0-9.]*' "$1" | sed -n "${2}p" | sed -E 's/CPU ms per image //')"
   echo "$kiln $cpu"
 }
 row() { # LABEL FILE
