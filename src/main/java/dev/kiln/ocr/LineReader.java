@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * The second half of PP-OCR, from the boxes found to the text: crop and straighten each box, classify
@@ -123,13 +124,12 @@ public final class LineReader {
         for (RecBatches.Batch b : batches) {
             inputs.add(Map.of(recognizerInput, b.tensor()));
         }
-        return together(recognizer, inputs).thenApply(answers -> {
+        return together(recognizer, inputs, out -> decoder.decode(only(out))).thenApply(decoded -> {
             CtcDecoder.Text[] texts = new CtcDecoder.Text[lines.size()];
             for (int k = 0; k < batches.size(); k++) {
-                List<CtcDecoder.Text> decoded = decoder.decode(only(answers.get(k)));
                 int[] members = batches.get(k).lines();
                 for (int i = 0; i < members.length; i++) {
-                    texts[members[i]] = decoded.get(i);
+                    texts[members[i]] = decoded.get(k).get(i);
                 }
             }
             return List.of(texts);
@@ -137,7 +137,13 @@ public final class LineReader {
     }
 
     private CompletableFuture<List<Map<String, FloatTensor>>> together(String model, List<Map<String, FloatTensor>> inputs) {
-        return inputs.size() == 1 ? calls.submit(model, inputs.get(0)).thenApply(List::of) : calls.submitTogether(model, inputs);
+        return together(model, inputs, Function.identity());
+    }
+
+    private <R> CompletableFuture<List<R>> together(String model, List<Map<String, FloatTensor>> inputs,
+                                                    Function<Map<String, FloatTensor>, R> read) {
+        return inputs.size() == 1 ? calls.submit(model, inputs.get(0)).thenApply(out -> List.of(read.apply(out)))
+                : calls.submitTogether(model, inputs, read);
     }
 
     private static FloatTensor only(Map<String, FloatTensor> outputs) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Function;
 
 /**
  * How the OCR steps run a model: a model of the repository by name, named float inputs in, named
@@ -41,5 +42,16 @@ public interface ModelCalls {
         }
         return CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new))
                 .thenApply(done -> runs.stream().map(CompletableFuture::join).toList());
+    }
+
+    /**
+     * As {@link #submitTogether(String, List)}, with each run's outputs read by {@code read} as soon
+     * as that run ends: an image's lines can number a thousand, and holding every raw output until the
+     * last one is done held hundreds of megabytes of direct memory per request. The default reads them
+     * at the end.
+     */
+    default <R> CompletableFuture<List<R>> submitTogether(String model, List<Map<String, FloatTensor>> inputs,
+                                                          Function<Map<String, FloatTensor>, R> read) {
+        return submitTogether(model, inputs).thenApply(all -> all.stream().map(read).toList());
     }
 }

@@ -23,6 +23,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 
 /**
  * The OCR steps' {@link ModelCalls} on Kiln's inference core: each call is an {@link InferenceCall}
@@ -54,25 +55,34 @@ final class InferenceModelCalls implements ModelCalls {
     @Override
     public CompletableFuture<Map<String, FloatTensor>> submit(String model, Map<String, FloatTensor> inputs) {
         try (Scope s = trace.makeCurrent()) {
-            return inference.infer(model, new FloatCall(inputs)).toCompletableFuture().thenApplyAsync(a -> a, steps);
+            return inference.infer(model, new FloatCall<>(inputs, Function.identity())).toCompletableFuture().thenApplyAsync(a -> a, steps);
         }
     }
 
     @Override
     public CompletableFuture<List<Map<String, FloatTensor>>> submitTogether(String model, List<Map<String, FloatTensor>> inputs) {
-        List<FloatCall> calls = new ArrayList<>(inputs.size());
-        inputs.forEach(in -> calls.add(new FloatCall(in)));
+        return submitTogether(model, inputs, Function.identity());
+    }
+
+    /** Each run's outputs are read on the worker that ran it, so only what {@code read} keeps outlives the run. */
+    @Override
+    public <R> CompletableFuture<List<R>> submitTogether(String model, List<Map<String, FloatTensor>> inputs,
+                                                         Function<Map<String, FloatTensor>, R> read) {
+        List<FloatCall<R>> calls = new ArrayList<>(inputs.size());
+        inputs.forEach(in -> calls.add(new FloatCall<>(in, read)));
         try (Scope s = trace.makeCurrent()) {
             return inference.inferTogether(model, calls).toCompletableFuture().thenApplyAsync(a -> a, steps);
         }
     }
 
-    /** One run of float tensors in, all of the model's outputs out. */
-    private final class FloatCall implements InferenceCall<Map<String, FloatTensor>> {
+    /** One run of float tensors in, all of the model's outputs out, read by {@code read}. */
+    private final class FloatCall<R> implements InferenceCall<R> {
         private final Map<String, FloatTensor> inputs;
+        private final Function<Map<String, FloatTensor>, R> read;
 
-        FloatCall(Map<String, FloatTensor> inputs) {
+        FloatCall(Map<String, FloatTensor> inputs, Function<Map<String, FloatTensor>, R> read) {
             this.inputs = inputs;
+            this.read = read;
         }
 
         @Override
@@ -93,7 +103,7 @@ final class InferenceModelCalls implements ModelCalls {
         }
 
         @Override
-        public Map<String, FloatTensor> encode(List<OutputTensor> outputs) {
+        public R encode(List<OutputTensor> outputs) {
             Map<String, FloatTensor> out = new LinkedHashMap<>();
             for (OutputTensor o : outputs) {
                 if (o.type() != Datatype.FP32) {
@@ -101,7 +111,7 @@ final class InferenceModelCalls implements ModelCalls {
                 }
                 out.put(o.name(), FloatTensor.over(o.shape(), o.nativeOrder()));
             }
-            return out;
+            return read.apply(out);
         }
     }
 }

@@ -52,11 +52,13 @@ public class OcrResource {
     private final PipelineRunner runner;
     private final UsageTracker usage;
     private final ObjectMapper json;
+    private final InflightBytes inflight;
 
-    public OcrResource(PipelineRunner runner, UsageTracker usage, ObjectMapper json) {
+    public OcrResource(PipelineRunner runner, UsageTracker usage, ObjectMapper json, InflightBytes inflight) {
         this.runner = runner;
         this.usage = usage;
         this.json = json;
+        this.inflight = inflight;
     }
 
     @RolesAllowed(Roles.INFERENCE)
@@ -86,14 +88,39 @@ public class OcrResource {
     public CompletionStage<OcrAnswer> ocr(byte[] body, @HeaderParam("Content-Type") String type, @Context RoutingContext context) {
         long arrived = System.nanoTime();
         InflightBytes.Reservation held = context.get(InflightBytes.BODY);
-        OcrRequest request = type != null && type.toLowerCase(Locale.ROOT).startsWith(MediaType.APPLICATION_JSON) ? request(body) : null;
-        String pipeline = request == null || request.model() == null ? DEFAULT_PIPELINE : request.model();
+        boolean isJson = type != null && type.toLowerCase(Locale.ROOT).startsWith(MediaType.APPLICATION_JSON);
+        if (!isJson) {
+            return run(DEFAULT_PIPELINE, body, held, context, arrived);
+        }
+        // Parsing holds the base64 text as characters (two bytes each), then as a string, then the
+        // decoded file: about four times the body beside it, counted in the budget while it lasts
+        // (eight 20 MB bodies at once took a 512 MiB heap when only the body was).
+        try (InflightBytes.Reservation parsing = reserveForParsing(4L * body.length)) {
+            OcrRequest request = request(body);
+            String pipeline = request.model() == null ? DEFAULT_PIPELINE : request.model();
+            requireRunnable(pipeline);
+            return run(pipeline, base64(request.image()), held, context, arrived);
+        }
+    }
+
+    private CompletionStage<OcrAnswer> run(String pipeline, byte[] file, InflightBytes.Reservation held, RoutingContext context,
+                                           long arrived) {
+        requireRunnable(pipeline);
+        usage.recordTransport(pipeline, "rest");
+        return runner.infer(pipeline, new OcrCall(pipeline, file, held, () -> context.response().closed(), arrived));
+    }
+
+    private void requireRunnable(String pipeline) {
         if (!runner.runs(pipeline)) {
             throw new ModelNotFoundException(pipeline);
         }
-        byte[] file = request == null ? body : base64(request.image());
-        usage.recordTransport(pipeline, "rest");
-        return runner.infer(pipeline, new OcrCall(pipeline, file, held, () -> context.response().closed(), arrived));
+    }
+
+    private InflightBytes.Reservation reserveForParsing(long bytes) {
+        return inflight.tryReserve(bytes).orElseThrow(() -> KilnError.unavailable("inference holds " + inflight.held()
+                + " bytes of requests and answers; parsing this JSON body takes about " + bytes + " bytes beside them"
+                + " (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly, or send the image file"
+                + " itself as the body (Content-Type image/png or image/jpeg)", 1));
     }
 
     private OcrRequest request(byte[] body) {
