@@ -252,23 +252,31 @@ final class PipelineCheck {
         }
         Map<String, PipelinePlan.Step> byName = new LinkedHashMap<>();
         drafts.forEach(d -> byName.put(d.step().name(), d.step()));
+        // Kahn's order, in linear time (a scan of every step after each one cost the cube of their
+        // number: 2,896 steps in a 250 KB file took 20 s at every rescan). Steps that become ready
+        // together keep the order they are written in.
+        List<String> declared = List.copyOf(needs.keySet());
+        Map<String, Integer> position = new HashMap<>();
+        Map<String, Integer> waitingFor = new HashMap<>();
+        Map<String, List<String>> after = new HashMap<>();
+        for (int i = 0; i < declared.size(); i++) {
+            String step = declared.get(i);
+            position.put(step, i);
+            waitingFor.put(step, needs.get(step).size());
+            needs.get(step).forEach(w -> after.computeIfAbsent(w, k -> new ArrayList<>()).add(step));
+        }
         List<PipelinePlan.Step> out = new ArrayList<>();
         Deque<String> ready = new ArrayDeque<>();
-        needs.forEach((s, before) -> {
-            if (before.isEmpty()) {
-                ready.add(s);
-            }
-        });
+        declared.stream().filter(step -> waitingFor.get(step) == 0).forEach(ready::add);
         Set<String> done = new HashSet<>();
         while (!ready.isEmpty()) {
-            String s = ready.poll();
-            done.add(s);
-            out.add(byName.get(s));
-            needs.forEach((other, before) -> {
-                if (!done.contains(other) && !ready.contains(other) && done.containsAll(before)) {
-                    ready.add(other);
-                }
-            });
+            String step = ready.poll();
+            done.add(step);
+            out.add(byName.get(step));
+            after.getOrDefault(step, List.of()).stream()
+                    .filter(next -> waitingFor.merge(next, -1, Integer::sum) == 0)
+                    .sorted(java.util.Comparator.comparing(position::get))
+                    .forEach(ready::add);
         }
         if (out.size() < drafts.size()) {
             List<String> cycle = needs.keySet().stream().filter(s -> !done.contains(s)).toList();
