@@ -90,6 +90,7 @@ public class OcrResource {
         InflightBytes.Reservation held = context.get(InflightBytes.BODY);
         boolean isJson = type != null && type.toLowerCase(Locale.ROOT).startsWith(MediaType.APPLICATION_JSON);
         if (!isJson) {
+            requireRunnable(DEFAULT_PIPELINE);
             return run(DEFAULT_PIPELINE, body, held, context, arrived);
         }
         // Parsing holds the base64 text as characters (two bytes each), then as a string, then the
@@ -105,7 +106,6 @@ public class OcrResource {
 
     private CompletionStage<OcrAnswer> run(String pipeline, byte[] file, InflightBytes.Reservation held, RoutingContext context,
                                            long arrived) {
-        requireRunnable(pipeline);
         usage.recordTransport(pipeline, "rest");
         return runner.infer(pipeline, new OcrCall(pipeline, file, held, () -> context.response().closed(), arrived));
     }

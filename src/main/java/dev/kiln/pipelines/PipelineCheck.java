@@ -12,6 +12,7 @@ import dev.kiln.runtime.TensorSpec;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -275,7 +276,7 @@ final class PipelineCheck {
             out.add(byName.get(step));
             after.getOrDefault(step, List.of()).stream()
                     .filter(next -> waitingFor.merge(next, -1, Integer::sum) == 0)
-                    .sorted(java.util.Comparator.comparing(position::get))
+                    .sorted(Comparator.comparing(position::get))
                     .forEach(ready::add);
         }
         if (out.size() < drafts.size()) {
