@@ -20,6 +20,8 @@ hello='{"id": "hello", "inputs": [{"name": "input_ids", "shape": [1, 4], "dataty
 # An example shows the shape, not 1,536 numbers: the first eight values of each output are kept.
 curl -s -X POST "$base/v2/models/all-minilm-l6-v2-q/infer" -H 'Content-Type: application/json' -d "$hello" \
   | jq '.outputs |= map(.data |= .[0:8])' > "$out/infer.json"
+# One image through the ppocr pipeline, so its steps show their use in the models status.
+curl -s -X POST "$base/v1/ocr" -H 'Content-Type: image/jpeg' --data-binary @docs/ocr-sample.jpg > /dev/null
 curl -s "${admin[@]}" "$base/api/v1/setup/dependencies/health" | jq . > "$out/dependencies-health.json"
 curl -s "${admin[@]}" -X POST "$base/api/v1/setup/ai-models/warm-up" | jq . > "$out/warm-up.json"
 curl -s "${admin[@]}" "$base/api/v1/setup/ai-models/telemetry" | jq . > "$out/telemetry.json"

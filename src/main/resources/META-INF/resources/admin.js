@@ -185,6 +185,7 @@ async function refresh() {
     state.history = history.json || {};
     renderSummary(status.json, health.json || {}, setup.json || {});
     renderModels();
+    renderOcrModels();
     renderRecommendations();
   } catch (e) {
     message('Cannot read the service: ' + e.message, true);
@@ -247,6 +248,91 @@ async function install(ev) {
   }
 }
 
+/** The pipelines that read images, for the "Try it" panel (ppocr first). */
+function renderOcrModels() {
+  const select = $('ocr-model');
+  const names = state.models.filter((m) => m.inference_engine === 'pipeline' && m.category === 'image').map((m) => m.name);
+  const wanted = ['ppocr'].concat(names.filter((n) => n !== 'ppocr'));
+  if ([...select.options].map((o) => o.value).join() === wanted.join()) return;
+  const chosen = select.value;
+  select.innerHTML = wanted.map((n) => '<option>' + esc(n) + '</option>').join('');
+  if (wanted.includes(chosen)) select.value = chosen;
+}
+
+function readAsDataUrl(file) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(file);
+  });
+}
+
+function loadImage(url) {
+  return new Promise((resolve, reject) => {
+    const img = new Image();
+    img.onload = () => resolve(img);
+    img.onerror = () => reject(new Error('the browser cannot show this image'));
+    img.src = url;
+  });
+}
+
+/** Draws the image, each line's box over it, and the line's number and text above the box. */
+function drawOcr(img, lines) {
+  const canvas = $('ocr-canvas');
+  const scale = Math.min(1, 760 / img.naturalWidth);
+  canvas.width = Math.round(img.naturalWidth * scale);
+  canvas.height = Math.round(img.naturalHeight * scale);
+  const g = canvas.getContext('2d');
+  g.drawImage(img, 0, 0, canvas.width, canvas.height);
+  const accent = getComputedStyle(document.documentElement).getPropertyValue('--accent').trim() || '#b3451b';
+  g.lineWidth = 2;
+  g.font = '13px system-ui, sans-serif';
+  lines.forEach((l, i) => {
+    const pts = l.box.map(([x, y]) => [x * scale, y * scale]);
+    g.strokeStyle = accent;
+    g.beginPath();
+    pts.forEach(([x, y], k) => (k ? g.lineTo(x, y) : g.moveTo(x, y)));
+    g.closePath();
+    g.stroke();
+    const label = (i + 1) + '. ' + l.text;
+    const w = g.measureText(label).width + 6;
+    const [x0, y0] = pts[0];
+    const top = Math.max(0, y0 - 17);
+    g.fillStyle = 'rgba(255, 255, 255, 0.85)';
+    g.fillRect(x0, top, w, 16);
+    g.fillStyle = accent;
+    g.fillText(label, x0 + 3, top + 12);
+  });
+  canvas.dataset.boxes = String(lines.length);
+}
+
+async function readImage(ev) {
+  ev.preventDefault();
+  const file = $('ocr-file').files[0];
+  if (!file) return;
+  const status = $('ocr-status');
+  status.textContent = 'reading…';
+  try {
+    const dataUrl = await readAsDataUrl(file);
+    const r = await api('POST', '/v1/ocr', { image: dataUrl, model: $('ocr-model').value });
+    if (!r.ok) {
+      status.textContent = explain(r.status, r.json);
+      $('ocr-result').hidden = true;
+      return;
+    }
+    const lines = r.json.lines;
+    drawOcr(await loadImage(dataUrl), lines);
+    $('ocr-lines').innerHTML = lines.map((l) => '<li data-text="' + esc(l.text) + '">' + esc(l.text) + '<span class="score">' + l.score.toFixed(3)
+      + '</span></li>').join('');
+    $('ocr-result').hidden = false;
+    status.textContent = lines.length + ' line' + (lines.length === 1 ? '' : 's') + ' read by ' + r.json.model + ' in '
+      + Math.round(r.json.elapsed_ms) + ' ms';
+  } catch (e) {
+    status.textContent = 'Cannot read the image: ' + e.message;
+  }
+}
+
 document.addEventListener('click', (ev) => {
   const b = ev.target.closest('button');
   if (!b) return;
@@ -260,6 +346,7 @@ document.addEventListener('click', (ev) => {
 });
 $('warmup').addEventListener('click', warmUp);
 $('install-form').addEventListener('submit', install);
+$('ocr-form').addEventListener('submit', readImage);
 $('token-button').addEventListener('click', () => { state.asked = true; openTokenDialog(); });
 showTokenState();
 refresh();

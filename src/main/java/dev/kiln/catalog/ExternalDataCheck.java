@@ -87,22 +87,15 @@ public final class ExternalDataCheck {
     // ---- where tensors sit ----
 
     private static void model(ProtobufFile in, long end, List<Reference> out) throws IOException, Refused {
-        while (in.position() < end) {
-            long tag = in.varint();
-            if (ProtobufFile.wire(tag) != ProtobufFile.LENGTH_DELIMITED) {
-                in.skipField(tag);
-                continue;
-            }
-            long stop = in.endOfMessage();
-            switch (ProtobufFile.field(tag)) {
+        eachMessage(in, end, (field, stop) -> {
+            switch (field) {
                 case MODEL_GRAPH -> graph(in, stop, out, 0);
                 case MODEL_FUNCTIONS -> function(in, stop, out);
                 case MODEL_TRAINING_INFO -> training(in, stop, out);
                 default -> {
                 }
             }
-            in.seek(stop);
-        }
+        });
     }
 
     private static void training(ProtobufFile in, long end, List<Reference> out) throws IOException, Refused {

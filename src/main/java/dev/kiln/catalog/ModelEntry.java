@@ -17,6 +17,11 @@ public record ModelEntry(String name, int version, Path root, Path directory, Mo
     public static final String MODEL_FILE = "model.onnx";
     public static final String MANIFEST_FILE = "model.yaml";
 
+    /** A model of one version whose files are all in {@code directory} (version 1, as every model had before versions). */
+    public ModelEntry(String name, Path directory, ModelManifest manifest, long sizeBytes, long modifiedMillis, String problem) {
+        this(name, 1, directory, directory, manifest, sizeBytes, modifiedMillis, problem);
+    }
+
     public Path modelFile() {
         return directory.resolve(MODEL_FILE);
     }

@@ -73,6 +73,8 @@ public interface AiModelsConfig {
 
     Connections connections();
 
+    Ocr ocr();
+
     /** Bearer token for mutating endpoints; unset means no token (see {@link #adminTokenRequired()}). */
     Optional<String> adminToken();
 
@@ -295,5 +297,15 @@ public interface AiModelsConfig {
          */
         @WithDefault("60s")
         Duration idleTimeout();
+    }
+
+    /** Images read by /v1/ocr and by the image.decode pipeline step. */
+    interface Ocr {
+        /**
+         * The largest image accepted, in pixels (width × height), read from the file's header before
+         * any pixel is decoded: larger ones, decompression bombs included, are refused with 400.
+         */
+        @WithDefault("20000000")
+        long maxPixels();
     }
 }

@@ -4,6 +4,7 @@ import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsValues;
+import dev.kiln.pipelines.Pipelines;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.warmup.Warmup;
 import io.quarkus.runtime.ShutdownEvent;
@@ -24,7 +25,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * Keeps this replica in step with a repository that other replicas change too: every
  * {@code ai.models.repository-poll-interval} (5 s), and about a quarter of a second after the watch
  * sees a change, it follows the settings file and rescans the repository (which adds, drains,
- * swaps and forgets models as the directories say, and cleans what dead writers left). One thread:
+ * swaps and forgets models as the directories say, and cleans what dead writers left), then the pipelines. One thread:
  * a change noticed during a pass is followed by one more pass, never by two at once.
  */
 @ApplicationScoped
@@ -39,12 +40,14 @@ public class RepositoryFollower {
     private final Warmup warmup;
     private final AiModelsConfig config;
     private final ModelRepository repository;
+    private final Pipelines pipelines;
     private final AtomicBoolean passPending = new AtomicBoolean();
     private ScheduledExecutorService thread;
     private RepositoryWatch watch;
 
     public RepositoryFollower(ModelRegistry registry, RuntimeSettings settings, Warmup warmup, AiModelsConfig config,
-                              ModelRepository repository) {
+                              ModelRepository repository, Pipelines pipelines) {
+        this.pipelines = pipelines;
         this.registry = registry;
         this.settings = settings;
         this.warmup = warmup;
@@ -101,6 +104,7 @@ public class RepositoryFollower {
         try {
             followSettings();
             registry.rescan();
+            pipelines.rescan();
         } catch (RuntimeException e) {
             LOG.warnf("following the repository: %s", e.getMessage());
         }

@@ -7,7 +7,7 @@ import dev.kiln.inference.InflightBytes;
 import dev.kiln.inference.ShadowRuns;
 import dev.kiln.inference.V2Records;
 import dev.kiln.inference.V2Queries;
-import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.routing.Route;
 import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.TensorSpec;
@@ -53,7 +53,7 @@ public class KilnGrpcService implements GRPCInferenceService {
 
     private final ShadowRuns shadows;
     private final VersionRouter router;
-    private final ModelRegistry registry;
+    private final ServedModels served;
     private final V2Queries queries;
     private final AdminToken token;
     private final UsageTracker usage;
@@ -62,12 +62,12 @@ public class KilnGrpcService implements GRPCInferenceService {
     /** Where answers are serialised when the call came on no event loop: Quarkus's worker pool, never the inference workers. */
     private final Executor workers = Infrastructure.getDefaultExecutor();
 
-    public KilnGrpcService(ShadowRuns shadows, VersionRouter router, ModelRegistry registry, V2Queries queries, AdminToken token,
+    public KilnGrpcService(ShadowRuns shadows, VersionRouter router, ServedModels served, V2Queries queries, AdminToken token,
                            UsageTracker usage, ModelRepository repository, InflightBytes inflight) {
         this.shadows = shadows;
         this.router = router;
         this.inflight = inflight;
-        this.registry = registry;
+        this.served = served;
         this.queries = queries;
         this.token = token;
         this.usage = usage;
@@ -152,7 +152,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Blocking
     public Uni<RepositoryModelLoadResponse> repositoryModelLoad(RepositoryModelLoadRequest request) {
         return admin(() -> {
-            V2Queries.requireLoaded(registry.load(request.getModelName()));
+            V2Queries.requireLoaded(served.load(request.getModelName()));
             return RepositoryModelLoadResponse.getDefaultInstance();
         });
     }
@@ -161,7 +161,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     @Blocking
     public Uni<RepositoryModelUnloadResponse> repositoryModelUnload(RepositoryModelUnloadRequest request) {
         return admin(() -> {
-            registry.unload(request.getModelName());
+            served.unload(request.getModelName());
             return RepositoryModelUnloadResponse.getDefaultInstance();
         });
     }

@@ -12,6 +12,7 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.runtime.ExecutionProviders;
 import dev.kiln.runtime.GpuPresence;
 import dev.kiln.runtime.OnnxEngine;
@@ -50,6 +51,7 @@ public class DependencyHealth {
     private final OnnxEngine engine;
     private final ExecutionProviders providers;
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final ModelRepository repository;
     private final ResidencyPolicy residency;
     private final AiModelsConfig config;
@@ -68,9 +70,10 @@ public class DependencyHealth {
         }
     }
 
-    public DependencyHealth(OnnxEngine engine, ExecutionProviders providers, ModelRegistry registry,
+    public DependencyHealth(OnnxEngine engine, ExecutionProviders providers, ModelRegistry registry, ServedModels served,
                             ModelRepository repository, ResidencyPolicy residency, AiModelsConfig config,
                             RuntimeSettings settings) {
+        this.served = served;
         this.settings = settings;
         this.engine = engine;
         this.providers = providers;
@@ -82,7 +85,7 @@ public class DependencyHealth {
 
     public HealthReport check() {
         // Read the versions before building: a change during the build makes the next call rebuild.
-        long revision = registry.revision();
+        long revision = served.revision();
         SettingsValues values = settings.current();
         long now = System.nanoTime();
         Cached c = cached;
@@ -104,11 +107,13 @@ public class DependencyHealth {
         Dependency repo = repositoryDependency(issues, warnings);
         deps.put("model-repository", repo);
         List<ModelStatus> models = registry.list();
+        List<ModelStatus> served = this.served.list();
         Map<String, EngineStatus> engines = engines();
         modelProblems(models, issues, warnings);
+        pipelineProblems(served, warnings);
         gpuWarnings(models, warnings);
         String overall = !issues.isEmpty() ? "unhealthy" : !warnings.isEmpty() ? "degraded" : "healthy";
-        return new HealthReport(overall, deps, engines, categories(models), issues, warnings);
+        return new HealthReport(overall, deps, engines, categories(served), issues, warnings);
     }
 
     /** Engine view, shared with {@code GET /api/v1/setup/inference-engines/status}. */
@@ -243,6 +248,12 @@ public class DependencyHealth {
                 warnings.add("model " + m.entry().ref().label() + " failed: " + m.reason());
             }
         }
+    }
+
+    /** A pipeline that cannot run is a warning: readiness is about the models, which report their own failures. */
+    private static void pipelineProblems(List<ModelStatus> served, List<String> warnings) {
+        served.stream().filter(ServedModels::isComposite).filter(p -> p.state() == ModelState.FAILED)
+                .forEach(p -> warnings.add("pipeline '" + p.name() + "' cannot run: " + p.reason()));
     }
 
     /** GPU asked for and present, yet models run on CPU: that is a misconfigured node, worth a warning. */

@@ -22,6 +22,7 @@ import io.quarkus.runtime.ShutdownEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -66,9 +67,12 @@ public class InferenceService {
     private final BatchRunner runner;
     private final OnnxEngine engine;
     private final VersionRouter router;
+    /** Pipelines, looked up lazily: they run their model steps through this service, so they come after it. */
+    private final Instance<CompositeInference> composites;
 
     public InferenceService(ModelRegistry registry, OnnxEngine engine, UsageTracker usage, AiModelsConfig config,
-                            Tracing tracing, InflightBytes inflight, VersionRouter router) {
+                            Tracing tracing, InflightBytes inflight, VersionRouter router, Instance<CompositeInference> composites) {
+        this.composites = composites;
         this.registry = registry;
         this.router = router;
         this.tracing = tracing;
@@ -123,8 +127,15 @@ public class InferenceService {
         }
     }
 
-    /** An unversioned call: it goes where the model's routing sends it (its default route). */
+    /**
+     * An unversioned call: it goes where the model's routing sends it (its default route). A
+     * pipeline's name is handed to the pipelines, which call back here for each model they run.
+     */
     public <T> CompletionStage<T> infer(String model, InferenceCall<T> call) {
+        CompositeInference pipelines = composite();
+        if (pipelines != null && pipelines.runs(model)) {
+            return pipelines.infer(model, call);
+        }
         return infer(model, router.route(model).version(), call);
     }
 
@@ -135,6 +146,16 @@ public class InferenceService {
             T only = (T) answers.get(0);
             return only;
         });
+    }
+
+    private volatile CompositeInference composite;
+
+    private CompositeInference composite() {
+        CompositeInference c = composite;
+        if (c == null && composites.isResolvable()) {
+            c = composite = composites.get();
+        }
+        return c;
     }
 
     /**

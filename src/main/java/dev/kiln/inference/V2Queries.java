@@ -12,6 +12,7 @@ import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelVersions;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
@@ -32,15 +33,17 @@ import java.util.List;
 public class V2Queries {
 
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final ResidencyPolicy residency;
     private final OnnxEngine engine;
     private final UsageTracker usage;
     private final VersionRouter router;
     private final String version;
 
-    public V2Queries(ModelRegistry registry, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage, VersionRouter router,
-                     @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
+    public V2Queries(ModelRegistry registry, ServedModels served, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
+                     VersionRouter router, @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
+        this.served = served;
         this.residency = residency;
         this.engine = engine;
         this.usage = usage;
@@ -64,6 +67,11 @@ public class V2Queries {
      * served. A file that cannot be read says why in {@code reason}.
      */
     public ModelMetadata metadata(String model, String versionAsked) {
+        if (served.composite(model)) {
+            ModelStatus status = served.status(model);
+            return new ModelMetadata(status.name(), List.of(PIPELINE_VERSION), PIPELINE_PLATFORM, status.inputs(),
+                    status.outputs(), status.state().name(), status.entry().problem());
+        }
         ModelVersions m = model(model);
         ModelStatus status = version(m, versionAsked);
         List<String> versions = m.served().stream().map(s -> Integer.toString(s.version())).toList();
@@ -79,14 +87,21 @@ public class V2Queries {
         }
     }
 
+    /** A pipeline's platform in its metadata: it runs several models, as Triton's "ensemble" does. */
+    public static final String PIPELINE_PLATFORM = "pipeline";
+    /** A pipeline has one version: its pipeline.yaml. */
+    public static final String PIPELINE_VERSION = "1";
+
     /**
-     * Statistics of every served version of every model ({@code model} null), of one model's served
-     * versions ({@code versionAsked} null), or of one version (a number or an alias).
+     * Statistics of every served version of every model and every pipeline ({@code model} null), of
+     * one model's served versions ({@code versionAsked} null), or of one version (a number or an alias).
      */
     public V2Records.ModelStatistics statistics(String model, String versionAsked) {
         List<ModelStatus> versions;
         if (model == null) {
-            versions = registry.list();
+            versions = served.list();
+        } else if (served.composite(model)) {
+            versions = List.of(served.status(model));
         } else if (versionAsked == null) {
             versions = model(model).served();
         } else {
@@ -113,7 +128,7 @@ public class V2Queries {
     }
 
     public ModelReady modelReady(String model, String versionAsked) {
-        ModelStatus status = version(model(model), versionAsked);
+        ModelStatus status = served.composite(model) ? served.status(model) : version(model(model), versionAsked);
         String why = reason(status);
         String label = status.version() == 1 && versionAsked == null ? "model '" + status.name() + "'"
                 : "model '" + status.name() + "' version " + status.version();
@@ -135,6 +150,7 @@ public class V2Queries {
                         "not served: version_policy " + m.manifest().policy().text()));
             }
         }
+        served.list().stream().filter(ServedModels::isComposite).forEach(p -> rows.add(repositoryModel(p)));
         rows.sort(java.util.Comparator.comparing(RepositoryModel::name).thenComparingInt(r -> Integer.parseInt(r.version())));
         return rows.stream().filter(r -> !readyOnly || "READY".equals(r.state())).toList();
     }

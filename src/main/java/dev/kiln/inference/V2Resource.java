@@ -11,8 +11,8 @@ import dev.kiln.inference.V2Records.RepositoryModel;
 import dev.kiln.inference.V2Records.ServerLive;
 import dev.kiln.inference.V2Records.ServerMetadata;
 import dev.kiln.inference.V2Records.ServerReady;
-import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.routing.Route;
 import dev.kiln.routing.VersionRouter;
 import dev.kiln.security.Roles;
@@ -52,20 +52,20 @@ import java.util.concurrent.CompletionStage;
 @Tag(name = "V2 inference", description = "KServe Open Inference Protocol (REST) and the repository extension")
 public class V2Resource {
 
-    private final ModelRegistry registry;
+    private final ServedModels served;
     private final V2Queries queries;
     private final UsageTracker usage;
     private final V2Codec codec;
     private final VersionRouter router;
     private final ShadowRuns shadows;
 
-    public V2Resource(ModelRegistry registry, V2Queries queries, UsageTracker usage, V2Codec codec, VersionRouter router,
+    public V2Resource(ServedModels served, V2Queries queries, UsageTracker usage, V2Codec codec, VersionRouter router,
                       ShadowRuns shadows) {
         this.router = router;
         this.shadows = shadows;
         this.codec = codec;
         this.usage = usage;
-        this.registry = registry;
+        this.served = served;
         this.queries = queries;
     }
 
@@ -250,7 +250,7 @@ public class V2Resource {
     @APIResponse(responseCode = "409", description = "Model disabled")
     @APIResponse(responseCode = "500", description = "The model failed to load; the error has ONNX Runtime's reason")
     public RepositoryModel load(@PathParam("model") String model) {
-        ModelStatus status = registry.load(model);
+        ModelStatus status = served.load(model);
         return V2Queries.requireLoaded(status);
     }
 
@@ -263,6 +263,6 @@ public class V2Resource {
     @APIResponse(responseCode = "404", description = "Unknown model")
     @APIResponse(responseCode = "409", description = "Requests still in flight after the drain timeout; the model stays loaded")
     public RepositoryModel unload(@PathParam("model") String model) {
-        return V2Queries.repositoryModel(registry.unload(model));
+        return V2Queries.repositoryModel(served.unload(model));
     }
 }

@@ -11,7 +11,7 @@ final class BoxScore {
     }
 
     /** {@code quad}: {x0, y0, ..., x3, y3} in map pixels, in order around it. */
-    static float mean(float[] map, int width, int height, double[] quad) {
+    static float mean(java.nio.FloatBuffer map, int width, int height, double[] quad) {
         double minX = Double.MAX_VALUE, maxX = -Double.MAX_VALUE, minY = Double.MAX_VALUE, maxY = -Double.MAX_VALUE;
         for (int i = 0; i < 4; i++) {
             minX = Math.min(minX, quad[2 * i]);
@@ -56,7 +56,7 @@ final class BoxScore {
             int from = Math.max(x0, (int) Math.ceil(left - 1e-6));
             int to = Math.min(x1, (int) Math.floor(right + 1e-6));
             for (int x = from, i = y * width + from; x <= to; x++, i++) {
-                sum += map[i];
+                sum += map.get(i);
                 count++;
             }
         }

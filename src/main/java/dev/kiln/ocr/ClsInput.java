@@ -17,13 +17,13 @@ public final class ClsInput {
     }
 
     public static FloatTensor batch(List<RgbImage> lines) {
-        float[] data = new float[lines.size() * 3 * HEIGHT * WIDTH];
+        FloatTensor tensor = FloatTensor.allocate(lines.size(), 3, HEIGHT, WIDTH);
         for (int n = 0; n < lines.size(); n++) {
             RgbImage line = lines.get(n);
             int width = Math.min(WIDTH, scaledWidth(line));
-            NORMALISE.write(Bilinear.resize(line, width, HEIGHT), data, n, HEIGHT, WIDTH);
+            NORMALISE.write(Bilinear.resize(line, width, HEIGHT), tensor, n, HEIGHT, WIDTH);
         }
-        return new FloatTensor(new long[]{lines.size(), 3, HEIGHT, WIDTH}, data);
+        return tensor;
     }
 
     /** ceil(48 * width / height): the width at 48 pixels high. */

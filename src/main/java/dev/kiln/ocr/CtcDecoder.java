@@ -47,7 +47,7 @@ public final class CtcDecoder {
         if (c != classes.length) {
             throw new IllegalArgumentException("the recogniser answers " + c + " classes, the dictionary makes " + classes.length);
         }
-        float[] p = probabilities.data();
+        java.nio.FloatBuffer p = probabilities.values();
         List<Text> out = new ArrayList<>(n);
         for (int row = 0; row < n; row++) {
             StringBuilder text = new StringBuilder();
@@ -56,10 +56,11 @@ public final class CtcDecoder {
             int previous = -1;
             for (int t = 0, base = (row * steps) * c; t < steps; t++, base += c) {
                 int best = 0;
-                float max = p[base];
+                float max = p.get(base);
                 for (int k = 1; k < c; k++) {
-                    if (p[base + k] > max) {
-                        max = p[base + k];
+                    float v = p.get(base + k);
+                    if (v > max) {
+                        max = v;
                         best = k;
                     }
                 }

@@ -40,10 +40,10 @@ public final class DbPostProcess {
     public List<TextBox> boxes(FloatTensor map, DetInput input) {
         int h = map.dim(2);
         int w = map.dim(3);
-        float[] prob = map.data();
+        java.nio.FloatBuffer prob = map.values();
         byte[] mask = new byte[w * h];
         for (int i = 0; i < mask.length; i++) {
-            if (prob[i] > threshold) {
+            if (prob.get(i) > threshold) {
                 mask[i] = 1;
             }
         }
@@ -60,7 +60,7 @@ public final class DbPostProcess {
         return out;
     }
 
-    private TextBox box(int[] regionPoints, float[] prob, int w, int h, DetInput input) {
+    private TextBox box(int[] regionPoints, java.nio.FloatBuffer prob, int w, int h, DetInput input) {
         MinAreaRect.Rect rect = MinAreaRect.of(ConvexHull.of(regionPoints));
         if (rect.shortSide() < minSize) {
             return null;

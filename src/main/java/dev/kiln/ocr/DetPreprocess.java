@@ -28,9 +28,9 @@ public final class DetPreprocess {
     public DetInput prepare(RgbImage image) {
         int[] size = targetSize(image.width(), image.height());
         RgbImage resized = Bilinear.resize(image, size[0], size[1]);
-        float[] data = new float[3 * size[0] * size[1]];
-        NORMALISE.write(resized, data, 0, size[1], size[0]);
-        return new DetInput(new FloatTensor(new long[]{1, 3, size[1], size[0]}, data), image.width(), image.height());
+        FloatTensor tensor = FloatTensor.allocate(1, 3, size[1], size[0]);
+        NORMALISE.write(resized, tensor, 0, size[1], size[0]);
+        return new DetInput(tensor, image.width(), image.height());
     }
 
     /** {width, height} of the detector's input for an image of this size. */

@@ -30,7 +30,20 @@ public final class ImageDecoder {
         this.maxPixels = maxPixels;
     }
 
+    /**
+     * Told an image's size once its header is read and within the limit, before a pixel is decoded:
+     * it may refuse (throw), or reserve the memory the pixels will take.
+     */
+    public interface Admission {
+        void admit(int width, int height);
+    }
+
     public RgbImage decode(byte[] bytes) {
+        return decode(bytes, (width, height) -> {
+        });
+    }
+
+    public RgbImage decode(byte[] bytes, Admission admission) {
         if (bytes == null || bytes.length == 0) {
             throw KilnError.invalid("the image is empty");
         }
@@ -40,6 +53,7 @@ public final class ImageDecoder {
             try {
                 reader.setInput(in, true, true);
                 checkSize(reader.getWidth(0), reader.getHeight(0));
+                admission.admit(reader.getWidth(0), reader.getHeight(0));
                 Truncation truncation = new Truncation();
                 reader.addIIOReadWarningListener(truncation);
                 BufferedImage image = reader.read(0);

@@ -35,6 +35,11 @@ public record OcrSettings(long maxPixels, int limitSideLen, DetPreprocess.LimitT
                 16, 1, 0.5f, 10f);
     }
 
+    /** DB post-processing with these thresholds. */
+    public DbPostProcess boxes() {
+        return new DbPostProcess(threshold, boxThreshold, unclipRatio, minSize, maxCandidates, dilate);
+    }
+
     public OcrSettings withMaxPixels(long pixels) {
         return new OcrSettings(pixels, limitSideLen, limitType, threshold, boxThreshold, unclipRatio, minSize, dilate,
                 maxCandidates, useClassifier, classifierThreshold, classifierBatch, recognizerBatch, dropScore, lineTolerance);
@@ -53,6 +58,11 @@ public record OcrSettings(long maxPixels, int limitSideLen, DetPreprocess.LimitT
     public OcrSettings withClassifier(boolean use) {
         return new OcrSettings(maxPixels, limitSideLen, limitType, threshold, boxThreshold, unclipRatio, minSize, dilate,
                 maxCandidates, use, classifierThreshold, classifierBatch, recognizerBatch, dropScore, lineTolerance);
+    }
+
+    public OcrSettings withReading(float classifierThreshold, float dropScore) {
+        return new OcrSettings(maxPixels, limitSideLen, limitType, threshold, boxThreshold, unclipRatio, minSize, dilate,
+                maxCandidates, useClassifier, classifierThreshold, classifierBatch, recognizerBatch, dropScore, lineTolerance);
     }
 
     public OcrSettings withBatches(int classifier, int recognizer) {

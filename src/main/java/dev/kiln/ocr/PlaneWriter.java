@@ -33,7 +33,7 @@ final class PlaneWriter {
      * Writes {@code image} at the top left of row {@code n} of a tensor of {@code planeHeight} x
      * {@code planeWidth} planes; the rest of the row's planes is left as it is (zero when new).
      */
-    void write(RgbImage image, float[] tensor, int n, int planeHeight, int planeWidth) {
+    void write(RgbImage image, FloatTensor tensor, int n, int planeHeight, int planeWidth) {
         int plane = planeHeight * planeWidth;
         int base = n * 3 * plane;
         byte[] rgb = image.rgb();
@@ -45,9 +45,9 @@ final class PlaneWriter {
             int i = y * w * 3;
             int o = base + y * planeWidth;
             for (int x = 0; x < w; x++, i += 3, o++) {
-                tensor[o] = blue[rgb[i + 2] & 0xff];
-                tensor[o + plane] = green[rgb[i + 1] & 0xff];
-                tensor[o + 2 * plane] = red[rgb[i] & 0xff];
+                tensor.put(o, blue[rgb[i + 2] & 0xff]);
+                tensor.put(o + plane, green[rgb[i + 1] & 0xff]);
+                tensor.put(o + 2 * plane, red[rgb[i] & 0xff]);
             }
         }
     }

@@ -10,11 +10,15 @@ import java.util.List;
  * into batches of at most {@code batchSize}; each line is resized to 48 pixels high at its own
  * aspect ratio, normalised to {@code (v / 255 - 0.5) / 0.5} and padded with zeros to the widest line
  * of its batch. Sorting first keeps the padding small. Unlike PaddleOCR there is no minimum width
- * of 320: a short line is not padded to a long one's cost (RapidOCR pads nothing either).
+ * of 320: a short line is not padded to a long one's cost (RapidOCR pads nothing either). There is
+ * a maximum, {@link #MAX_WIDTH}: the recogniser's memory grows with the square of its width (a
+ * 10000x8 image stretched into one 60000-pixel line took 2.7 GB and kept it in ONNX Runtime's arena),
+ * so a longer line is squeezed to it; at 48 pixels high that still holds some 200 characters.
  */
 public final class RecBatches {
 
     public static final int HEIGHT = 48;
+    public static final int MAX_WIDTH = 3200;
     private static final PlaneWriter NORMALISE = PlaneWriter.symmetric();
 
     /** One batch: which lines (indices into the list given) and their tensor [n, 3, 48, W]. */
@@ -36,7 +40,7 @@ public final class RecBatches {
             int width = 1;
             for (int k = 0; k < members.length; k++) {
                 members[k] = order[start + k];
-                width = Math.max(width, ClsInput.scaledWidth(lines.get(members[k])));
+                width = Math.max(width, scaledWidth(lines.get(members[k])));
             }
             out.add(new Batch(members, tensor(lines, members, width)));
         }
@@ -44,11 +48,16 @@ public final class RecBatches {
     }
 
     private static FloatTensor tensor(List<RgbImage> lines, int[] members, int width) {
-        float[] data = new float[members.length * 3 * HEIGHT * width];
+        FloatTensor tensor = FloatTensor.allocate(members.length, 3, HEIGHT, width);
         for (int k = 0; k < members.length; k++) {
             RgbImage line = lines.get(members[k]);
-            NORMALISE.write(Bilinear.resize(line, Math.min(width, ClsInput.scaledWidth(line)), HEIGHT), data, k, HEIGHT, width);
+            NORMALISE.write(Bilinear.resize(line, Math.min(width, scaledWidth(line)), HEIGHT), tensor, k, HEIGHT, width);
         }
-        return new FloatTensor(new long[]{members.length, 3, HEIGHT, width}, data);
+        return tensor;
+    }
+
+    /** The line's width at 48 pixels high, at most {@link #MAX_WIDTH}. */
+    static int scaledWidth(RgbImage line) {
+        return Math.min(MAX_WIDTH, ClsInput.scaledWidth(line));
     }
 }

@@ -19,6 +19,7 @@ import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -92,6 +93,9 @@ public class ModelRegistry {
     private final ScheduledExecutorService sweeper;
     private final Duration sweepEvery;
     private volatile boolean stopping;
+    /** Asked which enabled pipelines need a model before it is uninstalled or disabled (a field: optional, and it depends on this). */
+    @jakarta.inject.Inject
+    Instance<Composites> composites;
 
     public ModelRegistry(ModelRepository repository, OnnxEngine engine, AiModelsConfig config,
                          Event<ModelLifecycleEvent> events, MemoryBudget memory, ResidencyPolicy residency) {
@@ -617,6 +621,7 @@ public class ModelRegistry {
             if (mine.stream().allMatch(s -> s.state() == ModelState.DISABLED)) {
                 return status(last(mine));
             }
+            refuseWhileNeeded(name, "disable");
             for (ModelSlot slot : mine) {
                 settle(slot, ModelState.DISABLED, "disabled by an operator");
             }
@@ -646,7 +651,9 @@ public class ModelRegistry {
      */
     public void uninstall(String name) {
         try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
-            for (ModelSlot slot : present(name)) {
+            List<ModelSlot> mine = present(name);
+            refuseWhileNeeded(name, "uninstall");
+            for (ModelSlot slot : mine) {
                 awaitStable(slot);
                 forget(slot, "uninstalled");
             }
@@ -694,6 +701,16 @@ public class ModelRegistry {
                 reconcile(name, true);
             }
             return model(name).orElseThrow(() -> new ModelNotFoundException(name));
+        }
+    }
+
+    /** 409 naming the enabled pipelines that run the model: they would break under it. */
+    private void refuseWhileNeeded(String name, String change) {
+        List<String> users = composites != null && composites.isResolvable() ? composites.get().needing(name) : List.of();
+        if (!users.isEmpty()) {
+            throw new ModelConflictException("model '" + name + "' is used by the enabled pipeline" + (users.size() > 1 ? "s " : " ")
+                    + String.join(", ", users) + ": disable or uninstall " + (users.size() > 1 ? "them" : "it") + " before you "
+                    + change + " this model");
         }
     }
 
@@ -932,6 +949,9 @@ public class ModelRegistry {
         try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
             // The repository decides, not this replica's view of it: another replica may have installed or removed the name.
             List<ModelSlot> existing = reconcile(name, true);
+            if (existing.isEmpty() && composites != null && composites.isResolvable() && composites.get().find(name).isPresent()) {
+                throw KilnError.conflict("'" + name + "' is a pipeline: uninstall it first, or install the model under another name");
+            }
             if (existing.isEmpty()) {
                 return installNew(name, version, staged, prepared);
             }

@@ -105,6 +105,22 @@ public final class TensorBuffer {
         return shape.clone();
     }
 
+    /** The values in native order, read-only and without a copy (numeric tensors only): what a pipeline's steps read. */
+    public ByteBuffer values() {
+        if (type == Datatype.BYTES) {
+            throw new IllegalStateException("input '" + name + "' is BYTES: read strings()");
+        }
+        return data.asReadOnlyBuffer().order(ByteOrder.nativeOrder()).rewind();
+    }
+
+    /** The elements of a BYTES tensor. */
+    public List<String> strings() {
+        if (type != Datatype.BYTES) {
+            throw new IllegalStateException("input '" + name + "' is " + type + ": read values()");
+        }
+        return List.of(strings);
+    }
+
     /** The first dimension: how many rows a batch takes from this request (1 for a scalar). */
     public long rows() {
         return shape.length == 0 ? 1 : shape[0];

@@ -1,6 +1,7 @@
 package dev.kiln.setup;
 
 import dev.kiln.catalog.ModelName;
+import dev.kiln.pipelines.Pipelines;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
@@ -9,24 +10,30 @@ import dev.kiln.setup.SetupRecords.ModelChange;
 import dev.kiln.errors.KilnError;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Enable, disable, uninstall and rescan: the operator's switches, each asking the registry. */
+/** Enable, disable, uninstall and rescan: the operator's switches, each asking the registry (or the pipelines, for a pipeline). */
 @ApplicationScoped
 public class ModelAdmin {
 
     private final ModelRegistry registry;
     private final ResidencyPolicy residency;
     private final VersionRows versions;
+    private final Pipelines pipelines;
 
-    public ModelAdmin(ModelRegistry registry, ResidencyPolicy residency, VersionRows versions) {
+    public ModelAdmin(ModelRegistry registry, ResidencyPolicy residency, VersionRows versions, Pipelines pipelines) {
         this.registry = registry;
         this.versions = versions;
         this.residency = residency;
+        this.pipelines = pipelines;
     }
 
     public ModelChange setEnabled(String name, Boolean enabled) {
         requireName(name);
         if (enabled == null) {
             throw KilnError.invalid("field 'enabled' is required (true or false)");
+        }
+        if (isPipeline(name)) {
+            ModelStatus s = pipelines.setEnabled(name, enabled);
+            return change(s, enabled ? "enabled" : "disabled: running requests finish, new ones get 409");
         }
         if (!enabled) {
             ModelStatus s = registry.disable(name);
@@ -41,6 +48,10 @@ public class ModelAdmin {
 
     public ModelChange uninstall(String name) {
         requireName(name);
+        if (isPipeline(name)) {
+            pipelines.uninstall(name);
+            return new ModelChange(name, "UNINSTALLED", false, null, "pipeline removed; running requests finish; its models stay");
+        }
         registry.uninstall(name);
         return new ModelChange(name, "UNINSTALLED", false, null, "unloaded after in-flight requests finished; files removed");
     }
@@ -55,6 +66,11 @@ public class ModelAdmin {
     /** New model directories appear, removed ones are unloaded and dropped. */
     public void rescan() {
         registry.rescan();
+        pipelines.rescan();
+    }
+
+    private boolean isPipeline(String name) {
+        return registry.find(name).isEmpty() && pipelines.find(name).isPresent();
     }
 
     private static void requireName(String name) {

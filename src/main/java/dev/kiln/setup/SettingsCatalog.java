@@ -97,6 +97,9 @@ final class SettingsCatalog {
                     s -> s.config().keepAlive()),
             new Row("ai.models.memory.session-overhead", "double", "1.5", false,
                     "A session needs about this many times its files' size", s -> s.config().memory().sessionOverhead()),
+            new Row("ai.models.ocr.max-pixels", "long", "20000000", false,
+                    "Largest image /v1/ocr and the image.decode pipeline step accept (width x height), read from the header"
+                            + " before any pixel is decoded", s -> s.config().ocr().maxPixels()),
             new Row("ai.models.admin-token", "secret", "", false,
                     "Bearer token for mutating endpoints (the value is never shown)",
                     s -> s.config().adminToken().filter(t -> !t.isBlank()).map(t -> "(set)").orElse("")),

@@ -82,8 +82,17 @@ public final class SetupRecords {
                                  boolean lazyLoad, double sizeGb, String inferenceEngine, String state, boolean enabled,
                                  String executionProvider, List<String> executionProviderFallbacks, String reason,
                                  String description, int inFlight, long loadCount, long memoryBytes,
-                                 boolean memoryMeasured, String batching, int defaultVersion, String versionPolicy,
-                                 Map<String, Integer> aliases, List<VersionRow> versions) {
+                                 boolean memoryMeasured, String batching, List<PipelineStep> steps, List<String> models,
+                                 int defaultVersion, String versionPolicy, Map<String, Integer> aliases, List<VersionRow> versions) {
+    }
+
+    /**
+     * One step of a pipeline in the models status ({@code steps}; null for a model): what it runs (a
+     * model's name, or a built-in such as {@code ocr.lines}), the models it calls, and its use so far.
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    @RegisterForReflection
+    public record PipelineStep(String name, String runs, List<String> models, long count, Double meanMs, Double meanRows) {
     }
 
     /**

@@ -4,7 +4,7 @@ import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.files.ReplicaId;
-import dev.kiln.registry.ModelRegistry;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.setup.SetupRecords.ModelCounts;
 import dev.kiln.setup.SetupRecords.Status;
@@ -21,7 +21,7 @@ import java.util.Locale;
 @ApplicationScoped
 public class StatusService {
 
-    private final ModelRegistry registry;
+    private final ServedModels served;
     private final ModelRepository repository;
     private final RuntimeSettings settings;
     private final AiModelsConfig config;
@@ -29,10 +29,10 @@ public class StatusService {
     private final OnnxEngine engine;
     private final String version;
 
-    public StatusService(ModelRegistry registry, ModelRepository repository, RuntimeSettings settings, AiModelsConfig config,
+    public StatusService(ServedModels served, ModelRepository repository, RuntimeSettings settings, AiModelsConfig config,
                          StartupWarmup startup, OnnxEngine engine,
                          @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
-        this.registry = registry;
+        this.served = served;
         this.repository = repository;
         this.settings = settings;
         this.config = config;
@@ -45,7 +45,7 @@ public class StatusService {
         long startMillis = ManagementFactory.getRuntimeMXBean().getStartTime();
         return new Status("kiln", version, Instant.ofEpochMilli(startMillis),
                 (System.currentTimeMillis() - startMillis) / 1000, repository.root().toString(),
-                settings.current().lazyLoad(), warmup(), ModelCounts.of(registry.models()),
+                settings.current().lazyLoad(), warmup(), ModelCounts.of(served.models()),
                 engine.providerInUse(), engine.preferredProviders(), ReplicaId.get());
     }
 

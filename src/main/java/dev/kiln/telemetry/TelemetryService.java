@@ -6,6 +6,7 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelVersions;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import dev.kiln.routing.VersionRouter;
 import dev.kiln.telemetry.TelemetryView.ModelTelemetry;
 import dev.kiln.telemetry.TelemetryView.Summary;
@@ -22,6 +23,7 @@ import java.util.Map;
 public class TelemetryService {
 
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final UsageTracker usage;
     private final MemoryBudget memory;
     private final RuntimeSettings settings;
@@ -30,9 +32,10 @@ public class TelemetryService {
     private final ResidencyPolicy residency;
     private final VersionRouter router;
 
-    public TelemetryService(ModelRegistry registry, UsageTracker usage, MemoryBudget memory, RuntimeSettings settings,
-                            ResidencyPolicy residency, VersionRouter router) {
+    public TelemetryService(ModelRegistry registry, ServedModels served, UsageTracker usage, MemoryBudget memory,
+                            RuntimeSettings settings, ResidencyPolicy residency, VersionRouter router) {
         this.registry = registry;
+        this.served = served;
         this.router = router;
         this.residency = residency;
         this.usage = usage;
@@ -41,9 +44,8 @@ public class TelemetryService {
     }
 
     public TelemetryView view() {
-        List<ModelStatus> all = registry.list();
-        List<ModelVersions> byModel = registry.models();
-        java.util.function.Predicate<ModelStatus> loadable = memory.loadable(all, residency);
+        List<ModelVersions> byModel = served.models();
+        java.util.function.Predicate<ModelStatus> loadable = served.loadable(served.list(), memory, residency);
         Map<String, ModelTelemetry> models = new LinkedHashMap<>();
         int used = 0;
         int loaded = 0;
@@ -57,7 +59,8 @@ public class TelemetryService {
                     u.coldStarts(), u.avgLatencyMs(), p.memoryBytes(), p.memoryMeasured(), p.version(), versions(m)));
         }
         Summary summary = new Summary(byModel.size(), loaded, used, byModel.size() - used);
-        return new TelemetryView(models, summary, Recommendations.of(byModel, usage::usage, usage::evidence,
+        // Recommendations are about sessions: a pipeline's are its models'.
+        return new TelemetryView(models, summary, Recommendations.of(registry.models(), usage::usage, usage::evidence,
                 settings.current().telemetryIdleAfter(), clock.instant()));
     }
 

@@ -6,6 +6,7 @@ import dev.kiln.registry.ModelLifecycleEvent;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.registry.ServedModels;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -26,15 +27,17 @@ public class UsageTracker {
 
     private final MeterRegistry meters;
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final ResidencyPolicy residency;
     private final Map<ModelRef, ModelMeters> byRef = new ConcurrentHashMap<>();
     private final Set<String> categoryGauges = ConcurrentHashMap.newKeySet();
     private static final Set<String> EVICTION_REASONS = Set.of(ModelLifecycleEvent.BUDGET, ModelLifecycleEvent.KEEP_ALIVE,
             ModelLifecycleEvent.ADMIN);
 
-    public UsageTracker(MeterRegistry meters, ModelRegistry registry, ResidencyPolicy residency) {
+    public UsageTracker(MeterRegistry meters, ModelRegistry registry, ServedModels served, ResidencyPolicy residency) {
         this.meters = meters;
         this.registry = registry;
+        this.served = served;
         this.residency = residency;
         Category.STANDARD.forEach(this::categoryGauge);
         Gauge.builder("ai.models.sessions.open", registry, r -> r.openSessions())
@@ -162,7 +165,7 @@ public class UsageTracker {
         if (m != null) {
             return java.util.Optional.of(m);
         }
-        return registry.find(model, version).map(s -> register(s.entry().ref(), s.category()));
+        return served.find(model, version).map(s -> register(s.entry().ref(), s.category()));
     }
 
     private ModelMeters register(ModelRef ref, String category) {
@@ -173,15 +176,17 @@ public class UsageTracker {
             ModelMeters m = new ModelMeters(meters, name, version, category);
             stateGauge(m, "ai.model.loaded", "1 when the model's version is loaded and ready", r, category, s -> s.loaded() ? 1 : 0);
             stateGauge(m, "ai.model.required", "1 when the model's version must stay loaded (enabled, not lazy)", r, category,
-                    s -> residency.mustBeResident(s) ? 1 : 0);
+                    s -> !ServedModels.isComposite(s) && residency.mustBeResident(s) ? 1 : 0);
             stateGauge(m, "ai.model.failed", "1 when the last load of the model's version failed", r, category,
                     s -> s.state() == dev.kiln.registry.ModelState.FAILED ? 1 : 0);
-            m.own(Gauge.builder("ai.model.size", registry, reg -> reg.find(name, version).map(s -> (double) s.entry().sizeBytes())
-                            .orElse(Double.NaN))
+            // A pipeline's own files and memory are its models': 0 here, so that sums over models count each once.
+            m.own(Gauge.builder("ai.model.size", served, reg -> reg.find(name, version).map(s -> ServedModels.isComposite(s) ? 0.0
+                            : (double) s.entry().sizeBytes()).orElse(Double.NaN))
                     .description("Size of the version's files").baseUnit("bytes")
                     .tags("model", name, "version", Integer.toString(version), "category", category).register(meters));
-            m.own(Gauge.builder("ai.model.memory", registry, reg -> reg.find(name, version)
-                            .map(s -> s.loaded() && s.memoryMeasured() ? (double) s.memoryBytes() : 0.0).orElse(Double.NaN))
+            m.own(Gauge.builder("ai.model.memory", served, reg -> reg.find(name, version)
+                            .map(s -> s.loaded() && s.memoryMeasured() && !ServedModels.isComposite(s) ? (double) s.memoryBytes() : 0.0)
+                            .orElse(Double.NaN))
                     .description("Resident memory the version's session took, measured at load and warm-up (0 when not loaded)")
                     .baseUnit("bytes").tags("model", name, "version", Integer.toString(version), "category", category).register(meters));
             return m;
@@ -190,7 +195,7 @@ public class UsageTracker {
 
     private void stateGauge(ModelMeters owner, String metric, String help, ModelRef ref, String category,
                             java.util.function.ToDoubleFunction<ModelStatus> value) {
-        owner.own(Gauge.builder(metric, registry, r -> r.find(ref.name(), ref.version()).map(value::applyAsDouble).orElse(Double.NaN))
+        owner.own(Gauge.builder(metric, served, r -> r.find(ref.name(), ref.version()).map(value::applyAsDouble).orElse(Double.NaN))
                 .description(help).tags("model", ref.name(), "version", Integer.toString(ref.version()), "category", category)
                 .register(meters));
     }

@@ -34,6 +34,9 @@ import java.util.function.Function;
  *     workers), each with {@code intra-op threads}. Settings: -Docr.limit (960), -Docr.limitType (MAX),
  *     -Docr.recBatch, -Docr.clsBatch, -Docr.unclip, -Docr.dilate, -Docr.detThreads (the detector's
  *     intra-op threads).</li>
+ * <li>{@code http <dir> <seconds> <clients,...> <port> <v1|v2> <pid>}: OCR through a running Kiln (the packaged jar
+ *     bench/ocr.sh starts): {@code v1} posts each file to /v1/ocr, {@code v2} sends it to the ppocr pipeline as V2 binary
+ *     (UINT8 in, text and boxes out in binary). CPU time is the server's ({@code pid}, from /proc), not this client's.</li>
  * <li>{@code rapid <dir> <seconds> <clients,...> <threads>}: RapidOCR (io.github.mymonstercat:rapidocr 0.0.7, its
  *     C++ engine through JNI) with its defaults (padding 50, no side limit, box thresholds 0.3 / 0.5,
  *     unclip 1.6) and the orientation classifier on ({@code doAngle}; off by default, which would
@@ -54,6 +57,8 @@ public final class OcrBench {
             case "kiln" -> kiln(load(Path.of(args[1])), Integer.parseInt(args[2]), args[3], Integer.parseInt(args[4]),
                     Integer.parseInt(args[5]));
             case "rapid" -> rapid(load(Path.of(args[1])), Integer.parseInt(args[2]), args[3], Integer.parseInt(args[4]));
+            case "http" -> http(load(Path.of(args[1])), Integer.parseInt(args[2]), args[3], Integer.parseInt(args[4]), args[5],
+                    Long.parseLong(args[6]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -101,6 +106,13 @@ public final class OcrBench {
         }
     }
 
+    private static void http(List<Image> images, int seconds, String clients, int port, String form, long pid) throws Exception {
+        KilnOverHttp kiln = new KilnOverHttp(port, form);
+        System.out.println("CONFIG Kiln on port " + port + " through " + (form.equals("v1") ? "/v1/ocr" : "V2 binary on ppocr"));
+        run(images, seconds, clients, image -> kiln.read(image.bytes(), image.file().toString()), () -> {
+        }, () -> KilnOverHttp.cpuNanos(pid));
+    }
+
     private static void rapid(List<Image> images, int seconds, String clients, int threads) throws Exception {
         InferenceEngine engine = InferenceEngine.getInstance(Model.ONNX_PPOCR_V4, new HardwareConfig(threads, -1));
         ParamConfig config = ParamConfig.getDefaultConfig();
@@ -135,6 +147,14 @@ public final class OcrBench {
     /** {@code report}: prints (and resets) what the engine counted, after the scoring pass and after each client count. */
     private static void run(List<Image> images, int seconds, String clients, Function<Image, List<OcrScore.Predicted>> engine,
                             Runnable report) throws Exception {
+        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        run(images, seconds, clients, engine, report, os::getProcessCpuTime);
+    }
+
+    /** {@code cpuNanos}: the CPU time of whoever does the work so far (this process, or the server measured). */
+    private static void run(List<Image> images, int seconds, String clients, Function<Image, List<OcrScore.Predicted>> engine,
+                            Runnable report, java.util.function.LongSupplier cpuNanos) throws Exception {
         OcrScore.Totals totals = OcrScore.Totals.ZERO;
         List<OcrScore.LineVerdict> wrong = new ArrayList<>();
         int upsideDown = 0;
@@ -156,13 +176,11 @@ public final class OcrBench {
         System.out.printf("ACC char_accuracy=%.4f line_recall=%.4f exact=%d lines=%d strays=%d upside_down_found=%d upside_down=%d%n",
                 totals.charAccuracy(), totals.lineRecall(), totals.exact(), totals.lines(), totals.strays(), upsideDownFound, upsideDown);
         report.run();
-        com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean();
         for (String c : clients.split(",")) {
             AtomicInteger next = new AtomicInteger();
             System.out.println("CLIENTS " + c);
             AtomicInteger done = new AtomicInteger();
-            long cpu = os.getProcessCpuTime();
+            long cpu = cpuNanos.getAsLong();
             long start = System.nanoTime();
             ClosedLoop.measure(Integer.parseInt(c), seconds, () -> {
                 engine.apply(images.get(Math.floorMod(next.getAndIncrement(), images.size())));
@@ -171,7 +189,7 @@ public final class OcrBench {
             // ClosedLoop's rate has one decimal; OCR runs at a few images a second.
             System.out.printf("RATE images_per_s=%.3f%n", done.get() / ((System.nanoTime() - start) / 1e9));
             // Work per image whatever else runs on the machine: the process's CPU time over the images it read.
-            System.out.printf("CPU ms per image %.1f%n", (os.getProcessCpuTime() - cpu) / 1e6 / Math.max(1, done.get()));
+            System.out.printf("CPU ms per image %.1f%n", (cpuNanos.getAsLong() - cpu) / 1e6 / Math.max(1, done.get()));
             report.run();
         }
     }

@@ -108,7 +108,7 @@ class KubePlayIT {
             assertEquals(401, post(port, unload, null).statusCode(), "no token, no admin call");
             assertEquals(200, post(port, unload, "Bearer " + TOKEN).statusCode(), "the Secret's token reached Kiln");
             JsonNode index = YAML.readTree(post(port, "/v2/repository/index", null).body());
-            assertEquals(5, index.size(), "the claim's volume was seeded with the demo models: " + index);
+            assertEquals(6, index.size(), "the claim's volume was seeded with the demo models and the ppocr pipeline: " + index);
             grpcLive(hostPorts.get("grpc"));
         } finally {
             Podman.run(300, "kube", "down", play.toString());

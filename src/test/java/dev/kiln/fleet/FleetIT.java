@@ -391,18 +391,18 @@ class FleetIT {
         long converged = converge();
         List<JsonNode> loaded = new ArrayList<>();
         for (PackagedKiln k : replicas) {
-            loaded.add(quiet(k));
+            loaded.add(k.settledResidents());
         }
         System.out.printf("fleet churn: %d s, outcomes %s, wrong %d, converged %d ms after the last change, sessions %s%n",
                 seconds, new TreeMap<>(outcomes), wrong.get(), converged,
-                loaded.stream().map(l -> l.get("replica").asText() + " " + l.get("sessions_open").asInt() + "/" + readyIn(l)).toList());
+                loaded.stream().map(l -> l.get("replica").asText() + " " + l.get("sessions_open").asInt() + "/" + PackagedKiln.readyIn(l)).toList());
         Files.write(Path.of("target/fleet-problems.txt"), problems);
         assertTrue(problems.isEmpty(), problems.size() + " problem(s): " + problems.stream().limit(8).toList());
         assertEquals(0, wrong.get());
         assertTrue(converged >= 0 && converged <= BOUND_MILLIS, "every replica's view equals the disk within the bound: " + converged);
         assertEquals(List.of(), leftovers(), "no half-installed directory or temporary file remains");
         for (JsonNode l : loaded) {
-            assertEquals(readyIn(l), l.get("sessions_open").asLong(), "open sessions equal READY models on " + l.get("replica"));
+            assertEquals(PackagedKiln.readyIn(l), l.get("sessions_open").asLong(), "open sessions equal READY models on " + l.get("replica"));
         }
         assertEquals(2, outcomes.get("C restarted").get());
         assertTrue(outcomes.getOrDefault("infer 200", new AtomicInteger()).get() > 300, "enough answers: " + outcomes);
@@ -470,27 +470,4 @@ class FleetIT {
         }
     }
 
-    /** The loaded view once nothing is in flight, loading or unloading (a leak never settles: the last view after 30 s). */
-    private static JsonNode quiet(PackagedKiln k) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            JsonNode loaded = JSON.readTree(k.get("/api/v1/setup/ai-models/loaded").body());
-            boolean busy = false;
-            for (JsonNode m : loaded.get("models")) {
-                busy |= m.get("in_flight").asInt() > 0 || !m.get("state").asText().equals("READY");
-            }
-            if (!busy && loaded.get("sessions_open").asLong() == readyIn(loaded) || System.currentTimeMillis() > deadline) {
-                return loaded;
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    private static long readyIn(JsonNode loaded) {
-        long ready = 0;
-        for (JsonNode m : loaded.get("models")) {
-            ready += m.get("state").asText().equals("READY") ? 1 : 0;
-        }
-        return ready;
-    }
 }

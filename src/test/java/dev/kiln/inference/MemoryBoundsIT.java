@@ -43,11 +43,44 @@ class MemoryBoundsIT {
     static final ObjectMapper JSON = new ObjectMapper();
     static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     static PackagedKiln kiln;
+    static int grpcPort;
 
     @BeforeAll
     static void start() throws Exception {
         Path repo = PackagedKiln.copyOfDemoRepository("bounds-models");
-        kiln = PackagedKiln.start(repo, Map.of("ai.models.admin-token", "bounds-token"), List.of("-Xmx512m"));
+        grpcPort = dev.kiln.testing.Processes.freePort();
+        kiln = PackagedKiln.start(repo, Map.of("ai.models.admin-token", "bounds-token", "quarkus.grpc.server.port", String.valueOf(grpcPort)),
+                List.of("-Xmx512m"));
+    }
+
+    /**
+     * grpc-java parses a message whole before Kiln sees it, and typed int64 contents take 8 bytes a
+     * byte as they are parsed: a 63 MB message of zeros (under the 64 MiB REST limit) ended in
+     * OutOfMemoryError on the event loop. Under a 512 MiB heap the message limit is a 64th of it.
+     */
+    @Test
+    void aTypedGrpcMessageThatWouldInflateBeyondTheHeapIsRefusedUnread() throws Exception {
+        inference.InferTensorContents.Builder zeros = inference.InferTensorContents.newBuilder();
+        for (int i = 0; i < 21_000_000; i++) {
+            zeros.addInt64Contents(0);
+        }
+        inference.ModelInferRequest.Builder request = inference.ModelInferRequest.newBuilder().setModelName("all-minilm-l6-v2-q");
+        for (String name : List.of("input_ids", "attention_mask", "token_type_ids")) {
+            request.addInputs(inference.ModelInferRequest.InferInputTensor.newBuilder().setName(name).setDatatype("INT64")
+                    .addShape(1).addShape(21_000_000).setContents(zeros));
+        }
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext()
+                .maxInboundMessageSize(64 << 20).build();
+        try {
+            io.grpc.StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> inference.GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS)
+                            .modelInfer(request.build()));
+            assertEquals(io.grpc.Status.Code.RESOURCE_EXHAUSTED, e.getStatus().getCode(), e.getStatus().toString());
+        } finally {
+            channel.shutdownNow().awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        assertFalse(Files.readString(PackagedKiln.log(kiln.port)).contains("OutOfMemoryError"), "no OutOfMemoryError in the log");
+        assertNothingInFlight();
     }
 
     @AfterAll

@@ -51,9 +51,9 @@ class DbPostProcessTest {
             map[i] = i;
         }
         // Columns 1..3 of rows 1..2: (6 + 7 + 8 + 11 + 12 + 13) / 6 = 9.5. Corners are cut to whole pixels.
-        assertEquals(9.5f, BoxScore.mean(map, 5, 4, new double[]{1.7, 1.2, 3.9, 1.2, 3.9, 2.8, 1.7, 2.8}), 1e-6);
+        assertEquals(9.5f, BoxScore.mean(java.nio.FloatBuffer.wrap(map), 5, 4, new double[]{1.7, 1.2, 3.9, 1.2, 3.9, 2.8, 1.7, 2.8}), 1e-6);
         // A triangle-like quad (two corners equal): rows 0..2 narrowing: (0 + 1 + 2) + (5 + 6) + (10) = 24 / 6 = 4.
-        assertEquals(4f, BoxScore.mean(map, 5, 4, new double[]{0, 0, 2, 0, 0, 2, 0, 2}), 1e-6);
+        assertEquals(4f, BoxScore.mean(java.nio.FloatBuffer.wrap(map), 5, 4, new double[]{0, 0, 2, 0, 0, 2, 0, 2}), 1e-6);
     }
 
     @Test

@@ -81,7 +81,7 @@ public final class OrtModelCalls implements ModelCalls, AutoCloseable {
         Map<String, OnnxTensor> in = new HashMap<>();
         try {
             for (Map.Entry<String, FloatTensor> e : inputs.entrySet()) {
-                in.put(e.getKey(), OnnxTensor.createTensor(env, FloatBuffer.wrap(e.getValue().data()), e.getValue().shape()));
+                in.put(e.getKey(), OnnxTensor.createTensor(env, e.getValue().nativeBytes().asFloatBuffer(), e.getValue().shape()));
             }
             try (OrtSession.Result result = session.run(in)) {
                 Map<String, FloatTensor> out = new LinkedHashMap<>();

@@ -99,6 +99,17 @@ class ResizeAndNormaliseTest {
         assertArrayEquals(new long[]{1, 3, 48, 192}, batches.get(1).tensor().shape());
     }
 
+    @Test
+    void aLineLongerThanTheRecognisersMaximumIsSqueezedToIt() {
+        // 10000 x 8 at 48 pixels high would be 60000 wide; the recogniser's memory grows with the square of that.
+        RgbImage stretched = new RgbImage(10000, 8, filled(10000 * 8, 255));
+        RgbImage ordinary = new RgbImage(200, 40, filled(200 * 40, 255));
+        java.util.List<RecBatches.Batch> batches = RecBatches.of(java.util.List.of(stretched, ordinary), 1);
+        assertArrayEquals(new long[]{1, 3, 48, 240}, batches.get(0).tensor().shape(), "200 x 40 at height 48 is 240 wide");
+        assertArrayEquals(new long[]{1, 3, 48, RecBatches.MAX_WIDTH}, batches.get(1).tensor().shape());
+        assertEquals(1f, batches.get(1).tensor().data()[RecBatches.MAX_WIDTH - 1], "squeezed, not cut: white to the last column");
+    }
+
     private static byte[] filled(int pixels, int value) {
         byte[] b = new byte[pixels * 3];
         java.util.Arrays.fill(b, (byte) value);

@@ -108,8 +108,8 @@ class StormIT {
             }
             pool.shutdown();
             assertTrue(kiln.process.isAlive(), "the process survived");
-            JsonNode loaded = quiet(kiln);
-            long ready = readyIn(loaded);
+            JsonNode loaded = kiln.settledResidents();
+            long ready = PackagedKiln.readyIn(loaded);
             long rssEnd = MemoryReleaseIT.rss(kiln.process.pid());
             System.out.printf("storm: %d s, outcomes %s, wrong answers %d, sessions open %d for %d READY models, RSS %d -> %d MiB%n",
                     SECONDS, new java.util.TreeMap<>(outcomes), wrong.get(), loaded.get("sessions_open").asInt(), ready,
@@ -124,35 +124,6 @@ class StormIT {
             assertTrue(outcomes.getOrDefault("infer 200", new AtomicInteger()).get() > 500, "enough answers: " + outcomes);
             assertTrue(rssEnd < rssStart + (800L << 20), "resident memory bounded: " + (rssStart >> 20) + " -> " + (rssEnd >> 20) + " MiB");
         }
-    }
-
-    /**
-     * Waits until no request is in flight, nothing is loading or unloading, and the open sessions
-     * match the READY models in one view (keep-alive may unload a model at any moment, so the two
-     * are read together). A leak never settles: after 30 s the last view is returned to fail on.
-     */
-    private static JsonNode quiet(PackagedKiln kiln) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            JsonNode loaded = JSON.readTree(kiln.get("/api/v1/setup/ai-models/loaded").body());
-            boolean busy = false;
-            for (JsonNode m : loaded.get("models")) {
-                busy |= m.get("in_flight").asInt() > 0 || !m.get("state").asText().equals("READY");
-            }
-            boolean settled = !busy && loaded.get("sessions_open").asLong() == readyIn(loaded);
-            if (settled || System.currentTimeMillis() > deadline) {
-                return loaded;
-            }
-            Thread.sleep(100);
-        }
-    }
-
-    private static long readyIn(JsonNode loaded) {
-        long ready = 0;
-        for (JsonNode m : loaded.get("models")) {
-            ready += m.get("state").asText().equals("READY") ? 1 : 0;
-        }
-        return ready;
     }
 
     private static String[] chaos(Random random, Path sources) {

@@ -26,6 +26,7 @@ class MutatingMethodsTest {
             "V2Resource.infer", Roles.INFERENCE,
             "V2Resource.inferVersion", Roles.INFERENCE,
             "EmbeddingsResource.embeddings", Roles.INFERENCE,
+            "OcrResource.ocr", Roles.INFERENCE,
             // A POST only because the V2 protocol says so: it lists the registry and changes nothing.
             "V2Resource.index", "");
 

@@ -24,6 +24,10 @@ class PrometheusExpositionTest {
             "ai_model_cold_starts_total", "ai_model_last_used_timestamp_seconds", "ai_models_loaded",
             "ai_model_requests_waiting", "ai_model_requests_in_flight");
 
+    /** The pipeline as a whole (like a model) and each of its steps. */
+    static final List<String> PIPELINE = List.of("ai_model_inference_requests_total", "ai_model_inference_duration_seconds_bucket",
+            "ai_model_pipeline_step_duration_seconds_bucket", "ai_model_pipeline_step_rows_count", "ai_model_pipeline_step_rows_sum");
+
     static String prometheusText() {
         return given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").then().statusCode(200).extract().asString();
     }
@@ -32,7 +36,12 @@ class PrometheusExpositionTest {
     void kilnFamiliesAreLintClean() throws Exception {
         Startup.awaitStarted();
         V2.infer("all-minilm-l6-v2-q", V2.helloWorld()).statusCode(200);
+        given().contentType("image/jpeg").body(java.nio.file.Files.readAllBytes(java.nio.file.Path.of("docs/ocr-sample.jpg")))
+                .post("/v1/ocr").then().statusCode(200);
         String text = prometheusText();
+        for (String family : PIPELINE) {
+            assertTrue(text.lines().anyMatch(l -> l.startsWith(family + "{") && l.contains("model=\"ppocr\"")), family + " exported for ppocr");
+        }
         for (String family : REQUIRED) {
             assertTrue(text.lines().anyMatch(l -> l.startsWith(family + "{")), family + " exported");
         }

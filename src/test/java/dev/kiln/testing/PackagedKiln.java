@@ -103,6 +103,37 @@ public final class PackagedKiln implements AutoCloseable {
                 .header("Authorization", authorization).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * GET /api/v1/setup/ai-models/loaded once no request is in flight, nothing is loading or
+     * unloading, and the open sessions match the READY models in one view (keep-alive may unload a
+     * model at any moment, so the two are read together). A leak never settles: after 30 s the last
+     * view is returned to fail on.
+     */
+    public com.fasterxml.jackson.databind.JsonNode settledResidents() throws Exception {
+        com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            com.fasterxml.jackson.databind.JsonNode loaded = json.readTree(get("/api/v1/setup/ai-models/loaded").body());
+            boolean busy = false;
+            for (com.fasterxml.jackson.databind.JsonNode m : loaded.get("models")) {
+                busy |= m.get("in_flight").asInt() > 0 || !m.get("state").asText().equals("READY");
+            }
+            if (!busy && loaded.get("sessions_open").asLong() == readyIn(loaded) || System.currentTimeMillis() > deadline) {
+                return loaded;
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The READY models in a /loaded view. */
+    public static long readyIn(com.fasterxml.jackson.databind.JsonNode loaded) {
+        long ready = 0;
+        for (com.fasterxml.jackson.databind.JsonNode m : loaded.get("models")) {
+            ready += m.get("state").asText().equals("READY") ? 1 : 0;
+        }
+        return ready;
+    }
+
     @Override
     public void close() throws InterruptedException {
         process.destroyForcibly();

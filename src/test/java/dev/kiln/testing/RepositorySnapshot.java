@@ -11,7 +11,9 @@ import static io.restassured.RestAssured.given;
 
 /**
  * What a request could change: every file in the repository (path, size, and the text of manifests
- * and settings), and every model's state as the models status reports it.
+ * and settings), and every model's state as the models status reports it. The lock files under
+ * {@code .kiln-locks/} are left out: they are bookkeeping, and each take of a lock (a replica
+ * following the disk does it every few seconds) writes its owner into them.
  */
 public final class RepositorySnapshot {
 
@@ -19,16 +21,22 @@ public final class RepositorySnapshot {
     }
 
     public static Map<String, String> take(Path root) throws IOException {
-        Map<String, String> out = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                String rel = root.relativize(p).toString();
-                String name = p.getFileName().toString();
-                out.put(rel, name.endsWith(".yaml") ? Files.readString(p) : String.valueOf(Files.size(p)));
-            }
-        }
+        Map<String, String> out = files(root);
         Json.of(given().get("/api/v1/setup/models/status").then().statusCode(200)).get("installed_models")
                 .forEach(m -> out.put("state:" + m.get("name").asText(), m.get("state").asText() + " enabled=" + m.get("enabled")));
+        return out;
+    }
+
+    /** The repository's files: path to size, or to the text of a manifest or the settings. */
+    public static Map<String, String> files(Path root) throws IOException {
+        Map<String, String> out = new TreeMap<>();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.filter(Files::isRegularFile)
+                    .filter(p -> !root.relativize(p).startsWith(dev.kiln.files.RepositoryLocks.DIRECTORY)).toList()) {
+                String rel = root.relativize(p).toString();
+                out.put(rel, rel.endsWith(".yaml") ? Files.readString(p) : String.valueOf(Files.size(p)));
+            }
+        }
         return out;
     }
 }

@@ -1,5 +1,7 @@
 package dev.kiln.web;
 
+import dev.kiln.ocr.OcrScore;
+import dev.kiln.ocr.OcrTestImages;
 import dev.kiln.testing.PackagedKiln;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The admin page in a real headless Chromium (Debian's chromium and chromium-driver) against the
  * packaged jar with an admin token: the table, warm-up, unload and load, an install with its
- * progress, the 401 message of an action without the token, and no console errors.
+ * progress, the 401 message of an action without the token, an image read in the "Try it" panel with
+ * its boxes drawn, and no console errors.
  */
 class AdminPageIT {
 
@@ -128,7 +131,9 @@ class AdminPageIT {
             assertTrue(stateOf(m).startsWith("READY") || stateOf(m).startsWith("AVAILABLE"), m + ": " + stateOf(m));
         }
         assertEquals("READY", stateOf("ppocr-cls").lines().findFirst().orElse(""));
-        assertTrue(browser.findElement(By.id("loaded-total")).getText().matches("\\d+ / 5"));
+        wait.until(d -> !d.findElements(By.cssSelector("#models tbody tr[data-model='ppocr']")).isEmpty());
+        assertTrue(stateOf("ppocr").startsWith("READY") || stateOf("ppocr").startsWith("AVAILABLE"), "the pipeline's row: " + stateOf("ppocr"));
+        assertTrue(browser.findElement(By.id("loaded-total")).getText().matches("\\d+ / 6"), "five models and the ppocr pipeline");
         List<LogEntry> onLoad = consoleErrors();
         assertTrue(onLoad.isEmpty(), "no console errors on load: " + onLoad);
 
@@ -156,6 +161,8 @@ class AdminPageIT {
         assertTrue(browser.findElement(By.id("warmup-result")).getText().toLowerCase().contains("warm"),
                 browser.findElement(By.id("warmup-result")).getText());
 
+        readsAnImage();
+
         click("ppocr-cls", "unload");
         wait.until(d -> stateOf("ppocr-cls").startsWith("AVAILABLE"));
         click("ppocr-cls", "load");
@@ -182,5 +189,27 @@ class AdminPageIT {
         assertTrue(fresh(() -> row("ppocr-cls").findElement(By.cssSelector("td.state")).isDisplayed()));
         assertTrue(kiln.get("/admin").body().contains("id=\"models\""), "/admin serves the same page");
         assertEquals(200, kiln.get("/q/swagger-ui/").statusCode(), "Swagger UI in production");
+    }
+
+    /** "Try it": a generated image uploaded, read by ppocr through /v1/ocr, its lines listed and their boxes drawn. */
+    private static void readsAnImage() throws Exception {
+        OcrTestImages.TestImage image = OcrTestImages.render("try-it", "png", 520, 5, List.of(
+                new OcrTestImages.LineSpec("Kiln reads images too", "DejaVu Sans", 30, false),
+                new OcrTestImages.LineSpec("Invoice 7781: 45.80 EUR", "DejaVu Serif", 28, true)));
+        Path file = Path.of("target/admin-page-try-it.png").toAbsolutePath();
+        Files.write(file, image.bytes());
+        browser.findElement(By.id("ocr-file")).sendKeys(file.toString());
+        browser.findElement(By.id("ocr-run")).click();
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("ocr-status"), "read by ppocr"));
+        List<String> read = browser.findElements(By.cssSelector("#ocr-lines li")).stream()
+                .map(li -> OcrScore.normalise(li.getAttribute("data-text"))).toList();
+        assertEquals(image.lines().stream().map(l -> OcrScore.normalise(l.text())).toList(), read);
+        WebElement canvas = browser.findElement(By.id("ocr-canvas"));
+        assertTrue(canvas.isDisplayed());
+        assertEquals("2", canvas.getAttribute("data-boxes"), "a box drawn for each line");
+        Object stroked = ((org.openqa.selenium.JavascriptExecutor) browser).executeScript(
+                "const c = document.getElementById('ocr-canvas'); const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+                        + " let n = 0; for (let i = 0; i < d.length; i += 4) { if (d[i] > 150 && d[i + 1] < 110 && d[i + 2] < 80) n++; } return n;");
+        assertTrue(((Number) stroked).longValue() > 200, "the boxes are drawn in the accent colour over the image: " + stroked + " pixels");
     }
 }

@@ -15,14 +15,12 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -132,13 +130,7 @@ class ManagementFuzzIT {
 
     /** Files (with manifest and settings text) and each model's state. */
     private static Map<String, String> snapshot() throws Exception {
-        Map<String, String> out = new TreeMap<>();
-        try (Stream<Path> files = Files.walk(kiln.repository)) {
-            for (Path p : files.filter(Files::isRegularFile).toList()) {
-                String rel = kiln.repository.relativize(p).toString();
-                out.put(rel, rel.endsWith(".yaml") ? Files.readString(p) : String.valueOf(Files.size(p)));
-            }
-        }
+        Map<String, String> out = dev.kiln.testing.RepositorySnapshot.files(kiln.repository);
         var response = kiln.get("/api/v1/setup/models/status", "Bearer " + TOKEN);
         JsonNode status = JSON.readTree(response.body());
         assertTrue(status.has("installed_models"), response.statusCode() + " " + response.body());
