@@ -348,6 +348,6 @@ public class Pipelines implements Composites {
     static ModelManifest manifestOf(String name, PipelineManifest m, boolean lazy) {
         String category = m != null && Category.isValid(m.category()) ? m.category() : Category.UNSPECIFIED;
         return new ModelManifest(name, category, ModelManifest.DEFAULT_PROVIDER, dev.kiln.registry.ServedModels.COMPOSITE_ENGINE, lazy,
-                m == null || m.isEnabled(), false, m == null ? null : m.description(), null, null, null, null, null, null, null);
+                m == null || m.isEnabled(), false, m == null ? null : m.description(), null, null, null, null, null, null, null, null, null);
     }
 }

@@ -8,6 +8,11 @@ package dev.kiln.registry;
 public record ModelLifecycleEvent(String model, int version, String category, Kind kind, double seconds, boolean onDemand,
                                   String reason) {
 
+    /** An event of a model of one version (a pipeline): its version 1. */
+    public ModelLifecycleEvent(String model, String category, Kind kind, double seconds, boolean onDemand, String reason) {
+        this(model, 1, category, kind, seconds, onDemand, reason);
+    }
+
     public enum Kind { DISCOVERED, LOADED, LOAD_FAILED, UNLOADED, REMOVED }
 
     public static final String BUDGET = "budget";

@@ -54,6 +54,19 @@ public class UsageTracker {
         of(model, version).ifPresent(m -> m.transport(transport));
     }
 
+    /** For what has one version only (a pipeline): its version 1. */
+    public void recordInference(String model, String outcome, long nanos) {
+        recordInference(model, 1, outcome, nanos);
+    }
+
+    public void recordTransport(String model, String transport) {
+        recordTransport(model, 1, transport);
+    }
+
+    public void recordRejected(String model) {
+        recordRejected(model, 1);
+    }
+
     /** The latency readings of every model seen (its versions together), for the recent history. */
     Map<String, ModelMeters.Reading> readings() {
         Map<String, ModelMeters.Reading> out = new java.util.TreeMap<>();
