@@ -26,6 +26,11 @@ public record ModelRef(String name, int version) implements Comparable<ModelRef>
         return version == 1 ? "'" + name + "'" : "'" + name + "' version " + version;
     }
 
+    /** As {@link #label()}, without quotes: {@code name} for version 1, {@code name version 2} for others. */
+    public String plainLabel() {
+        return version == 1 ? name : name + " version " + version;
+    }
+
     @Override
     public String toString() {
         return name + "/" + version;

@@ -141,6 +141,10 @@ public class InferenceService {
 
     /** Checks the version exists (cheap, on the caller's thread), then answers when the call has run. */
     public <T> CompletionStage<T> infer(String model, int version, InferenceCall<T> call) {
+        CompositeInference pipelines = composite();
+        if (version == 1 && pipelines != null && pipelines.runs(model)) {
+            return pipelines.infer(model, call);
+        }
         return submit(model, version, List.of(call), true).thenApply(answers -> {
             @SuppressWarnings("unchecked")
             T only = (T) answers.get(0);

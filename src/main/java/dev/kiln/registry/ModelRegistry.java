@@ -525,7 +525,7 @@ public class ModelRegistry {
                 .sorted(Comparator.comparing(ModelSlot::lastUsedOrLoaded)).toList();
         for (ModelSlot s : ready) {
             ModelStatus st = status(s);
-            String who = s.ref().label();
+            String who = s.ref().plainLabel();
             if (residency.required(st.entry(), st.state())) {
                 kept.add(who + " (required for readiness)");
             } else if (st.pinned()) {

@@ -9,6 +9,7 @@ import dev.kiln.registry.ModelNotFoundException;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelVersions;
+import dev.kiln.registry.ServedModels;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.LinkedHashMap;
@@ -29,10 +30,12 @@ import java.util.concurrent.atomic.AtomicLong;
 public class VersionRouter {
 
     private final ModelRegistry registry;
+    private final ServedModels served;
     private final Map<String, AtomicLong[]> sequences = new ConcurrentHashMap<>();
 
-    public VersionRouter(ModelRegistry registry) {
+    public VersionRouter(ModelRegistry registry, ServedModels served) {
         this.registry = registry;
+        this.served = served;
     }
 
     /**
@@ -41,6 +44,9 @@ public class VersionRouter {
      * it fixes where an unversioned call lands, so a retry lands there too.
      */
     public Route route(String model, String version, java.util.function.Supplier<String> requestIds) {
+        if (served.composite(model)) {
+            return pipeline(model, version);
+        }
         ModelVersions m = model(model);
         if (version != null && !version.isEmpty()) {
             return new Route(m.name(), resolve(m, version), null, false);
@@ -56,6 +62,14 @@ public class VersionRouter {
                 : TrafficShare.pick(weights, keyed ? TrafficShare.of(m.name(), requestId)
                 : TrafficShare.sequence(seq[0].getAndIncrement() & 0xffffffffL, TrafficShare.GOLDEN));
         return new Route(m.name(), chosen, shadow(m, chosen, keyed ? requestId : null, seq), true);
+    }
+
+    /** A pipeline has one version, 1, and no routing of its own (its models' calls are routed as any). */
+    private static Route pipeline(String name, String version) {
+        if (version != null && !version.isEmpty() && !"1".equals(version)) {
+            throw KilnError.notFound("pipeline '" + name + "' has one version, 1; not '" + ClientText.printable(version, 40) + "'");
+        }
+        return new Route(name, 1, null, false);
     }
 
     /** The version a caller's version string names: a served version number, or an alias of one; 404 otherwise. */

@@ -36,7 +36,7 @@ import org.eclipse.microprofile.openapi.annotations.tags.Tag;
  * model's model.yaml atomically under its locks and answered with the versions as they are after it.
  */
 @PermitAll
-@Path("/api/v1/setup/models/{name}")
+@Path("/api/v1/setup")
 @Produces(MediaType.APPLICATION_JSON)
 @Tag(name = "Model versions")
 public class ModelVersionsResource {
@@ -52,7 +52,7 @@ public class ModelVersionsResource {
     }
 
     @GET
-    @Path("/versions")
+    @Path("/models/{name}/versions")
     @Operation(summary = "The model's versions: policy, aliases, routing, and each version's state and share of traffic")
     @APIResponse(responseCode = "404", description = "Unknown model")
     public VersionsView versions(@PathParam("name") String name) {
@@ -61,7 +61,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @PUT
-    @Path("/routing")
+    @Path("/models/{name}/routing")
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Set the routing: aliases, weights of unversioned calls per target (alias or version), shadow and shadow_percent",
@@ -75,7 +75,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @PUT
-    @Path("/version-policy")
+    @Path("/models/{name}/version-policy")
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Set which versions are served: \"all\", {\"latest\": N} or {\"specific\": [1, 3]}",
@@ -89,7 +89,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @PUT
-    @Path("/aliases/{alias}")
+    @Path("/models/{name}/aliases/{alias}")
     @Blocking
     @Consumes(MediaType.APPLICATION_JSON)
     @Operation(summary = "Point an alias (stable, canary, any name) at a version: {\"version\": 2}")
@@ -102,7 +102,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @DELETE
-    @Path("/aliases/{alias}")
+    @Path("/models/{name}/aliases/{alias}")
     @Blocking
     @Operation(summary = "Remove an alias (refused while the routing's weights or shadow use it)")
     public VersionsView deleteAlias(@PathParam("name") String name, @PathParam("alias") String alias) {
@@ -111,7 +111,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @POST
-    @Path("/promote")
+    @Path("/models/{name}/promote")
     @Blocking
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Promote: move an alias (stable) to the version another target names now (canary)",
@@ -124,7 +124,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @POST
-    @Path("/rollback")
+    @Path("/models/{name}/rollback")
     @Blocking
     @Consumes(MediaType.WILDCARD)
     @Operation(summary = "Roll back in one call: every unversioned call to stable, and stable back where the last promote moved it from")
@@ -135,7 +135,7 @@ public class ModelVersionsResource {
 
     @RolesAllowed(Roles.ADMIN)
     @DELETE
-    @Path("/versions/{version}")
+    @Path("/models/{name}/versions/{version}")
     @Blocking
     @Operation(summary = "Uninstall one version: drain its requests, unload it, remove its files; the other versions serve on")
     @APIResponse(responseCode = "409", description = "The model's only version, or one its routing still names")

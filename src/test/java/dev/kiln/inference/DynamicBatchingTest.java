@@ -90,7 +90,7 @@ class DynamicBatchingTest {
         System.out.printf("dynamic batching: %d runs of more than one row for 32 concurrent requests%n", batchedAfter - batchedBefore);
         assertTrue(batchedAfter > batchedBefore, "some runs had more than one row");
         String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
-        assertTrue(metrics.contains("ai_model_batch_size_count{category=\"text\",model=\"" + MODEL + "\",}"), "batch size histogram");
+        assertTrue(metrics.contains("ai_model_batch_size_count{category=\"text\",model=\"" + MODEL + "\",version=\"1\",}"), "batch size histogram");
     }
 
     @Test

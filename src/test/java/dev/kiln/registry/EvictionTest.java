@@ -76,7 +76,7 @@ class EvictionTest {
         assertEquals(ModelState.READY, state("lazy-c"));
         assertEquals(ModelState.READY, state("eager-e"), "required models are never evicted");
         String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
-        assertTrue(metrics.contains("ai_model_evictions_total{model=\"lazy-b\",reason=\"budget\",} 1.0"), "counted by reason");
+        assertTrue(metrics.contains("ai_model_evictions_total{model=\"lazy-b\",reason=\"budget\",version=\"1\",} 1.0"), "counted by reason");
         assertEquals(200, infer("lazy-b"), "the evicted model loads again on its next request");
     }
 

@@ -81,7 +81,7 @@ class KeepAliveTest {
         await().atMost(Duration.ofSeconds(6)).until(() -> state("ka-default") == ModelState.AVAILABLE);
         assertTrue(registry.status("ka-default").reason().contains("keep_alive"), registry.status("ka-default").reason());
         String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
-        assertTrue(metrics.contains("ai_model_evictions_total{model=\"ka-default\",reason=\"keep_alive\",} 1.0"), "counted");
+        assertTrue(metrics.contains("ai_model_evictions_total{model=\"ka-default\",reason=\"keep_alive\",version=\"1\",} 1.0"), "counted");
     }
 
     @Test

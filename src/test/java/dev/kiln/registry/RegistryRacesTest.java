@@ -142,7 +142,7 @@ class RegistryRacesTest {
         assertTrue(Files.readString(dir("race-b").resolve("model.yaml")).contains("enabled: false"));
         assertEquals("409", answer("race-b"), "a disabled model serves no more");
         String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
-        assertTrue(metrics.contains("ai_model_evictions_total{model=\"race-b\",reason=\"admin\",} 1.0"), "one drain, one unload");
+        assertTrue(metrics.contains("ai_model_evictions_total{model=\"race-b\",reason=\"admin\",version=\"1\",} 1.0"), "one drain, one unload");
         Admin.enable("race-b", true).statusCode(200);
     }
 

@@ -30,16 +30,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PathSpellingTest {
 
     /** A body that would change something if it got through; every admin route must have one here. */
-    static final Map<String, String> DAMAGING = Map.of(
-            "/api/v1/setup/config", "{\"lazy_load\": true, \"warmup_iterations\": 7}",
-            "/api/v1/setup/inference-engines/install", "{\"engine\": \"onnxruntime-cpu\"}",
-            "/api/v1/setup/ai-models/install", "{\"name\": \"spelled-in\", \"url\": \"file:///etc/hostname\", \"category\": \"image\"}",
-            "/api/v1/setup/ai-models/enable", "{\"name\": \"ppocr-cls\", \"enabled\": false}",
-            "/api/v1/setup/ai-models/uninstall", "{\"name\": \"ppocr-cls\"}",
-            "/api/v1/setup/ai-models/warm-up", "",
-            "/api/v1/setup/ai-models/rescan", "",
-            "/v2/repository/models/{model}/load", "",
-            "/v2/repository/models/{model}/unload", "");
+    static final Map<String, String> DAMAGING = Map.ofEntries(
+            Map.entry("/api/v1/setup/config", "{\"lazy_load\": true, \"warmup_iterations\": 7}"),
+            Map.entry("/api/v1/setup/inference-engines/install", "{\"engine\": \"onnxruntime-cpu\"}"),
+            Map.entry("/api/v1/setup/ai-models/install", "{\"name\": \"spelled-in\", \"url\": \"file:///etc/hostname\", \"category\": \"image\"}"),
+            Map.entry("/api/v1/setup/ai-models/enable", "{\"name\": \"ppocr-cls\", \"enabled\": false}"),
+            Map.entry("/api/v1/setup/ai-models/uninstall", "{\"name\": \"ppocr-cls\"}"),
+            Map.entry("/api/v1/setup/ai-models/warm-up", ""),
+            Map.entry("/api/v1/setup/ai-models/rescan", ""),
+            Map.entry("/api/v1/setup/models/{name}/routing", "{\"aliases\": {\"stable\": 1}, \"weights\": {\"stable\": 100}}"),
+            Map.entry("/api/v1/setup/models/{name}/version-policy", "{\"latest\": 1}"),
+            Map.entry("/api/v1/setup/models/{name}/aliases/{alias}", "{\"version\": 1}"),
+            Map.entry("/api/v1/setup/models/{name}/promote", "{\"version\": \"1\"}"),
+            Map.entry("/api/v1/setup/models/{name}/rollback", ""),
+            Map.entry("/api/v1/setup/models/{name}/versions/{version}", ""),
+            Map.entry("/v2/repository/models/{model}/load", ""),
+            Map.entry("/v2/repository/models/{model}/unload", ""));
 
     @Test
     void everyAdminRouteInEverySpellingAnswers401AndChangesNothing() throws Exception {
@@ -53,7 +59,8 @@ class PathSpellingTest {
             }
             String body = DAMAGING.get(e.path());
             assertTrue(body != null, "no damaging body for the admin route " + e.path() + ": add one to DAMAGING");
-            String path = e.path().replace("{model}", "ppocr-cls");
+            String path = e.path().replace("{model}", "ppocr-cls").replace("{name}", "ppocr-cls").replace("{alias}", "stable")
+                    .replace("{version}", "1");
             for (String spelling : spellings(path)) {
                 RawHttp.Reply r = RawHttp.send(RestAssured.port, e.httpMethod(), spelling,
                         Map.of("Content-Type", "application/json"), body.getBytes(StandardCharsets.UTF_8));

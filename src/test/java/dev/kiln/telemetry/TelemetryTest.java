@@ -49,9 +49,9 @@ class TelemetryTest {
         assertTrue(t.get("avg_latency_ms").asDouble() > 0);
         assertNotNull(t.get("last_used").textValue());
 
-        double served = prometheus("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2-q\",outcome=\"success\",}");
+        double served = prometheus("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2-q\",outcome=\"success\",version=\"1\",}");
         assertEquals(t.get("usage_count").asLong(), (long) served, "one bookkeeping, two views");
-        double invalid = prometheus("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2-q\",outcome=\"invalid\",}");
+        double invalid = prometheus("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2-q\",outcome=\"invalid\",version=\"1\",}");
         assertTrue(invalid >= 1);
 
         JsonNode summary = telemetry().get("summary");

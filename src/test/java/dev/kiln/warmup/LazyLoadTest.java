@@ -114,8 +114,8 @@ class LazyLoadTest {
         assertEquals(2, t.get("usage_count").asLong());
 
         String metrics = given().header("Accept", "text/plain; version=0.0.4").get("/q/metrics").asString();
-        assertTrue(metrics.contains("ai_model_cold_starts_total{model=\"all-minilm-l6-v2\",} 1.0"), "cold start in Prometheus");
-        assertTrue(metrics.contains("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2\",outcome=\"success\",} 2.0"));
+        assertTrue(metrics.contains("ai_model_cold_starts_total{model=\"all-minilm-l6-v2\",version=\"1\",} 1.0"), "cold start in Prometheus");
+        assertTrue(metrics.contains("ai_model_inference_requests_total{category=\"text\",model=\"all-minilm-l6-v2\",outcome=\"success\",version=\"1\",} 2.0"));
     }
 
     @Test
