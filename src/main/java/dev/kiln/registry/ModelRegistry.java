@@ -240,8 +240,8 @@ public class ModelRegistry {
             case FAILED -> new ModelUnavailableException("model " + name + " failed to load: " + slot.reason(), null);
             case UNLOADING -> slot.drainTarget() == ModelState.AVAILABLE
                     ? new ModelUnavailableException("model " + name + " is unloading; retry", 1)
-                    : leaving(slot) ? new ModelUnavailableException("model " + name + " is leaving: its version policy no longer"
-                    + " serves it; retry (unversioned calls go to the versions served)", 1)
+                    : leaving(slot) ? KilnError.notFound("model " + name + " is not served: version_policy "
+                    + directories.get(slot.name()).manifest().policy().text() + " leaves it out (it finishes the requests it has)")
                     : new ModelConflictException("model " + name + " is being disabled or uninstalled");
             case REMOVED -> new ModelNotFoundException(slot.name());
             case READY, AVAILABLE, LOADING -> attempts <= 0

@@ -24,6 +24,11 @@ public record ModelVersions(String name, ModelManifest manifest, List<Integer> o
         return served.stream().filter(s -> s.version() == number).findFirst();
     }
 
+    /** Whether unversioned calls may go to this version: served, and not on its way out because the policy left it out. */
+    public boolean routable(int number) {
+        return version(number).isPresent() && manifest.policy().select(onDisk).contains(number);
+    }
+
     /** Versions on disk that the policy does not serve. */
     public List<Integer> notServed() {
         return onDisk.stream().filter(n -> served.stream().noneMatch(s -> s.version() == n)).toList();

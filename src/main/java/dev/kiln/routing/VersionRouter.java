@@ -84,7 +84,7 @@ public class VersionRouter {
         if (r.weights() != null) {
             r.weights().forEach((target, w) -> {
                 OptionalInt v = r.resolve(target);
-                if (w != null && w > 0 && v.isPresent() && m.version(v.getAsInt()).isPresent()) {
+                if (w != null && w > 0 && v.isPresent() && m.routable(v.getAsInt())) {
                     out.merge(v.getAsInt(), w, Integer::sum);
                 }
             });
@@ -108,7 +108,7 @@ public class VersionRouter {
             return null;
         }
         OptionalInt v = r.resolve(r.shadow());
-        return v.isPresent() && m.version(v.getAsInt()).isPresent() ? v.getAsInt() : null;
+        return v.isPresent() && m.routable(v.getAsInt()) ? v.getAsInt() : null;
     }
 
     /** The route of an unversioned call without an id. */
@@ -132,7 +132,16 @@ public class VersionRouter {
 
     private int primaryWithoutWeights(ModelVersions m) {
         Integer stable = m.manifest().routingOrNone().aliasesOrEmpty().get(Routing.STABLE);
-        return stable != null && m.version(stable).isPresent() ? stable : m.highest().version();
+        return stable != null && m.routable(stable) ? stable : highestRoutable(m);
+    }
+
+    private static int highestRoutable(ModelVersions m) {
+        for (int i = m.served().size() - 1; i >= 0; i--) {
+            if (m.routable(m.served().get(i).version())) {
+                return m.served().get(i).version();
+            }
+        }
+        return m.highest().version();
     }
 
     private static int resolve(ModelVersions m, String version) {

@@ -1,0 +1,139 @@
+package dev.kiln.routing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.testing.Startup;
+import io.quarkus.test.junit.QuarkusTest;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static dev.kiln.routing.VersionedMiniLm.NAME;
+import static dev.kiln.routing.VersionedMiniLm.hello;
+import static dev.kiln.routing.VersionedMiniLm.infer;
+import static dev.kiln.routing.VersionedMiniLm.json;
+import static dev.kiln.routing.VersionedMiniLm.numbers;
+import static dev.kiln.routing.VersionedMiniLm.post;
+import static dev.kiln.routing.VersionedMiniLm.put;
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Aliases, a weighted split, request ids that stick, shadow copies, promote and roll back, on two MiniLM versions. */
+@QuarkusTest
+class VersionTrafficTest {
+
+    static final Map<String, Object> CANARY_10 = Map.of("aliases", Map.of("stable", 1, "canary", 2),
+            "weights", Map.of("stable", 90, "canary", 10));
+
+    @BeforeEach
+    void twoVersions() throws Exception {
+        Startup.awaitStarted();
+        VersionedMiniLm.write();
+    }
+
+    @AfterEach
+    void remove() throws Exception {
+        VersionedMiniLm.remove();
+    }
+
+    @Test
+    void ninetyTenOverTwoThousandRequestsLandsTenPercentOnTheCanary() throws Exception {
+        put("routing", CANARY_10).statusCode(200).body("versions[1].traffic_percent", equalTo(10.0f));
+        String[] got = Clients.versions(2000, 4, i -> Clients.infer(NAME, null, null));
+        long canary = Arrays.stream(got).filter("2"::equals).count();
+        System.out.println("90/10 split over 2000 requests: " + canary + " on the canary");
+        assertTrue(canary >= 160 && canary <= 240, "canary took " + canary + " of 2000");
+        assertEquals(2000 - canary, Arrays.stream(got).filter("1"::equals).count(), "the rest on stable");
+    }
+
+    @Test
+    void aRequestIdAlwaysLandsOnTheSameVersion() throws Exception {
+        put("routing", CANARY_10).statusCode(200);
+        int ids = 100;
+        String[] byHeader = Clients.versions(ids * 3, 4, i -> Clients.infer(NAME, "ignored-" + i, "req-" + (i % ids)));
+        String[] byBody = Clients.versions(ids, 4, i -> Clients.infer(NAME, "req-" + i, null));
+        for (int i = 0; i < ids; i++) {
+            assertEquals(byHeader[i], byHeader[i + ids], "req-" + i + " again");
+            assertEquals(byHeader[i], byHeader[i + 2 * ids], "req-" + i + " a third time");
+            assertEquals(byHeader[i], byBody[i], "req-" + i + " as the body's id lands where the header's did");
+        }
+        long canary = Arrays.stream(byBody).filter("2"::equals).count();
+        assertTrue(canary > 0 && canary < 30, "ids spread by weight too: " + canary + " of " + ids + " on the canary");
+    }
+
+    @Test
+    void shadowCopiesNeverChangeAnAnswerAndShowInTheStats() throws Exception {
+        List<Double> stable = numbers(json(infer(NAME + "/versions/1", hello()).statusCode(200)));
+        infer(NAME + "/versions/2", hello()).statusCode(200);
+        put("routing", Map.of("aliases", Map.of("stable", 1, "canary", 2), "weights", Map.of("stable", 100), "shadow", "canary"))
+                .statusCode(200).body("shadow_version", equalTo(2));
+        for (int i = 0; i < 30; i++) {
+            JsonNode a = json(infer(NAME, hello()).statusCode(200));
+            assertEquals("1", a.get("model_version").asText());
+            assertEquals(stable, numbers(a), "answer " + i + " is stable's, to the bit");
+        }
+        await().atMost(Duration.ofSeconds(20)).until(() -> shadowOfVersion2().path("compared").asLong()
+                + shadowOfVersion2().path("dropped").asLong() >= 30);
+        JsonNode shadow = shadowOfVersion2();
+        assertTrue(shadow.get("compared").asLong() >= 1, shadow.toString());
+        assertEquals(0, shadow.get("errors").asLong(), shadow.toString());
+        assertTrue(shadow.get("max_abs_diff").asDouble() > 0, "int8 and fp32 differ: " + shadow);
+        assertTrue(shadow.get("min_cosine").asDouble() > 0.9, "but not by much: " + shadow);
+        assertTrue(shadow.get("mean_latency_ms").asDouble() > 0, shadow.toString());
+    }
+
+    private static JsonNode shadowOfVersion2() {
+        JsonNode stats = json(given().get("/v2/models/" + NAME + "/stats").then().statusCode(200));
+        for (JsonNode s : stats.get("model_stats")) {
+            if (s.get("version").asText().equals("2")) {
+                return s.path("shadow");
+            }
+        }
+        throw new AssertionError("no stats for version 2: " + stats);
+    }
+
+    /** Eight clients on the unversioned route while stable is promoted to the canary and rolled back, three times over. */
+    @Test
+    void promoteAndRollBackUnderLoadFailNothing() throws Exception {
+        put("routing", CANARY_10).statusCode(200);
+        infer(NAME + "/versions/1", hello()).statusCode(200);
+        infer(NAME + "/versions/2", hello()).statusCode(200);
+        Clients clients = Clients.start(8, i -> NAME);
+        for (int round = 0; round < 3; round++) {
+            Thread.sleep(300);
+            post("promote", Map.of()).statusCode(200).body("aliases.stable", equalTo(2)).body("default_version", equalTo(2));
+            assertTrue(VersionedMiniLm.manifest().contains("stable: 2"), "persisted: " + VersionedMiniLm.manifest());
+            Thread.sleep(300);
+            post("rollback", "").statusCode(200).body("aliases.stable", equalTo(1))
+                    .body("versions[0].traffic_percent", equalTo(100.0f));
+            assertTrue(VersionedMiniLm.manifest().contains("stable: 1"), "persisted: " + VersionedMiniLm.manifest());
+        }
+        Clients.Result r = clients.stop();
+        assertEquals(Map.of(200, r.total()), r.byStatus(), "every request answered 200: " + r.samples());
+        assertEquals(0, r.failures(), "none failed on the wire: " + r.samples());
+        assertTrue(r.total() > 50, "load ran: " + r.total());
+        assertTrue(r.versions().contains("2") && r.versions().contains("1"), "both versions answered");
+    }
+
+    @Test
+    void badRoutingIsRefusedWithAReason() {
+        put("routing", Map.of("weights", Map.of("canary", 10))).statusCode(400)
+                .body("error", containsString("neither a version number nor an alias"));
+        put("routing", Map.of("aliases", Map.of("stable", 7))).statusCode(409)
+                .body("error", containsString("does not have"));
+        put("version-policy", Map.of("latest", 0)).statusCode(400).body("error", containsString("latest"));
+        post("rollback", "").statusCode(409).body("error", containsString("no stable alias"));
+        given().delete("/api/v1/setup/models/" + NAME + "/versions/x").then().statusCode(400).body("error", containsString("'x'"));
+        put("routing", CANARY_10).statusCode(200);
+        given().delete("/api/v1/setup/models/" + NAME + "/versions/2").then().statusCode(409)
+                .body("error", containsString("still named by its routing"));
+    }
+}
