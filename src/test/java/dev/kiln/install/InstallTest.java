@@ -63,7 +63,7 @@ class InstallTest {
     @AfterAll
     static void stop() throws Exception {
         server.close();
-        for (String n : List.of("inst-ok", "inst-tar", "inst-zip", "inst-slow", "inst-new")) {
+        for (String n : List.of("inst-ok", "inst-tar", "inst-zip", "inst-slow", "inst-new", "inst-ver")) {
             TestRepository.delete(n);
         }
     }
@@ -282,5 +282,39 @@ class InstallTest {
                         .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         assertEquals(411, r.statusCode(), version + ": " + r.body());
         assertTrue(r.body().contains("Content-Length"), r.body());
+    }
+
+    /**
+     * {@code version} installs beside the model's other versions and takes no traffic until routed
+     * (unversioned calls stay on the version they reached, pinned as stable); one version uninstalls
+     * alone, once the routing no longer names it.
+     */
+    @Test
+    void aVersionInstallsBesideTheOthersAndUninstallsAlone() throws Exception {
+        Startup.awaitStarted();
+        Admin.install(request("inst-ver", server.serve("/v1.onnx", identity, Mode.NORMAL), null), true).statusCode(200);
+        Map<String, Object> two = request("inst-ver", server.serve("/v2.onnx", TinyOnnx.doubler(-1), Mode.NORMAL), null);
+        two.put("version", 2);
+        Admin.install(two, true).statusCode(200);
+        Admin.install(two, true).statusCode(409).body("error", containsString("already has version 2"));
+        Path dir = TestRepository.ROOT.resolve("inst-ver");
+        assertTrue(Files.exists(dir.resolve("model.onnx")) && Files.exists(dir.resolve("2/model.onnx")), "both on disk");
+        inferIdentity("inst-ver");
+        inferIdentity("inst-ver/versions/1");
+        V2.infer("inst-ver/versions/2", Map.of("inputs", List.of(V2.input("X", "FP32", List.of(2L), List.of(1.5, -2.0)))))
+                .statusCode(200).body("outputs[0].data", equalTo(List.of(3.0f, -4.0f))).body("model_version", equalTo("2"));
+        assertTrue(Files.readString(dir.resolve("model.yaml")).contains("stable: 1"), "unversioned calls pinned to 1");
+        given().delete("/api/v1/setup/models/inst-ver/versions/1").then().statusCode(409).body("error", containsString("alias stable"));
+        given().contentType("application/json").body(Map.of("version", 2)).put("/api/v1/setup/models/inst-ver/aliases/stable")
+                .then().statusCode(200).body("default_version", equalTo(2));
+        given().delete("/api/v1/setup/models/inst-ver/versions/1").then().statusCode(200).body("versions.version", equalTo(List.of(2)));
+        assertFalse(Files.exists(dir.resolve("model.onnx")), "version 1's file is gone");
+        assertTrue(Files.exists(dir.resolve("2/model.onnx")) && Files.exists(dir.resolve("model.yaml")), "the rest stays");
+        V2.infer("inst-ver/versions/1", Map.of("inputs", List.of(V2.input("X", "FP32", List.of(1L), List.of(1.0))))).statusCode(404);
+        V2.infer("inst-ver", Map.of("inputs", List.of(V2.input("X", "FP32", List.of(1L), List.of(1.5))))).statusCode(200)
+                .body("outputs[0].data", equalTo(List.of(3.0f)));
+        given().delete("/api/v1/setup/models/inst-ver/versions/2").then().statusCode(409).body("error", containsString("only version"));
+        Admin.uninstall("inst-ver").statusCode(200);
+        assertNothingLeft("inst-ver");
     }
 }
