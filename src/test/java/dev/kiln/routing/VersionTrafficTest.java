@@ -1,16 +1,22 @@
 package dev.kiln.routing;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kiln.runtime.TinyOnnx;
 import dev.kiln.testing.Startup;
+import dev.kiln.testing.TestRepository;
+import dev.kiln.testing.V2;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import static dev.kiln.routing.VersionedMiniLm.NAME;
 import static dev.kiln.routing.VersionedMiniLm.hello;
@@ -135,5 +141,45 @@ class VersionTrafficTest {
         put("routing", CANARY_10).statusCode(200);
         given().delete("/api/v1/setup/models/" + NAME + "/versions/2").then().statusCode(409)
                 .body("error", containsString("still named by its routing"));
+    }
+
+    /**
+     * A canary that refuses what stable answers (its input is fixed at 2 elements; the requests send
+     * 3): after 200 requests split 50/50, the telemetry recommends rolling it back, with the numbers,
+     * and one rollback sends every call to stable again.
+     */
+    @Test
+    void aCanaryClearlyWorseThanStableIsRecommendedForRollback() throws Exception {
+        Path dir = TestRepository.ROOT.resolve("canary-bad");
+        try {
+            Files.createDirectories(dir.resolve("1"));
+            Files.createDirectories(dir.resolve("2"));
+            Files.write(dir.resolve("1/model.onnx"), TinyOnnx.identity(TinyOnnx.FLOAT, -1));
+            Files.write(dir.resolve("2/model.onnx"), TinyOnnx.identity(TinyOnnx.FLOAT, 2));
+            V2.rescanAndIndex().statusCode(200);
+            given().contentType("application/json").body(Map.of("aliases", Map.of("stable", 1, "canary", 2),
+                    "weights", Map.of("stable", 50, "canary", 50))).put("/api/v1/setup/models/canary-bad/routing").then().statusCode(200);
+            Map<String, Object> three = Map.of("inputs", List.of(V2.input("X", "FP32", List.of(3L), List.of(1, 2, 3))));
+            Map<Integer, Integer> statuses = new TreeMap<>();
+            for (int i = 0; i < 200; i++) {
+                statuses.merge(infer("canary-bad", three).extract().statusCode(), 1, Integer::sum);
+            }
+            assertEquals(Map.of(200, 100, 400, 100), statuses, "stable answers, the canary refuses");
+            JsonNode advice = null;
+            for (JsonNode r : json(given().get("/api/v1/setup/ai-models/telemetry").then().statusCode(200)).get("recommendations")) {
+                if (r.get("model").asText().equals("canary-bad")) {
+                    advice = r;
+                }
+            }
+            assertTrue(advice != null, "a recommendation for canary-bad");
+            assertEquals("Consider rolling back the canary (version 2)", advice.get("recommendation").asText());
+            assertTrue(advice.get("reason").asText().contains("it fails 100.0% of 100 requests, stable 0.0% of 100"), advice.toString());
+            given().post("/api/v1/setup/models/canary-bad/rollback").then().statusCode(200);
+            for (int i = 0; i < 20; i++) {
+                infer("canary-bad", three).statusCode(200).body("model_version", equalTo("1"));
+            }
+        } finally {
+            TestRepository.delete("canary-bad");
+        }
     }
 }
