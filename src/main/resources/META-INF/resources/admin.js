@@ -108,8 +108,16 @@ function row(m) {
     name: m.name, category: m.category, state: m.state, reason: m.reason, enabled: m.enabled, lazy: m.lazy_load,
     provider: m.execution_provider || '–', size: m.size_gb, memory: m.memory_bytes, measured: m.memory_measured,
     usage: t.usage_count || 0, lastUsed: t.last_used || '', p50: h.p50_ms, p95: h.p95_ms, coldStarts: t.cold_starts || 0,
-    points: h.points, loaded: m.loaded,
+    points: h.points, loaded: m.loaded, versions: m.versions || [],
   };
+}
+
+// A model of several versions (or with aliases) lists them under its name: state, aliases, share of unversioned calls.
+function versionsNote(versions) {
+  if (versions.length < 2 && !versions.some((v) => v.aliases.length)) return '';
+  return '<ul class="versions">' + versions.map((v) => '<li>v' + esc(v.version) + ' ' + esc(v.state)
+    + (v.aliases.length ? ' (' + esc(v.aliases.join(', ')) + ')' : '')
+    + (v.traffic_percent ? ' ' + esc(v.traffic_percent) + '%' : '') + (v.shadow ? ' shadow' : '') + '</li>').join('') + '</ul>';
 }
 
 function esc(s) {
@@ -125,7 +133,7 @@ function renderModels() {
   });
   const body = document.querySelector('#models tbody');
   body.innerHTML = rows.map((r) => '<tr data-model="' + esc(r.name) + '">'
-    + '<th scope="row">' + esc(r.name) + '</th><td>' + esc(r.category) + '</td>'
+    + '<th scope="row">' + esc(r.name) + versionsNote(r.versions) + '</th><td>' + esc(r.category) + '</td>'
     + '<td class="state state-' + esc(r.state) + '">' + esc(r.state)
     + (r.reason ? '<span class="reason">' + esc(r.reason) + '</span>' : '') + '</td>'
     + '<td>' + (r.enabled ? 'yes' : 'no') + '</td><td>' + (r.lazy ? 'yes' : 'no') + '</td><td>' + esc(r.provider) + '</td>'
