@@ -182,4 +182,34 @@ class VersionTrafficTest {
             TestRepository.delete("canary-bad");
         }
     }
+
+    /** Malformed and hostile bodies and names to every versions endpoint: 2xx, or 4xx with a JSON error; never a 5xx. */
+    @Test
+    void hardInputToTheVersionsApiIsAlwaysAnswered() {
+        List<String> bodies = List.of("", "{", "null", "[]", "\"x\"", "{}", "{\"a\":".repeat(2000), "{\"x\": 1e999999}",
+                "{\"latest\": 99999999999999999999}", "{\"specific\": [1, 1, -1]}", "{\"aliases\": {\"Stable\": 1}}",
+                "{\"aliases\": {\"stable\": \"1\"}}", "{\"weights\": {\"1\": -5}}", "{\"weights\": {\"1\": 0}}",
+                "{\"shadow\": \"nobody\"}", "{\"shadow\": \"2\", \"shadow_percent\": 101}", "{\"version\": {}}",
+                "{\"version\": \"../1\"}", "{\"version\": 2147483648}", "{\"alias\": \"\u0000\"}");
+        List<String[]> endpoints = List.of(new String[]{"PUT", "routing"}, new String[]{"PUT", "version-policy"},
+                new String[]{"PUT", "aliases/canary"}, new String[]{"PUT", "aliases/Bad%20Name"}, new String[]{"POST", "promote"},
+                new String[]{"POST", "rollback"}, new String[]{"DELETE", "aliases/canary"}, new String[]{"DELETE", "versions/99"},
+                new String[]{"GET", "versions"});
+        List<String> wrong = new java.util.ArrayList<>();
+        for (String model : List.of(NAME, "no-such-model", "Bad%20Name")) {
+            for (String[] e : endpoints) {
+                for (String body : bodies) {
+                    var r = given().contentType("application/json").body(body).request(e[0], "/api/v1/setup/models/" + model + "/" + e[1]);
+                    String text = r.asString();
+                    boolean ok = r.statusCode() < 300 || r.statusCode() < 500 && text.contains("\"error\"");
+                    if (!ok) {
+                        wrong.add(e[0] + " " + model + "/" + e[1] + " " + body.substring(0, Math.min(40, body.length())) + " -> "
+                                + r.statusCode() + " " + text.substring(0, Math.min(200, text.length())));
+                    }
+                }
+            }
+        }
+        assertTrue(wrong.isEmpty(), String.join("\n", wrong));
+        infer(NAME, hello()).statusCode(200);
+    }
 }
