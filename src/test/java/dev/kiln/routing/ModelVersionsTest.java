@@ -143,6 +143,29 @@ class ModelVersionsTest {
         assertEquals(0, r.failures(), "no request failed on the wire");
     }
 
+    /** A request id lands on the same version whichever transport carries it: gRPC's id as REST's X-Request-Id. */
+    @Test
+    void aRequestIdLandsAlikeOverGrpcAndRest() throws Exception {
+        VersionedMiniLm.put("routing", Map.of("aliases", Map.of("stable", 1, "canary", 2), "weights", Map.of("stable", 50, "canary", 50)))
+                .statusCode(200);
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", grpcPort).usePlaintext().build();
+        try {
+            var kiln = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            for (int i = 0; i < 20; i++) {
+                String id = "call-" + i;
+                String rest = given().contentType("application/json").header("X-Request-Id", id).body(hello())
+                        .post("/v2/models/" + NAME + "/infer").then().statusCode(200).extract().path("model_version");
+                String grpc = kiln.modelInfer(request("").toBuilder().setId(id).build()).getModelVersion();
+                assertEquals(rest, grpc, id);
+                seen.add(grpc);
+            }
+            assertEquals(java.util.Set.of("1", "2"), seen, "20 ids reach both versions of a 50/50 split");
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     static ModelInferRequest request(String version) {
         ModelInferRequest.Builder r = ModelInferRequest.newBuilder().setModelName(NAME).setModelVersion(version);
         long[] ids = {101, 7592, 2088, 102};
