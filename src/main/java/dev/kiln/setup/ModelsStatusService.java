@@ -10,7 +10,6 @@ import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.registry.ServedModels;
 import dev.kiln.telemetry.StepMeters;
 import dev.kiln.setup.SetupRecords.InstalledModel;
-import dev.kiln.setup.SetupRecords.ModelCounts;
 import dev.kiln.setup.SetupRecords.ModelsStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -49,7 +48,8 @@ public class ModelsStatusService {
         List<ModelVersions> models = served.models();
         Predicate<ModelStatus> loadable = served.loadable(served.list(), memory, residency);
         List<InstalledModel> installed = models.stream().map(m -> installed(m, loadable)).toList();
-        return new ModelsStatus(ModelCounts.of(models).loaded(), models.size(), installed);
+        // Counted as the entries say (the seed checks loaded_models_count against them): a model is loaded when its default version is.
+        return new ModelsStatus((int) installed.stream().filter(InstalledModel::loaded).count(), models.size(), installed);
     }
 
     private InstalledModel installed(ModelVersions model, Predicate<ModelStatus> loadable) {

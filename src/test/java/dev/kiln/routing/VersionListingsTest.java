@@ -53,6 +53,11 @@ class VersionListingsTest {
         assertEquals("READY", m.get("versions").get(1).get("state").asText());
         assertEquals(100.0, m.get("versions").get(1).get("traffic_percent").asDouble());
         assertEquals(status.get("installed_models").size(), status.get("total_models_count").asInt());
+        int loaded = 0;
+        for (JsonNode e : status.get("installed_models")) {
+            loaded += e.get("loaded").asBoolean() ? 1 : 0;
+        }
+        assertEquals(loaded, status.get("loaded_models_count").asInt(), "the seed's count agrees with the entries");
     }
 
     @Test
