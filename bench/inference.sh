@@ -14,7 +14,10 @@
 #
 #   ./mvnw -B package -DskipTests && bench/inference.sh       (DURATION=10s WARMUP=25s)
 #
-# Writes bench/results/inference.md and prints it. Needs: java, wrk, curl. Takes about 17 minutes.
+# Writes bench/results/inference.md and prints it. Needs: java, wrk, curl. Takes about 23 minutes.
+# The Java load generators (in-process ONNX Runtime, the gRPC client) are JVMs of their own per cell:
+# each runs its loop unmeasured for CLIENT_WARMUP seconds first, so that its JIT does not compile on
+# the two cores while the cell is measured (wrk, in C, needs none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +29,7 @@ OUT=bench/results/inference.md
 APP=target/quarkus-app
 CP="target/test-classes:target/classes:$(./mvnw -B -q -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=test)"
 GRPC_PORT="${GRPC_PORT:-18101}"
+CLIENT_WARMUP="${CLIENT_WARMUP:-10}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
 if [ ! -f $APP/quarkus-run.jar ] || [ ! -f target/test-classes/dev/kiln/bench/InferenceBench.class ]; then
   echo "run ./mvnw -B package -DskipTests first" >&2; exit 2
@@ -63,13 +67,13 @@ post() {
 }
 
 grpc() {
-  java -cp "$CP" dev.kiln.bench.InferenceBench grpc "127.0.0.1:$GRPC_PORT" "$1" "$2" "${DURATION%s}" \
+  java -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench grpc "127.0.0.1:$GRPC_PORT" "$1" "$2" "${DURATION%s}" \
     | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
 }
 
 # inprocess CASE CLIENTS THREADS: ONNX Runtime alone, with a global intra-op pool of THREADS
 inprocess() {
-  java -Dintra="$3" -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" "$1" "$2" "${DURATION%s}" \
+  java -Dintra="$3" -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" "$1" "$2" "${DURATION%s}" \
     | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
 }
 # best A B: the result with more requests/s, and which pool it had
@@ -105,7 +109,7 @@ for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
 done; done
 # The transports' own floor at 1 client, no model: what a request costs before Kiln's work.
 FLOOR_REST=$(wrk -t1 -c1 -d"$DURATION" -s bench/wrk/get.lua "$BASE/v2/health/live" | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
-FLOOR_GRPC=$(java -cp "$CP" dev.kiln.bench.InferenceBench grpc-live "127.0.0.1:$GRPC_PORT" 1 "${DURATION%s}" \
+FLOOR_GRPC=$(java -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench grpc-live "127.0.0.1:$GRPC_PORT" 1 "${DURATION%s}" \
   | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
 stop
 
@@ -123,7 +127,8 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   echo "# Inference: Kiln against ONNX Runtime in-process"
   echo
   echo "One run, packaged jar (JVM $(java -version 2>&1 | head -1 | cut -d'"' -f2)), $(nproc) cores, wrk and the in-process"
-  echo "client on the same machine, $DURATION per cell after a ${WARMUP} JIT warm-up. Cells: p50 ms / requests/s."
+  echo "client on the same machine, $DURATION per cell after a ${WARMUP} JIT warm-up of the server"
+  echo "(the in-JVM clients, in-process and gRPC, each ran ${CLIENT_WARMUP}s unmeasured first). Cells: p50 ms / requests/s."
   echo "Non-200 answers: $(for k in "${!R[@]}"; do awk '{print $3}' <<<"${R[$k]}"; done | awk '{s+=$1} END{print s+0}')."
   echo "Measured $(date -u +%Y-%m-%dT%H:%MZ)."
   echo

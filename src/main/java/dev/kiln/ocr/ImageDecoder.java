@@ -19,7 +19,8 @@ import java.util.Locale;
  * PNG and JPEG bytes to {@link RgbImage}, refusing what is not one before it costs memory: the size is
  * read from the header first, so a 20000x20000 image or a decompression bomb (a small file that
  * claims a huge image) is refused without allocating its pixels. Transparent pixels are laid over
- * white, as a page is. Every refusal is a {@link KilnError} of kind INVALID (the caller's fault).
+ * white, as a page is; a JPEG is turned upright as its EXIF orientation says. Every refusal is a
+ * {@link KilnError} of kind INVALID (the caller's fault).
  */
 public final class ImageDecoder {
 
@@ -60,7 +61,7 @@ public final class ImageDecoder {
                 if (truncation.seen) {
                     throw KilnError.invalid("the image is truncated or corrupt: " + truncation.message);
                 }
-                return toRgb(image);
+                return ExifOrientation.upright(toRgb(image), isJpeg(reader) ? ExifOrientation.of(bytes) : 1);
             } finally {
                 reader.dispose();
             }
@@ -90,6 +91,10 @@ public final class ImageDecoder {
             r.dispose();
         }
         throw KilnError.invalid("not a PNG or JPEG image");
+    }
+
+    private static boolean isJpeg(ImageReader reader) throws IOException {
+        return reader.getFormatName().toLowerCase(Locale.ROOT).startsWith("jp");
     }
 
     private void checkSize(int width, int height) {

@@ -7,7 +7,6 @@ import dev.kiln.errors.KilnError;
 import dev.kiln.inference.InflightBytes;
 import dev.kiln.pipelines.OcrRecords.OcrAnswer;
 import dev.kiln.pipelines.OcrRecords.OcrRequest;
-import dev.kiln.registry.ModelNotFoundException;
 import dev.kiln.security.Roles;
 import dev.kiln.telemetry.UsageTracker;
 import io.smallrye.common.annotation.Blocking;
@@ -112,7 +111,7 @@ public class OcrResource {
 
     private void requireRunnable(String pipeline) {
         if (!runner.runs(pipeline)) {
-            throw new ModelNotFoundException(pipeline);
+            throw runner.notAPipeline(pipeline);
         }
     }
 

@@ -115,13 +115,26 @@ final class PipelineRun<T> {
         });
     }
 
-    /** The outputs asked for (all when none was named), in the pipeline's order. */
+    /**
+     * The outputs asked for (all when none was named), in the pipeline's order, each as pipeline.yaml
+     * declares it, and together no larger than Kiln writes: a pipeline's answer size is known only
+     * once its steps have run, so it is weighed here, before it is written.
+     */
     private List<OutputTensor> outputs() {
         List<OutputTensor> out = new ArrayList<>();
+        long bytes = 0;
         for (TensorSpec spec : plan.outputs()) {
             if (wanted.isEmpty() || wanted.contains(spec.name())) {
-                out.add(tensors.get(spec.name()).output(spec.name()));
+                OutputTensor o = tensors.get(spec.name()).output(spec.name());
+                DeclaredOutput.check(name, spec, o);
+                bytes += call.answerBytes(spec.name(), o.type(), o.elements());
+                out.add(o);
             }
+        }
+        if (bytes > runner.inflight.maxAnswer()) {
+            throw new KilnError(KilnError.Kind.TOO_LARGE, "the answer of pipeline '" + name + "' would take about " + bytes
+                    + " bytes, more than Kiln writes (ai.models.inference.max-answer-bytes " + runner.inflight.maxAnswer()
+                    + "): ask for binary outputs (binary_data_output) or fewer outputs, or send a smaller input");
         }
         return out;
     }

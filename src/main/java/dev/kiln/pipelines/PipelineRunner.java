@@ -52,6 +52,11 @@ public class PipelineRunner implements CompositeInference {
         return pipelines.has(name);
     }
 
+    /** Why a caller cannot have this name run as a pipeline (it is a model's, or nothing's). */
+    KilnError notAPipeline(String name) {
+        return pipelines.notAPipeline(name);
+    }
+
     @Override
     public <T> CompletionStage<T> infer(String name, InferenceCall<T> call) {
         Semaphore gate = admission.computeIfAbsent(name, n -> new Semaphore(admitted));

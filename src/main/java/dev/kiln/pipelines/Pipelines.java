@@ -5,6 +5,7 @@ import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.errors.KilnError;
 import dev.kiln.registry.Composites;
 import dev.kiln.registry.ModelConflictException;
 import dev.kiln.registry.ModelLifecycleEvent;
@@ -156,6 +157,15 @@ public class Pipelines implements Composites {
         Definition d = current(name);
         return d == null || d.plan() == null ? List.of()
                 : d.plan().steps().stream().map(s -> new StepView(s.name(), s.what(), s.uses())).toList();
+    }
+
+    /** Why a caller that asked for a pipeline by this name cannot have one: a model's name, or nothing. */
+    KilnError notAPipeline(String name) {
+        String here = definitions.isEmpty() ? "none is installed" : "pipelines here: " + String.join(", ", definitions.keySet());
+        return registry.find(name).isPresent()
+                ? KilnError.notFound("'" + name + "' is a model, not a pipeline (" + here + "); run a model with POST /v2/models/"
+                        + name + "/infer")
+                : KilnError.notFound("unknown pipeline '" + name + "' (" + here + ")");
     }
 
     boolean has(String name) {

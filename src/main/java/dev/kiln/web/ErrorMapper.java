@@ -54,7 +54,7 @@ public class ErrorMapper {
     }
 
     @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
+    public Response web(WebApplicationException e, HttpServerRequest request) {
         int status = e.getResponse().getStatus();
         Throwable cause = e.getCause();
         if (cause instanceof JsonProcessingException jpe) {
@@ -67,7 +67,9 @@ public class ErrorMapper {
             case 406 -> "cannot produce the requested media type";
             case 411 -> "this endpoint needs a Content-Length";
             case 413 -> "request body too large";
-            case 415 -> "unsupported media type: send application/json";
+            case 415 -> "unsupported media type" + (request.path().equals("/v1/ocr")
+                    ? ": send the image file itself (image/png or image/jpeg) or application/json with it in base64"
+                    : ": send application/json");
             default -> status >= 500 ? "internal error (details are in the server log)" : "request refused";
         };
         return error(status, message);

@@ -36,6 +36,13 @@ import java.util.Map;
  */
 public final class InferenceBench {
 
+    /**
+     * How long the in-process loop and the gRPC client run unmeasured before they are measured
+     * ({@code -Dclient.warmup=S}): each cell is a JVM of its own, whose JIT would otherwise compile
+     * on the same two cores while it is measured (wrk, written in C, needs no warm-up).
+     */
+    static final int CLIENT_WARMUP_SECONDS = Integer.getInteger("client.warmup", 10);
+
     record Case(String model, Map<String, long[]> shapes, boolean text) {
     }
 
@@ -143,6 +150,7 @@ public final class InferenceBench {
                 for (int i = 0; i < 50; i++) {
                     once(env, s, c);
                 }
+                ClosedLoop.warm(clients, CLIENT_WARMUP_SECONDS, () -> once(env, s, c), null);
                 ClosedLoop.measure(clients, seconds, () -> once(env, s, c), null);
             }
         }
@@ -200,9 +208,7 @@ public final class InferenceBench {
         try {
             var stub = inference.GRPCInferenceServiceGrpc.newBlockingStub(channel);
             inference.ModelInferRequest request = grpcRequest(c);
-            for (int i = 0; i < 20; i++) {
-                stub.modelInfer(request);
-            }
+            ClosedLoop.warm(clients, CLIENT_WARMUP_SECONDS, () -> stub.modelInfer(request), io.grpc.StatusRuntimeException.class);
             ClosedLoop.measure(clients, seconds, () -> stub.modelInfer(request), io.grpc.StatusRuntimeException.class);
         } finally {
             channel.shutdownNow();
@@ -214,9 +220,7 @@ public final class InferenceBench {
         try {
             var stub = inference.GRPCInferenceServiceGrpc.newBlockingStub(channel);
             inference.ServerLiveRequest live = inference.ServerLiveRequest.getDefaultInstance();
-            for (int i = 0; i < 200; i++) {
-                stub.serverLive(live);
-            }
+            ClosedLoop.warm(clients, CLIENT_WARMUP_SECONDS, () -> stub.serverLive(live), io.grpc.StatusRuntimeException.class);
             ClosedLoop.measure(clients, seconds, () -> stub.serverLive(live), io.grpc.StatusRuntimeException.class);
         } finally {
             channel.shutdownNow();

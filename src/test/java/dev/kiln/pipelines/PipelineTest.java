@@ -130,6 +130,38 @@ class PipelineTest {
     }
 
     @Test
+    void aPhotoStoredOnItsSideIsReadAsItsExifOrientationSays() throws Exception {
+        Startup.awaitStarted();
+        OcrTestImages.TestImage image = receipt();
+        java.awt.image.BufferedImage upright = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(image.bytes()));
+        // Stored turned a quarter counter-clockwise, as a phone held sideways stores it; EXIF 6 says "turn it back".
+        java.awt.image.BufferedImage stored = new java.awt.image.BufferedImage(upright.getHeight(), upright.getWidth(),
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < upright.getHeight(); y++) {
+            for (int x = 0; x < upright.getWidth(); x++) {
+                stored.setRGB(y, upright.getWidth() - 1 - x, upright.getRGB(x, y));
+            }
+        }
+        ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(stored, "jpeg", jpeg);
+        byte[] photo = dev.kiln.ocr.ExifOrientationTest.withExif(jpeg.toByteArray(), ByteOrder.LITTLE_ENDIAN, 6);
+        JsonNode read = Json.of(ocr("image/jpeg", photo).then().statusCode(200));
+        assertEquals(truth(image), texts(read));
+        // The text is found either way (a tall line is turned before it is read); the boxes tell which
+        // way the picture was seen: upright, each line is wider than tall, in the upright picture's pixels.
+        for (JsonNode line : read.get("lines")) {
+            double minX = Double.MAX_VALUE, maxX = 0, minY = Double.MAX_VALUE, maxY = 0;
+            for (JsonNode corner : line.get("box")) {
+                minX = Math.min(minX, corner.get(0).asDouble());
+                maxX = Math.max(maxX, corner.get(0).asDouble());
+                minY = Math.min(minY, corner.get(1).asDouble());
+                maxY = Math.max(maxY, corner.get(1).asDouble());
+            }
+            assertTrue(maxX - minX > 3 * (maxY - minY) && maxX <= upright.getWidth(), line.toString());
+        }
+    }
+
+    @Test
     void v2JsonAndBinaryAndGrpcAnswerTheSameLines() throws Exception {
         Startup.awaitStarted();
         OcrTestImages.TestImage image = receipt();
@@ -210,9 +242,12 @@ class PipelineTest {
         given().contentType("application/json").body("{\"image\": \"bm90IGFuIGltYWdl\"}").post("/v1/ocr").then().statusCode(400)
                 .body("error.message", equalTo("not a PNG or JPEG image"));
         given().contentType("application/json").body("{\"picture\": \"x\"}").post("/v1/ocr").then().statusCode(400);
-        given().contentType("application/json").body("{\"image\": \"x\", \"model\": \"nope\"}").post("/v1/ocr").then().statusCode(404);
-        given().contentType("application/json").body("{\"image\": \"x\", \"model\": \"ppocr-cls\"}").post("/v1/ocr").then().statusCode(404);
-        given().contentType("text/plain").body("x").post("/v1/ocr").then().statusCode(415);
+        given().contentType("application/json").body("{\"image\": \"x\", \"model\": \"nope\"}").post("/v1/ocr").then().statusCode(404)
+                .body("error.message", containsString("unknown pipeline 'nope' (pipelines here: ppocr"));
+        given().contentType("application/json").body("{\"image\": \"x\", \"model\": \"ppocr-cls\"}").post("/v1/ocr").then().statusCode(404)
+                .body("error.message", containsString("'ppocr-cls' is a model, not a pipeline"));
+        given().contentType("text/plain").body("x").post("/v1/ocr").then().statusCode(415)
+                .body("error.message", containsString("image/png or image/jpeg"));
         assertEquals(before, detectorRequests(), "no bad image reached the detector");
     }
 
