@@ -137,6 +137,18 @@ class ModelVersionsTest {
         assertTrue(registry.find(NAME, 1).isEmpty(), "version 1 is no longer served");
         assertTrue(VersionedMiniLm.manifest().contains("latest: 1"), VersionedMiniLm.manifest());
         infer(NAME + "/versions/1", hello()).statusCode(404).body("error", containsString("version_policy latest: 1"));
+        given().get("/api/v1/setup/models/" + NAME + "/versions").then().statusCode(200)
+                .body("versions[0].state", equalTo("NOT_SERVED")).body("versions[1].state", equalTo("READY"));
+        JsonNode row = null;
+        for (JsonNode m : json(V2.index().statusCode(200))) {
+            if (m.get("name").asText().equals(NAME) && m.get("version").asText().equals("1")) {
+                row = m;
+            }
+        }
+        assertEquals("UNAVAILABLE", row.get("state").asText(), "still on disk, listed, not served");
+        assertEquals("not served: version_policy latest: 1", row.get("reason").asText());
+        VersionedMiniLm.put("version-policy", "\"all\"").statusCode(200).body("version_policy", equalTo("all"));
+        assertEquals("1", json(infer(NAME + "/versions/1", hello()).statusCode(200)).get("model_version").asText(), "served again");
         assertEquals(List.of("2"), r.versions().stream().filter(v -> !v.equals("1")).distinct().toList());
         assertTrue(r.byStatus().keySet().stream().allMatch(s -> s == 200 || s == 404), "only 200 and 404: " + r.byStatus() + " " + r.samples());
         assertTrue(r.byStatus().getOrDefault(200, 0) > 0, "answers while it changed: " + r.byStatus());
