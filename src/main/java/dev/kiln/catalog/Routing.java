@@ -93,6 +93,27 @@ public record Routing(Map<String, Integer> aliases, Map<String, Integer> weights
     }
 
     /** What is wrong with this routing's own form (names, ranges, targets that name nothing); empty when nothing. */
+    /** The versions unversioned calls reach or are copied to: the stable alias's, each weighted target's, the shadow's. */
+    @JsonIgnore
+    public java.util.Set<Integer> reached() {
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        Integer stable = aliasesOrEmpty().get(STABLE);
+        if (stable != null) {
+            out.add(stable);
+        }
+        if (weights != null) {
+            weights.forEach((target, w) -> {
+                if (w != null && w > 0) {
+                    resolve(target).ifPresent(out::add);
+                }
+            });
+        }
+        if (shadow != null) {
+            resolve(shadow).ifPresent(out::add);
+        }
+        return out;
+    }
+
     public List<String> problems() {
         List<String> out = new ArrayList<>();
         if (aliasesOrEmpty().size() > MAX_ALIASES) {

@@ -7,6 +7,7 @@ import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
 import dev.kiln.registry.Lease;
 import dev.kiln.registry.ModelLifecycleEvent;
+import dev.kiln.registry.ModelNotFoundException;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelUnavailableException;
@@ -169,6 +170,18 @@ public class InferenceService {
      */
     public <T> CompletionStage<List<T>> inferTogether(String model, List<? extends InferenceCall<T>> calls) {
         return inferTogether(model, router.route(model).version(), calls);
+    }
+
+    /**
+     * A pipeline's calls: to the model's stable version, never split or shadowed, so every step of
+     * one pipeline runs the version its check was made against.
+     */
+    public <T> CompletionStage<T> inferStable(String model, InferenceCall<T> call) {
+        return infer(model, registry.findStable(model).orElseThrow(() -> new ModelNotFoundException(model)).version(), call);
+    }
+
+    public <T> CompletionStage<List<T>> inferTogetherStable(String model, List<? extends InferenceCall<T>> calls) {
+        return inferTogether(model, registry.findStable(model).orElseThrow(() -> new ModelNotFoundException(model)).version(), calls);
     }
 
     public <T> CompletionStage<List<T>> inferTogether(String model, int version, List<? extends InferenceCall<T>> calls) {

@@ -55,7 +55,7 @@ final class InferenceModelCalls implements ModelCalls {
     @Override
     public CompletableFuture<Map<String, FloatTensor>> submit(String model, Map<String, FloatTensor> inputs) {
         try (Scope s = trace.makeCurrent()) {
-            return inference.infer(model, new FloatCall<>(inputs, Function.identity())).toCompletableFuture().thenApplyAsync(a -> a, steps);
+            return inference.inferStable(model, new FloatCall<>(inputs, Function.identity())).toCompletableFuture().thenApplyAsync(a -> a, steps);
         }
     }
 
@@ -71,7 +71,7 @@ final class InferenceModelCalls implements ModelCalls {
         List<FloatCall<R>> calls = new ArrayList<>(inputs.size());
         inputs.forEach(in -> calls.add(new FloatCall<>(in, read)));
         try (Scope s = trace.makeCurrent()) {
-            return inference.inferTogether(model, calls).toCompletableFuture().thenApplyAsync(a -> a, steps);
+            return inference.inferTogetherStable(model, calls).toCompletableFuture().thenApplyAsync(a -> a, steps);
         }
     }
 

@@ -72,7 +72,7 @@ public class PipelineLeases {
             throw new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "pipeline '" + plan.name() + "' runs " + n + " models, which are"
                     + " loaded together, and ai.models.memory.max-loaded-models is " + memory.maxLoadedModels().getAsInt(), null, null);
         }
-        long need = plan.models().stream().mapToLong(m -> registry.find(m).map(ModelStatus::memoryBytes).orElse(0L)).sum();
+        long need = plan.models().stream().mapToLong(m -> registry.findStable(m).map(ModelStatus::memoryBytes).orElse(0L)).sum();
         if (need > memory.budgetBytes()) {
             throw new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "pipeline '" + plan.name() + "' needs about " + MemoryBudget.mib(need)
                     + " MiB for its models together, more than the whole " + MemoryBudget.mib(memory.budgetBytes()) + " MiB budget ("

@@ -100,7 +100,7 @@ final class PipelineRun<T> {
             long rows = tensors.get(step.inputs().values().iterator().next()).rows();
             CompletableFuture<Map<String, Tensor>> out;
             try (Scope s = trace.makeCurrent()) {
-                out = runner.inference.infer(step.model(), new ModelStepCall(step, tensors, call::abandoned)).toCompletableFuture();
+                out = runner.inference.inferStable(step.model(), new ModelStepCall(step, tensors, call::abandoned)).toCompletableFuture();
             }
             return out.thenAcceptAsync(written -> {
                 tensors.putAll(written);

@@ -31,7 +31,7 @@ final class PipelineStatus {
         List<String> missing = new ArrayList<>();
         if (plan != null) {
             for (String m : plan.models()) {
-                Optional<ModelStatus> s = registry.find(m);
+                Optional<ModelStatus> s = registry.findStable(m);
                 s.ifPresentOrElse(models::add, () -> missing.add(m));
             }
         }

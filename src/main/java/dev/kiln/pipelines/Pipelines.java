@@ -329,7 +329,7 @@ public class Pipelines implements Composites {
     private Map<String, Optional<ModelEntry>> entries(Set<String> names) {
         Map<String, Optional<ModelEntry>> out = new HashMap<>();
         for (String n : names) {
-            out.put(n, dev.kiln.catalog.ModelName.isValid(n) ? registry.find(n).map(ModelStatus::entry) : Optional.empty());
+            out.put(n, dev.kiln.catalog.ModelName.isValid(n) ? registry.findStable(n).map(ModelStatus::entry) : Optional.empty());
         }
         return out;
     }

@@ -176,6 +176,14 @@ public class ModelRegistry {
         return mine.isEmpty() ? Optional.empty() : Optional.of(status(mine.get(mine.size() - 1)));
     }
 
+    /**
+     * The version a pipeline runs of this model: its stable one (ModelVersions.stable), never split
+     * by weights, so a canary with another signature cannot break a pipeline that uses the model.
+     */
+    public Optional<ModelStatus> findStable(String name) {
+        return model(name).map(m -> m.version(m.stable()).orElse(m.highest()));
+    }
+
     public Optional<ModelStatus> find(String name, int version) {
         ModelSlot slot = ModelName.isValid(name) ? slots.get(new ModelRef(name, version)) : null;
         return Optional.ofNullable(slot).map(this::status);
@@ -216,8 +224,9 @@ public class ModelRegistry {
     }
 
     /** A lease on the model's highest served version. */
+    /** A lease on the model's stable version (a pipeline's). */
     public CompletableFuture<Lease> lease(String name) {
-        return lease(name, status(name).version());
+        return lease(name, findStable(ModelName.require(name)).orElseThrow(() -> new ModelNotFoundException(name)).version());
     }
 
     private CompletableFuture<Lease> lease(ModelSlot slot, int attempts) {

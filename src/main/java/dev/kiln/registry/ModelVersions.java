@@ -2,6 +2,7 @@ package dev.kiln.registry;
 
 import dev.kiln.catalog.ModelDirectory;
 import dev.kiln.catalog.ModelManifest;
+import dev.kiln.catalog.Routing;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -27,6 +28,54 @@ public record ModelVersions(String name, ModelManifest manifest, List<Integer> o
     /** Whether unversioned calls may go to this version: served, and not on its way out because the policy left it out. */
     public boolean routable(int number) {
         return version(number).isPresent() && manifest.policy().select(onDisk).contains(number);
+    }
+
+    /**
+     * Whether unversioned calls may be split onto this version: routable, and not FAILED (a version
+     * whose file was half-copied or that ONNX Runtime refused takes no share; named, it still answers
+     * with its reason).
+     */
+    public boolean healthy(int number) {
+        return routable(number) && version(number).map(s -> s.state() != ModelState.FAILED).orElse(false);
+    }
+
+    /**
+     * Where unversioned calls go when no weights split them, and where a pipeline's calls always go:
+     * the version the {@code stable} alias names when it is routable, else the highest healthy
+     * version, else the highest routable one, else the highest served.
+     */
+    public int stable() {
+        Integer pinned = manifest.routingOrNone().aliasesOrEmpty().get(Routing.STABLE);
+        if (pinned != null && routable(pinned)) {
+            return pinned;
+        }
+        for (int i = served.size() - 1; i >= 0; i--) {
+            if (healthy(served.get(i).version())) {
+                return served.get(i).version();
+            }
+        }
+        for (int i = served.size() - 1; i >= 0; i--) {
+            if (routable(served.get(i).version())) {
+                return served.get(i).version();
+            }
+        }
+        return highest().version();
+    }
+
+    /**
+     * The versions unversioned calls reach now (the stable one at least) that the policy would stop
+     * serving once {@code added} is on disk too: a newcomer under {@code latest: N} must not push
+     * out the version the traffic is on.
+     */
+    public java.util.Set<Integer> pushedOutBy(int added) {
+        java.util.Set<Integer> reached = new java.util.TreeSet<>(manifest.routingOrNone().reached());
+        reached.add(stable());
+        List<Integer> after = new ArrayList<>(onDisk);
+        if (!after.contains(added)) {
+            after.add(added);
+        }
+        reached.removeAll(manifest.policy().select(after));
+        return reached;
     }
 
     /** Versions on disk that the policy does not serve. */

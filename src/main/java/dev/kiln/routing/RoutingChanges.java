@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The operator's routing changes, each a new manifest made from the model's directory as it is
@@ -23,7 +25,11 @@ final class RoutingChanges {
     }
 
     static ModelManifest routing(ModelDirectory dir, Routing requested) {
-        Routing next = requested == null ? Routing.NONE : requested.withRollback(null);
+        if (requested == null) {
+            throw KilnError.invalid("send the routing as JSON ({\"aliases\": {...}, \"weights\": {...}, \"shadow\": ...});"
+                    + " {} clears it");
+        }
+        Routing next = requested.withRollback(null);
         check(dir, next);
         return dir.manifest().withRouting(next);
     }
@@ -39,7 +45,28 @@ final class RoutingChanges {
             throw KilnError.conflict("version_policy " + policy.text() + " would serve none of the versions of '" + dir.name()
                     + "' " + dir.numbers());
         }
+        Set<Integer> lost = new TreeSet<>(dir.manifest().routingOrNone().reached());
+        lost.removeAll(policy.select(dir.numbers()));
+        if (!lost.isEmpty()) {
+            throw KilnError.conflict("version_policy " + policy.text() + " would stop serving version(s) " + lost + " of '" + dir.name()
+                    + "', where its routing sends unversioned calls (" + describe(dir.manifest().routingOrNone())
+                    + "): route them elsewhere first");
+        }
         return dir.manifest().withVersionPolicy(policy);
+    }
+
+    private static String describe(Routing r) {
+        List<String> parts = new java.util.ArrayList<>();
+        if (!r.aliasesOrEmpty().isEmpty()) {
+            parts.add("aliases " + r.aliasesOrEmpty());
+        }
+        if (r.weights() != null) {
+            parts.add("weights " + r.weights());
+        }
+        if (r.shadow() != null) {
+            parts.add("shadow " + r.shadow());
+        }
+        return String.join(", ", parts);
     }
 
     static ModelManifest alias(ModelDirectory dir, String alias, Integer version) {
@@ -122,8 +149,37 @@ final class RoutingChanges {
             });
         }
         if (r.shadow() != null) {
-            served(dir, r.shadow(), r.resolve(r.shadow()).getAsInt(), "shadow");
+            int shadow = r.resolve(r.shadow()).getAsInt();
+            served(dir, r.shadow(), shadow, "shadow");
+            if (primaries(dir, r).equals(Set.of(shadow))) {
+                throw KilnError.conflict("routing.shadow names version " + shadow + ", which already answers every unversioned"
+                        + " call of '" + dir.name() + "': a copy would only be compared with itself; shadow another version");
+            }
+        } else if (r.shadowPercent() != null) {
+            throw KilnError.invalid("routing.shadow_percent needs a routing.shadow (the version that gets the copies)");
         }
+    }
+
+    /** The versions that answer unversioned calls: the weighted ones, else stable's, else the highest served. */
+    private static Set<Integer> primaries(ModelDirectory dir, Routing r) {
+        Set<Integer> out = new TreeSet<>();
+        if (r.weights() != null) {
+            r.weights().forEach((target, w) -> {
+                if (w != null && w > 0) {
+                    r.resolve(target).ifPresent(out::add);
+                }
+            });
+        }
+        if (out.isEmpty()) {
+            Integer stable = r.aliasesOrEmpty().get(Routing.STABLE);
+            List<Integer> served = dir.manifest().policy().select(dir.numbers());
+            if (stable != null) {
+                out.add(stable);
+            } else if (!served.isEmpty()) {
+                out.add(served.get(served.size() - 1));
+            }
+        }
+        return out;
     }
 
     private static void served(ModelDirectory dir, String target, int version, String field) {

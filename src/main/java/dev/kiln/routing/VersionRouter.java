@@ -12,7 +12,7 @@ import dev.kiln.registry.ModelVersions;
 import dev.kiln.registry.ServedModels;
 import jakarta.enterprise.context.ApplicationScoped;
 
-import java.util.LinkedHashMap;
+import java.util.TreeMap;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,9 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Decides which version of a model answers a call, from the model's {@code routing} (model.yaml) and
  * the versions its policy serves. A call that names a version (a number or an alias) goes there; an
  * unversioned call follows the model's default route: its weights when it has some, else the version
- * its {@code stable} alias names, else its highest served version. Targets that are not served are
- * left out and their weight goes to the others. Reads only: the registry holds the state, model.yaml
- * the routing.
+ * its {@code stable} alias names, else its highest served version that has not FAILED. Targets
+ * that are not served or FAILED are left out and their weight goes to the others. Reads only: the
+ * registry holds the state, model.yaml the routing.
  */
 @ApplicationScoped
 public class VersionRouter {
@@ -77,14 +77,17 @@ public class VersionRouter {
         return resolve(model(model), version);
     }
 
-    /** Where unversioned calls go, version to weight (in routing order, each above 0). */
+    /**
+     * Where unversioned calls go, version to weight (each above 0), in version order: the order the
+     * weights were written in must not move a request id to another version.
+     */
     public Map<Integer, Integer> split(ModelVersions m) {
         Routing r = m.manifest().routingOrNone();
-        Map<Integer, Integer> out = new LinkedHashMap<>();
+        Map<Integer, Integer> out = new TreeMap<>();
         if (r.weights() != null) {
             r.weights().forEach((target, w) -> {
                 OptionalInt v = r.resolve(target);
-                if (w != null && w > 0 && v.isPresent() && m.routable(v.getAsInt())) {
+                if (w != null && w > 0 && v.isPresent() && m.healthy(v.getAsInt())) {
                     out.merge(v.getAsInt(), w, Integer::sum);
                 }
             });
@@ -130,18 +133,8 @@ public class VersionRouter {
         return point * 100 < share ? shadow : null;
     }
 
-    private int primaryWithoutWeights(ModelVersions m) {
-        Integer stable = m.manifest().routingOrNone().aliasesOrEmpty().get(Routing.STABLE);
-        return stable != null && m.routable(stable) ? stable : highestRoutable(m);
-    }
-
-    private static int highestRoutable(ModelVersions m) {
-        for (int i = m.served().size() - 1; i >= 0; i--) {
-            if (m.routable(m.served().get(i).version())) {
-                return m.served().get(i).version();
-            }
-        }
-        return m.highest().version();
+    private static int primaryWithoutWeights(ModelVersions m) {
+        return m.stable();
     }
 
     private static int resolve(ModelVersions m, String version) {

@@ -304,6 +304,13 @@ class InstallTest {
         V2.infer("inst-ver/versions/2", Map.of("inputs", List.of(V2.input("X", "FP32", List.of(2L), List.of(1.5, -2.0)))))
                 .statusCode(200).body("outputs[0].data", equalTo(List.of(3.0f, -4.0f))).body("model_version", equalTo("2"));
         assertTrue(Files.readString(dir.resolve("model.yaml")).contains("stable: 1"), "unversioned calls pinned to 1");
+        // Under latest: 2, a third version would push out version 1, where the calls are: refused before any download.
+        given().contentType("application/json").body(Map.of("latest", 2)).put("/api/v1/setup/models/inst-ver/version-policy")
+                .then().statusCode(200);
+        Map<String, Object> three = request("inst-ver", server.serve("/v3.onnx", TinyOnnx.doubler(-1), Mode.NORMAL), null);
+        three.put("version", 3);
+        Admin.install(three, true).statusCode(409).body("error", containsString("would stop serving version(s) [1]"));
+        assertFalse(Files.exists(dir.resolve("3")), "nothing of version 3 written");
         given().delete("/api/v1/setup/models/inst-ver/versions/1").then().statusCode(409).body("error", containsString("alias stable"));
         given().contentType("application/json").body(Map.of("version", 2)).put("/api/v1/setup/models/inst-ver/aliases/stable")
                 .then().statusCode(200).body("default_version", equalTo(2));
