@@ -53,6 +53,7 @@ class AdminPageIT {
     @BeforeAll
     static void start() throws Exception {
         repo = PackagedKiln.copyOfDemoRepository("admin-page");
+        twoVersions(repo);
         kiln = PackagedKiln.start(repo, Map.of("ai.models.admin-token", TOKEN,
                 "ai.models.install.file-roots", Path.of("target/model-jars").toAbsolutePath().toString()), List.of());
         ChromeOptions options = new ChromeOptions();
@@ -67,6 +68,17 @@ class AdminPageIT {
         browser.manage().window().setSize(new Dimension(1280, 800));
         wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.ignoring(StaleElementReferenceException.class);
+    }
+
+    /** The int8 MiniLM as version 1 and the fp32 one as version 2 of one model, 90/10 between them. */
+    static void twoVersions(Path repo) throws Exception {
+        Path dir = repo.resolve("minilm-v");
+        Files.createDirectories(dir.resolve("1"));
+        Files.createDirectories(dir.resolve("2"));
+        Files.copy(repo.resolve("all-minilm-l6-v2-q/model.onnx"), dir.resolve("1/model.onnx"));
+        Files.copy(repo.resolve("all-minilm-l6-v2/model.onnx"), dir.resolve("2/model.onnx"));
+        Files.writeString(dir.resolve("model.yaml"), "name: minilm-v\ncategory: text\nlazy_load: true\nrouting:\n"
+                + "  aliases: {stable: 1, canary: 2}\n  weights: {stable: 90, canary: 10}\n");
     }
 
     static String executable(String name, String fallback) {
@@ -133,7 +145,13 @@ class AdminPageIT {
         assertEquals("READY", stateOf("ppocr-cls").lines().findFirst().orElse(""));
         wait.until(d -> !d.findElements(By.cssSelector("#models tbody tr[data-model='ppocr']")).isEmpty());
         assertTrue(stateOf("ppocr").startsWith("READY") || stateOf("ppocr").startsWith("AVAILABLE"), "the pipeline's row: " + stateOf("ppocr"));
-        assertTrue(browser.findElement(By.id("loaded-total")).getText().matches("\\d+ / 6"), "five models and the ppocr pipeline");
+        assertTrue(browser.findElement(By.id("loaded-total")).getText().matches("\\d+ / 7"),
+                "five models, the ppocr pipeline and a model of two versions");
+        List<String> versions = fresh(() -> row("minilm-v").findElements(By.cssSelector("ul.versions li")).stream()
+                .map(WebElement::getText).toList());
+        assertEquals(2, versions.size(), "one row, its versions inside: " + versions);
+        assertTrue(versions.get(0).startsWith("v1 ") && versions.get(0).contains("(stable)") && versions.get(0).contains("90%"), versions.toString());
+        assertTrue(versions.get(1).startsWith("v2 ") && versions.get(1).contains("(canary)") && versions.get(1).contains("10%"), versions.toString());
         List<LogEntry> onLoad = consoleErrors();
         assertTrue(onLoad.isEmpty(), "no console errors on load: " + onLoad);
 
