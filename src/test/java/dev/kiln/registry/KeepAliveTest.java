@@ -51,6 +51,9 @@ class KeepAliveTest {
     @Inject
     ModelRegistry registry;
 
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "ai.models.repository")
+    String repository;
+
     static void infer(String model) {
         given().contentType("application/json").body(SMALL).post("/v2/models/" + model + "/infer").then().statusCode(200);
     }
@@ -106,5 +109,27 @@ class KeepAliveTest {
             assertEquals(1, registry.status("ka-busy").inFlight());
         }
         await().atMost(Duration.ofSeconds(5)).until(() -> state("ka-busy") == ModelState.AVAILABLE);
+    }
+    /** Each version has its own keep-alive: the one in use stays, the idle one beside it goes. */
+    @Test
+    void eachVersionIsKeptAliveOnItsOwn() throws Exception {
+        Startup.awaitStarted();
+        java.nio.file.Path dir = java.nio.file.Path.of(repository).resolve("ka-versions");
+        for (String v : List.of("1", "2")) {
+            java.nio.file.Files.write(java.nio.file.Files.createDirectories(dir.resolve(v)).resolve("model.onnx"), TinyOnnx.doubler(-1));
+        }
+        java.nio.file.Files.writeString(dir.resolve("model.yaml"), "lazy_load: true\n");
+        given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+        infer("ka-versions/versions/1");
+        infer("ka-versions/versions/2");
+        assertEquals(ModelState.READY, registry.status("ka-versions", 2).state());
+        Instant until = Instant.now().plusMillis(3500);
+        while (Instant.now().isBefore(until)) {
+            infer("ka-versions/versions/1");
+            Thread.sleep(250);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> registry.status("ka-versions", 2).state() == ModelState.AVAILABLE);
+        assertEquals(ModelState.READY, registry.status("ka-versions", 1).state(), "the version in use stays");
+        assertTrue(registry.status("ka-versions", 2).reason().contains("keep_alive"), registry.status("ka-versions", 2).reason());
     }
 }
