@@ -99,10 +99,12 @@ public class Installer {
                     ? "model '" + r.name() + "' is already installed; send \"replace\": true to install a new version over it"
                     : "model '" + r.name() + "' already has version " + r.version() + "; send \"replace\": true to install over it");
         }
-        if (existing.isPresent() && r.version() != null && !existing.get().pushedOutBy(r.version()).isEmpty()) {
+        java.util.Set<Integer> pushedOut = existing.isPresent() && r.version() != null
+                ? existing.get().pushedOutBy(r.version()) : java.util.Set.of();
+        if (!pushedOut.isEmpty()) {
             ModelVersions m = existing.get();
             throw KilnError.conflict("installing version " + r.version() + " of '" + r.name() + "' would stop serving version(s) "
-                    + m.pushedOutBy(r.version()) + " (version_policy " + m.manifest().policy().text() + "), where its unversioned"
+                    + pushedOut + " (version_policy " + m.manifest().policy().text() + "), where its unversioned"
                     + " calls go: raise the policy (PUT /api/v1/setup/models/" + r.name() + "/version-policy) or route them first");
         }
         InstallJob job = new InstallJob(r, SourcePolicy.shown(source.uri()));

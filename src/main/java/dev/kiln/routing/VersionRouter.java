@@ -57,11 +57,11 @@ public class VersionRouter {
         boolean asks = weights.size() > 1 || shadowVersion != null && share < 100;
         String requestId = asks && requestIds != null ? requestIds.get() : null;
         boolean keyed = requestId != null && !requestId.isEmpty();
-        AtomicLong[] seq = weights.size() > 1 || shadowOf(m) != null ? sequences.computeIfAbsent(m.name(), n -> counters()) : null;
+        AtomicLong[] seq = weights.size() > 1 || shadowVersion != null ? sequences.computeIfAbsent(m.name(), n -> counters()) : null;
         int chosen = weights.size() == 1 ? weights.keySet().iterator().next()
                 : TrafficShare.pick(weights, keyed ? TrafficShare.of(m.name(), requestId)
                 : TrafficShare.sequence(seq[0].getAndIncrement() & 0xffffffffL, TrafficShare.GOLDEN));
-        return new Route(m.name(), chosen, shadow(m, chosen, keyed ? requestId : null, seq), true);
+        return new Route(m.name(), chosen, shadow(m, shadowVersion, chosen, keyed ? requestId : null, seq), true);
     }
 
     /** A pipeline has one version, 1, and no routing of its own (its models' calls are routed as any). */
@@ -119,8 +119,7 @@ public class VersionRouter {
         return route(model, null, null);
     }
 
-    private Integer shadow(ModelVersions m, int chosen, String requestId, AtomicLong[] seq) {
-        Integer shadow = shadowOf(m);
+    private static Integer shadow(ModelVersions m, Integer shadow, int chosen, String requestId, AtomicLong[] seq) {
         if (shadow == null || shadow == chosen) {
             return null;
         }
