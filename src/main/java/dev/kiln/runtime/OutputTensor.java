@@ -24,12 +24,15 @@ import java.util.List;
 /**
  * One output of a run, copied out of ONNX Runtime once into a direct buffer (off the heap, so the
  * session can take the next request and a large answer never sits whole in the Java heap), and
- * handed to each caller as a view of its own rows. JSON floats go through the generator's shortest
- * round-trip writer (Schubfach), never {@code Float.toString}; NaN and infinities become the strings
+ * handed to each caller as a view of its own rows. JSON floats are the shortest decimals that read
+ * back as the same floats (FloatText), never JDK 17's {@code Float.toString}; NaN and infinities become the strings
  * {@code "NaN"}, {@code "Infinity"}, {@code "-Infinity"}, which JSON numbers cannot carry. Raw bytes
  * are little-endian and row-major, as the V2 binary extension and gRPC's raw contents want them.
  */
 public final class OutputTensor {
+
+    /** How much float text is handed to the JSON generator at a time: less than its own buffer, so it is copied once. */
+    private static final int JSON_CHUNK_BYTES = 2048;
 
     private final String name;
     private final Datatype type;
@@ -168,12 +171,7 @@ public final class OutputTensor {
         int n = (int) elements();
         g.writeStartArray();
         switch (type) {
-            case FP32 -> {
-                FloatBuffer b = values.asFloatBuffer();
-                for (int i = 0; i < n; i++) {
-                    writeFloat(g, b.get(i));
-                }
-            }
+            case FP32, FP16, BF16 -> writeFloats(g, n);
             case FP64 -> {
                 DoubleBuffer b = values.asDoubleBuffer();
                 for (int i = 0; i < n; i++) {
@@ -183,12 +181,6 @@ public final class OutputTensor {
                     } else {
                         g.writeString(special(d));
                     }
-                }
-            }
-            case FP16, BF16 -> {
-                ShortBuffer b = values.asShortBuffer();
-                for (int i = 0; i < n; i++) {
-                    writeFloat(g, type == Datatype.FP16 ? Fp16Conversions.fp16ToFloat(b.get(i)) : Fp16Conversions.bf16ToFloat(b.get(i)));
                 }
             }
             case INT64 -> {
@@ -250,12 +242,38 @@ public final class OutputTensor {
         return out.array();
     }
 
-    private static void writeFloat(JsonGenerator g, float f) throws IOException {
-        if (Float.isFinite(f)) {
-            g.writeNumber(f);
-        } else {
-            g.writeString(special(f));
+    /**
+     * Floats as JSON numbers (non-finite ones as the strings "NaN", "Infinity", "-Infinity"), printed by
+     * FloatText into a chunk of ASCII that the generator copies in as one raw value: no String per number,
+     * no character-to-byte pass.
+     */
+    private void writeFloats(JsonGenerator g, int n) throws IOException {
+        FloatBuffer fp32 = type == Datatype.FP32 ? values.asFloatBuffer() : null;
+        ShortBuffer half = fp32 == null ? values.asShortBuffer() : null;
+        RawJson chunk = new RawJson(JSON_CHUNK_BYTES);
+        byte[] text = chunk.bytes;
+        int used = 0;
+        for (int i = 0; i < n; i++) {
+            if (used > JSON_CHUNK_BYTES - FloatText.MAX_CHARS - 1) {
+                g.writeRawValue(chunk.holding(used - 1));
+                used = 0;
+            }
+            float f = fp32 != null ? fp32.get(i)
+                    : type == Datatype.FP16 ? Fp16Conversions.fp16ToFloat(half.get(i)) : Fp16Conversions.bf16ToFloat(half.get(i));
+            used = Float.isFinite(f) ? FloatText.write(f, text, used) : quoted(special(f), text, used);
+            text[used++] = ',';
         }
+        if (used > 0) {
+            g.writeRawValue(chunk.holding(used - 1));
+        }
+    }
+
+    private static int quoted(String s, byte[] out, int at) {
+        out[at] = '"';
+        byte[] ascii = s.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(ascii, 0, out, at + 1, ascii.length);
+        out[at + 1 + ascii.length] = '"';
+        return at + ascii.length + 2;
     }
 
     private static String special(double d) {
