@@ -11,7 +11,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 /**
  * Carries the call's {@code authorization} metadata to the service, where each RPC decides what it
- * needs (the admin token for the repository RPCs; for ModelInfer only with protect-inference).
+ * needs (the admin token for the repository RPCs; for ModelInfer only with protect-inference), and
+ * its {@code x-request-id}, which routes an unversioned ModelInfer as REST's X-Request-Id header does.
  */
 @ApplicationScoped
 @GlobalInterceptor
@@ -19,10 +20,18 @@ public class CallerToken implements ServerInterceptor {
 
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     static final Context.Key<String> HEADER = Context.key("kiln-authorization");
+    static final Metadata.Key<String> X_REQUEST_ID = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
+    static final Context.Key<String> REQUEST_ID = Context.key("kiln-request-id");
 
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-        return Contexts.interceptCall(Context.current().withValue(HEADER, headers.get(AUTHORIZATION)), call, headers, next);
+        Context context = Context.current().withValues(HEADER, headers.get(AUTHORIZATION), REQUEST_ID, headers.get(X_REQUEST_ID));
+        return Contexts.interceptCall(context, call, headers, next);
+    }
+
+    /** The call's x-request-id metadata, or null. */
+    static String requestId() {
+        return REQUEST_ID.get();
     }
 
     /** The caller's Authorization value, or null. */

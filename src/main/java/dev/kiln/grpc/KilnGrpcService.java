@@ -121,8 +121,11 @@ public class KilnGrpcService implements GRPCInferenceService {
                         + " 'authorization: Bearer <token>' metadata").asRuntimeException();
             }
             // model_version (a number or an alias) names the version; without it, the model's default route picks
-            // one, by the request's id when it has one (so a retry lands on the same version).
-            Route route = router.route(request.getModelName(), request.getModelVersion(), request::getId);
+            // one, by the request's id when it has one (so a retry lands on the same version): the x-request-id
+            // metadata first, as REST takes its X-Request-Id header before the body's id, else the message's id.
+            String header = CallerToken.requestId();
+            Route route = router.route(request.getModelName(), request.getModelVersion(),
+                    () -> header != null && !header.isEmpty() ? header : request.getId());
             GrpcCall call = new GrpcCall(request, route.version());
             usage.recordTransport(route.model(), route.version(), "grpc");
             InflightBytes.Reservation held = admitted(request);

@@ -14,6 +14,8 @@ import inference.ModelReadyRequest;
 import inference.RepositoryIndexRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -155,7 +157,10 @@ class ModelVersionsTest {
         assertEquals(0, r.failures(), "no request failed on the wire");
     }
 
-    /** A request id lands on the same version whichever transport carries it: gRPC's id as REST's X-Request-Id. */
+    /**
+     * A request id lands on the same version whichever transport carries it: gRPC's id, or its x-request-id
+     * metadata (which goes before the id, as REST's header goes before the body's), as REST's X-Request-Id.
+     */
     @Test
     void aRequestIdLandsAlikeOverGrpcAndRest() throws Exception {
         VersionedMiniLm.put("routing", Map.of("aliases", Map.of("stable", 1, "canary", 2), "weights", Map.of("stable", 50, "canary", 50)))
@@ -170,6 +175,11 @@ class ModelVersionsTest {
                         .post("/v2/models/" + NAME + "/infer").then().statusCode(200).extract().path("model_version");
                 String grpc = kiln.modelInfer(request("").toBuilder().setId(id).build()).getModelVersion();
                 assertEquals(rest, grpc, id);
+                Metadata metadata = new Metadata();
+                metadata.put(Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER), id);
+                String byMetadata = kiln.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata))
+                        .modelInfer(request("").toBuilder().setId("another-" + i).build()).getModelVersion();
+                assertEquals(rest, byMetadata, id + " as x-request-id metadata lands where the header did, whatever the message's id");
                 seen.add(grpc);
             }
             assertEquals(java.util.Set.of("1", "2"), seen, "20 ids reach both versions of a 50/50 split");
