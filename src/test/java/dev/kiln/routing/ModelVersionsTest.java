@@ -188,6 +188,49 @@ class ModelVersionsTest {
         }
     }
 
+    /**
+     * Attack on the x-request-id metadata (attack-ft): the same id, padded with spaces or given twice, must land
+     * where REST's X-Request-Id header lands. REST's header is read trimmed (HTTP drops a value's surrounding
+     * whitespace) and by its first value; the metadata today is used untrimmed and by its last value.
+     */
+    @Test
+    void aPaddedOrRepeatedRequestIdLandsAlikeOverGrpcAndRest() throws Exception {
+        VersionedMiniLm.put("routing", Map.of("aliases", Map.of("stable", 1, "canary", 2), "weights", Map.of("stable", 50, "canary", 50)))
+                .statusCode(200);
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", grpcPort).usePlaintext().build();
+        Metadata.Key<String> key = Metadata.Key.of("x-request-id", Metadata.ASCII_STRING_MARSHALLER);
+        try {
+            var kiln = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            List<String> differ = new java.util.ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                String id = "call-" + i;
+                String other = "call-" + (i + 20);
+                String restPadded = given().contentType("application/json").header("X-Request-Id", " " + id + " ").body(hello())
+                        .post("/v2/models/" + NAME + "/infer").then().statusCode(200).extract().path("model_version");
+                Metadata padded = new Metadata();
+                padded.put(key, " " + id + " ");
+                String grpcPadded = kiln.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(padded))
+                        .modelInfer(request("")).getModelVersion();
+                if (!restPadded.equals(grpcPadded)) {
+                    differ.add("' " + id + " ': REST " + restPadded + ", gRPC " + grpcPadded);
+                }
+                String restTwice = given().contentType("application/json").header("X-Request-Id", id, other).body(hello())
+                        .post("/v2/models/" + NAME + "/infer").then().statusCode(200).extract().path("model_version");
+                Metadata twice = new Metadata();
+                twice.put(key, id);
+                twice.put(key, other);
+                String grpcTwice = kiln.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(twice))
+                        .modelInfer(request("")).getModelVersion();
+                if (!restTwice.equals(grpcTwice)) {
+                    differ.add("[" + id + ", " + other + "]: REST " + restTwice + ", gRPC " + grpcTwice);
+                }
+            }
+            assertEquals(List.of(), differ, "padded or repeated ids land alike over REST and gRPC");
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
     static ModelInferRequest request(String version) {
         ModelInferRequest.Builder r = ModelInferRequest.newBuilder().setModelName(NAME).setModelVersion(version);
         long[] ids = {101, 7592, 2088, 102};
