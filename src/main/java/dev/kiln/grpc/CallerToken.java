@@ -25,8 +25,18 @@ public class CallerToken implements ServerInterceptor {
 
     @Override
     public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers, ServerCallHandler<Q, A> next) {
-        Context context = Context.current().withValues(HEADER, headers.get(AUTHORIZATION), REQUEST_ID, headers.get(X_REQUEST_ID));
+        Context context = Context.current().withValues(HEADER, headers.get(AUTHORIZATION), REQUEST_ID, requestId(headers));
         return Contexts.interceptCall(context, call, headers, next);
+    }
+
+    /** As REST reads its X-Request-Id header: the first value, trimmed; a blank one is none. */
+    private static String requestId(Metadata headers) {
+        Iterable<String> values = headers.getAll(X_REQUEST_ID);
+        if (values == null) {
+            return null;
+        }
+        String first = values.iterator().next().trim();
+        return first.isEmpty() ? null : first;
     }
 
     /** The call's x-request-id metadata, or null. */

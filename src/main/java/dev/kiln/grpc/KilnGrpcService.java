@@ -125,7 +125,7 @@ public class KilnGrpcService implements GRPCInferenceService {
             // metadata first, as REST takes its X-Request-Id header before the body's id, else the message's id.
             String header = CallerToken.requestId();
             Route route = router.route(request.getModelName(), request.getModelVersion(),
-                    () -> header != null && !header.isEmpty() ? header : request.getId());
+                    () -> header != null ? header : request.getId());
             GrpcCall call = new GrpcCall(request, route.version());
             usage.recordTransport(route.model(), route.version(), "grpc");
             InflightBytes.Reservation held = admitted(request);

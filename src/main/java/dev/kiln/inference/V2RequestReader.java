@@ -95,7 +95,7 @@ final class V2RequestReader {
                 throw KilnError.invalid("the body has " + (body.length - offset) + " byte(s) after the binary data its inputs declare");
             }
             List<TensorBuffer> ordered = SignatureChecks.ordered(model, byName);
-            boolean binaryOutput = parameters != null && Boolean.TRUE.equals(parameters.get("binary_data_output"));
+            boolean binaryOutput = flag(parameters, "binary_data_output", "the request's parameters");
             return new V2Request(id, parameters, ordered, List.copyOf(outputs), binaryOutput);
         }
     }
@@ -213,7 +213,19 @@ final class V2RequestReader {
             }
         }
         String wanted = SignatureChecks.output(model, name);
-        return new V2Request.Output(wanted, parameters != null && Boolean.TRUE.equals(parameters.get("binary_data")));
+        return new V2Request.Output(wanted, flag(parameters, "binary_data", "output '" + wanted + "'"));
+    }
+
+    /** A boolean parameter of the binary extension: absent is false; anything but true or false is refused (400). */
+    private static boolean flag(Map<String, Object> parameters, String name, String where) {
+        if (parameters == null || !parameters.containsKey(name)) {
+            return false;
+        }
+        Object value = parameters.get(name);
+        if (value instanceof Boolean b) {
+            return b;
+        }
+        throw KilnError.invalid("'" + name + "' in " + where + " must be true or false, not " + ClientText.printable(String.valueOf(value), 40));
     }
 
     private static long[] shape(JsonParser p, JsonToken t) throws IOException {

@@ -78,7 +78,20 @@ final class V2ResponseWriter {
         if (request.binary(output)) {
             return elements * (type == Datatype.BYTES ? 16 : type.bytesPerElement());
         }
-        return elements * JSON_BYTES_PER_NUMBER;
+        return elements * jsonBytesPerElement(type);
+    }
+
+    /** The most one element takes in JSON with its comma: "-9223372036854775808," for INT64, "-2.2250738585072014E-308," for FP64. */
+    static int jsonBytesPerElement(Datatype type) {
+        return switch (type) {
+            case FP64 -> 25;
+            case INT64, UINT64 -> 21;
+            case INT32, UINT32 -> 12;
+            case INT16, UINT16 -> 7;
+            case INT8, UINT8, BOOL -> 6;
+            case BYTES -> 16;
+            default -> JSON_BYTES_PER_NUMBER;
+        };
     }
 
     /** The outputs asked for, in the order asked; all of them when none was named. */

@@ -214,6 +214,22 @@ class BinaryTensorsTest {
                 .statusCode(400).body("error", containsString("must be a non-negative integer"));
     }
 
+    /** binary_data and binary_data_output are booleans (the extension's spec): "yes", 1 or null were taken as false. */
+    @Test
+    void binaryFlagsThatAreNotBooleansAre400() {
+        String input = "{\"name\":\"X\",\"shape\":[1],\"datatype\":\"FP16\",\"data\":[1.5]}";
+        for (String value : new String[]{"\"yes\"", "\"true\"", "1", "null", "{}"}) {
+            given().contentType("application/json").body("{\"inputs\":[" + input + "],\"outputs\":[{\"name\":\"Y\",\"parameters\":{\"binary_data\":"
+                    + value + "}}]}").post("/v2/models/bin-fp16/infer").then()
+                    .statusCode(400).body("error", containsString("'binary_data' in output 'Y' must be true or false"));
+            given().contentType("application/json").body("{\"inputs\":[" + input + "],\"parameters\":{\"binary_data_output\":" + value + "}}")
+                    .post("/v2/models/bin-fp16/infer").then()
+                    .statusCode(400).body("error", containsString("'binary_data_output' in the request's parameters must be true or false"));
+        }
+        given().contentType("application/json").body("{\"inputs\":[" + input + "],\"outputs\":[{\"name\":\"Y\",\"parameters\":{\"binary_data\":false}}]}")
+                .post("/v2/models/bin-fp16/infer").then().statusCode(200).body("outputs[0].data[0]", org.hamcrest.Matchers.equalTo(1.5f));
+    }
+
     @Test
     void theServerListsTheExtensions() {
         given().get("/v2").then().statusCode(200).body("extensions", hasItem("binary_tensor_data")).body("extensions", hasItem("statistics"));
