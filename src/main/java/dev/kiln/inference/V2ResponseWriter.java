@@ -86,9 +86,12 @@ final class V2ResponseWriter {
         return switch (type) {
             case FP64 -> 25;
             case INT64, UINT64 -> 21;
-            case INT32, UINT32 -> 12;
-            case INT16, UINT16 -> 7;
-            case INT8, UINT8, BOOL -> 6;
+            case INT32 -> 12;
+            case UINT32 -> 11;
+            case INT16 -> 7;
+            case UINT16, BOOL -> 6;
+            case INT8 -> 5;
+            case UINT8 -> 4;
             case BYTES -> 16;
             default -> JSON_BYTES_PER_NUMBER;
         };

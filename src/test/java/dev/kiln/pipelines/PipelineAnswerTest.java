@@ -48,10 +48,10 @@ class PipelineAnswerTest {
     void anAnswerLargerThanKilnWritesIs413AndFitsAsBinary() throws Exception {
         Startup.awaitStarted();
         withPipeline("pixels-all", "[-1, -1, 3]", () -> {
-            // 1000 x 400 x 3 numbers: 19 MB as JSON (16 bytes a number), 1.2 MB raw.
+            // 1000 x 400 x 3 UINT8 numbers: 4.8 MB as JSON ("255," is 4 bytes), 1.2 MB raw.
             Map<String, Object> request = request(png(1000, 400));
             V2.infer("pixels-all", request).statusCode(413)
-                    .body("error", containsString("the answer of pipeline 'pixels-all' would take about 19200000 bytes"));
+                    .body("error", containsString("the answer of pipeline 'pixels-all' would take about 4800000 bytes"));
             Map<String, Object> binary = new java.util.HashMap<>(request);
             binary.put("outputs", List.of(Map.of("name", "pixels", "parameters", Map.of("binary_data", true))));
             Response r = given().contentType("application/json").body(binary).post("/v2/models/pixels-all/infer");
