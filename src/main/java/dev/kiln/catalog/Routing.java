@@ -92,21 +92,13 @@ public record Routing(Map<String, Integer> aliases, Map<String, Integer> weights
         return new Routing(aliases, weights, shadow, shadowPercent, next == null || next.isEmpty() ? null : next);
     }
 
-    /** What is wrong with this routing's own form (names, ranges, targets that name nothing); empty when nothing. */
     /** The versions unversioned calls reach or are copied to: the stable alias's, each weighted target's, the shadow's. */
     @JsonIgnore
     public java.util.Set<Integer> reached() {
-        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        java.util.Set<Integer> out = weighted();
         Integer stable = aliasesOrEmpty().get(STABLE);
         if (stable != null) {
             out.add(stable);
-        }
-        if (weights != null) {
-            weights.forEach((target, w) -> {
-                if (w != null && w > 0) {
-                    resolve(target).ifPresent(out::add);
-                }
-            });
         }
         if (shadow != null) {
             resolve(shadow).ifPresent(out::add);
@@ -114,6 +106,21 @@ public record Routing(Map<String, Integer> aliases, Map<String, Integer> weights
         return out;
     }
 
+    /** The versions the weights give a share above 0 (their targets resolved), in version order. */
+    @JsonIgnore
+    public java.util.Set<Integer> weighted() {
+        java.util.Set<Integer> out = new java.util.TreeSet<>();
+        if (weights != null) {
+            weights.forEach((target, w) -> {
+                if (w != null && w > 0) {
+                    resolve(target).ifPresent(out::add);
+                }
+            });
+        }
+        return out;
+    }
+
+    /** What is wrong with this routing's own form (names, ranges, targets that name nothing); empty when nothing. */
     public List<String> problems() {
         List<String> out = new ArrayList<>();
         if (aliasesOrEmpty().size() > MAX_ALIASES) {

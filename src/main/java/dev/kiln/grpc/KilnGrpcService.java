@@ -123,9 +123,10 @@ public class KilnGrpcService implements GRPCInferenceService {
             // model_version (a number or an alias) names the version; without it, the model's default route picks
             // one, by the request's id when it has one (so a retry lands on the same version): the x-request-id
             // metadata first, as REST takes its X-Request-Id header before the body's id, else the message's id.
-            String header = CallerToken.requestId();
-            Route route = router.route(request.getModelName(), request.getModelVersion(),
-                    () -> header != null ? header : request.getId());
+            Route route = router.route(request.getModelName(), request.getModelVersion(), () -> {
+                String header = CallerToken.requestId();
+                return header != null ? header : request.getId();
+            });
             GrpcCall call = new GrpcCall(request, route.version());
             usage.recordTransport(route.model(), route.version(), "grpc");
             InflightBytes.Reservation held = admitted(request);

@@ -177,11 +177,15 @@ public class InferenceService {
      * one pipeline runs the version its check was made against.
      */
     public <T> CompletionStage<T> inferStable(String model, InferenceCall<T> call) {
-        return infer(model, registry.findStable(model).orElseThrow(() -> new ModelNotFoundException(model)).version(), call);
+        return infer(model, stableVersion(model), call);
     }
 
     public <T> CompletionStage<List<T>> inferTogetherStable(String model, List<? extends InferenceCall<T>> calls) {
-        return inferTogether(model, registry.findStable(model).orElseThrow(() -> new ModelNotFoundException(model)).version(), calls);
+        return inferTogether(model, stableVersion(model), calls);
+    }
+
+    private int stableVersion(String model) {
+        return registry.findStable(model).orElseThrow(() -> new ModelNotFoundException(model)).version();
     }
 
     public <T> CompletionStage<List<T>> inferTogether(String model, int version, List<? extends InferenceCall<T>> calls) {

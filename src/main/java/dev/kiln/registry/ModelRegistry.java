@@ -223,7 +223,6 @@ public class ModelRegistry {
         return lease(slot(name, version), LEASE_ATTEMPTS);
     }
 
-    /** A lease on the model's highest served version. */
     /** A lease on the model's stable version (a pipeline's). */
     public CompletableFuture<Lease> lease(String name) {
         return lease(name, findStable(ModelName.require(name)).orElseThrow(() -> new ModelNotFoundException(name)).version());

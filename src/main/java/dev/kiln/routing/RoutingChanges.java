@@ -162,14 +162,7 @@ final class RoutingChanges {
 
     /** The versions that answer unversioned calls: the weighted ones, else stable's, else the highest served. */
     private static Set<Integer> primaries(ModelDirectory dir, Routing r) {
-        Set<Integer> out = new TreeSet<>();
-        if (r.weights() != null) {
-            r.weights().forEach((target, w) -> {
-                if (w != null && w > 0) {
-                    r.resolve(target).ifPresent(out::add);
-                }
-            });
-        }
+        Set<Integer> out = r.weighted();
         if (out.isEmpty()) {
             Integer stable = r.aliasesOrEmpty().get(Routing.STABLE);
             List<Integer> served = dir.manifest().policy().select(dir.numbers());

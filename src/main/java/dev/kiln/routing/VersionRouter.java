@@ -93,7 +93,7 @@ public class VersionRouter {
             });
         }
         if (out.isEmpty()) {
-            out.put(primaryWithoutWeights(m), 1);
+            out.put(m.stable(), 1);
         }
         return out;
     }
@@ -130,10 +130,6 @@ public class VersionRouter {
         double point = requestId != null ? TrafficShare.of(m.name() + "#shadow", requestId)
                 : TrafficShare.sequence(seq[1].getAndIncrement() & 0xffffffffL, TrafficShare.SILVER);
         return point * 100 < share ? shadow : null;
-    }
-
-    private static int primaryWithoutWeights(ModelVersions m) {
-        return m.stable();
     }
 
     private static int resolve(ModelVersions m, String version) {
