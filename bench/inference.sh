@@ -6,16 +6,20 @@
 #                measured and the one with more requests/s is the yardstick (no spinning, arena on)
 #   V2 JSON      POST /v2/models/{m}/infer, JSON tensors          (server with batching off)
 #   V2 binary    the same with the binary tensor extension         (server with batching off)
-#   gRPC         V2 gRPC ModelInfer, raw contents, one channel  (server with batching off)
+#   gRPC         V2 gRPC ModelInfer, raw contents, from h2load  (server with batching off)
 #   binary+batch V2 binary, dynamic batching as the manifests set it
+# and, for MiniLM-q 8 tokens, gRPC from grpc-java's own client too (InferenceBench, a JVM: it costs
+# about 0.7 of a core at 8 clients on the same two cores, which is why h2load, in C like wrk, is the
+# load generator the gRPC targets are measured with).
 # on all-minilm-l6-v2-q (8 and 128 tokens), ppocr-v4-det (640x640) and, because the int8 MiniLM
 # cannot be batched exactly (DynamicQuantizeLinear), the fp32 all-minilm-l6-v2 (8 tokens).
 # Startup is bench/startup.sh's.
 #
 #   ./mvnw -B package -DskipTests && bench/inference.sh       (DURATION=10s WARMUP=25s)
 #
-# Writes bench/results/inference.md and prints it. Needs: java, wrk, curl. Takes about 23 minutes.
-# The Java load generators (in-process ONNX Runtime, the gRPC client) are JVMs of their own per cell:
+# Writes bench/results/inference.md and prints it. Needs: java, wrk, h2load (Debian's nghttp2-client),
+# curl. Takes about 30 minutes (ROUNDS=1: about 23).
+# The Java load generators (in-process ONNX Runtime, grpc-java's client) are JVMs of their own per cell:
 # each runs its loop unmeasured for CLIENT_WARMUP seconds first, so that its JIT does not compile on
 # the two cores while the cell is measured (wrk, in C, needs none).
 set -euo pipefail
@@ -31,6 +35,7 @@ CP="target/test-classes:target/classes:$(./mvnw -B -q -o dependency:build-classp
 GRPC_PORT="${GRPC_PORT:-18101}"
 CLIENT_WARMUP="${CLIENT_WARMUP:-10}"
 command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; exit 2; }
+command -v h2load >/dev/null || { echo "h2load is required: apt-get install nghttp2-client" >&2; exit 2; }
 if [ ! -f $APP/quarkus-run.jar ] || [ ! -f target/test-classes/dev/kiln/bench/InferenceBench.class ]; then
   echo "run ./mvnw -B package -DskipTests first" >&2; exit 2
 fi
@@ -66,7 +71,27 @@ post() {
     "$BASE/v2/models/${MODEL[$c]}/infer" | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
 }
 
-grpc() {
+# h2load RPC BODY CLIENTS SECONDS ANSWER_BYTES: gRPC calls from h2load, CLIENTS connections with one call
+# in flight on each (as wrk's); prints "p50_ms rps bad". h2load does not read gRPC's trailers, so a call
+# counts as answered only by its bytes: every successful answer to BODY is ANSWER_BYTES of data, and
+# bad = calls done minus whole answers received (plus any non-2xx, failed or errored one).
+h2() {
+  local log="$TMP/h2load.log" out; rm -f "$log"
+  out=$(h2load -c"$3" -m1 -D "$4" -d "$2" --log-file="$log" -H 'content-type: application/grpc' -H 'te: trailers' \
+    "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/$1")
+  awk -v want="$5" -v p50="$(cut -f3 "$log" | sort -n | awk '{a[NR]=$1} END{printf "%.3f", a[int((NR+1)/2)]/1000}')" '
+    /^finished in/ {rps=$4}
+    /^requests:/ {done=$6; failed=$10+$12+$14}
+    /^status codes:/ {non2xx=$5+$7+$9}
+    /^traffic:/ {match($0, /\(([0-9]+)\) data/); data=substr($0, RSTART+1, RLENGTH-7)}
+    END {whole=int(data/want); bad=done-whole; if (bad<0) bad=0; printf "%s %s %d\n", p50, rps, bad+failed+non2xx}' <<<"$out"
+}
+
+# grpc CASE CLIENTS: V2 gRPC ModelInfer with raw contents from h2load
+grpc() { h2 ModelInfer "$TMP/bodies/$1.grpc" "$2" "${DURATION%s}" "${ANSWER[$1]}"; }
+
+# grpcjava CASE CLIENTS: the same calls from grpc-java's blocking stub, threads on one channel
+grpcjava() {
   java -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench grpc "127.0.0.1:$GRPC_PORT" "$1" "$2" "${DURATION%s}" \
     | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
 }
@@ -88,28 +113,49 @@ warm() {
   for c in "${CASES[@]}"; do for m in json bin; do post "$c" "$m" 4 3s >/dev/null; done; done
   post minilm8 bin 8 "$WARMUP" >/dev/null
   post minilm8 json 8 10s >/dev/null
-  grpc minilm8 8 >/dev/null
+  h2 ModelInfer "$TMP/bodies/minilm8.grpc" 8 10 "${ANSWER[minilm8]}" >/dev/null
 }
 
-echo "in-process ONNX Runtime, 1 thread and $(nproc) threads..." >&2
-CPUS=$(nproc)
-for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
-  R[$c,ip1,$n]=$(inprocess "$c" "$n" 1)
-  R[$c,ipN,$n]=$(inprocess "$c" "$n" "$CPUS")
-  R[$c,ip,$n]=$(best "${R[$c,ip1,$n]}" "${R[$c,ipN,$n]}")
-done; done
+# frames: each case's ModelInfer as h2load's body, and the size of its answer (one call through grpc-java)
+declare -A ANSWER
+frames() {
+  for c in "${CASES[@]}"; do
+    ANSWER[$c]=$(java -cp "$CP" dev.kiln.bench.InferenceBench grpc-frame "127.0.0.1:$GRPC_PORT" "$c" "$TMP/bodies/$c.grpc")
+  done
+}
 
-echo "Kiln, batching off..." >&2
+# measure CASE CLIENTS [SUFFIX]: ONNX Runtime in-process (both pools) and Kiln's three transports, back
+# to back, so that each comparison is made within a minute or two of this shared host's time (its speed
+# drifts by tens of per cent over a quarter of an hour); the Kiln server idles while in-process runs.
+measure() {
+  local c=$1 n=$2 k=${3:-}
+  R[$c,ip1,$n$k]=$(inprocess "$c" "$n" 1)
+  R[$c,ipN,$n$k]=$(inprocess "$c" "$n" "$CPUS")
+  R[$c,ip,$n$k]=$(best "${R[$c,ip1,$n$k]}" "${R[$c,ipN,$n$k]}")
+  R[$c,json,$n$k]=$(post "$c" json "$n" "$DURATION")
+  R[$c,bin,$n$k]=$(post "$c" bin "$n" "$DURATION")
+  R[$c,grpc,$n$k]=$(grpc "$c" "$n")
+}
+# The cells the targets read are measured ROUNDS times (the table's run is round 1); targets take medians.
+ROUNDS="${ROUNDS:-3}"
+TARGET_CELLS=(minilm8:1 minilm8:8 det640:1)
+CPUS=$(nproc)
+
+echo "Kiln (batching off) and ONNX Runtime in-process (1 and $CPUS threads), cell by cell..." >&2
 start -Dai.models.inference.batching=false
+frames
 warm
-for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
-  R[$c,json,$n]=$(post "$c" json "$n" "$DURATION")
-  R[$c,bin,$n]=$(post "$c" bin "$n" "$DURATION")
-  R[$c,grpc,$n]=$(grpc "$c" "$n")
-done; done
+for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do measure "$c" "$n"; done; done
+for ((r = 2; r <= ROUNDS; r++)); do
+  echo "round $r of the target cells..." >&2
+  for t in "${TARGET_CELLS[@]}"; do measure "${t%:*}" "${t#*:}" "@$r"; done
+done
+for n in "${CLIENTS[@]}"; do R[minilm8,grpcjava,$n]=$(grpcjava minilm8 "$n"); done
 # The transports' own floor at 1 client, no model: what a request costs before Kiln's work.
 FLOOR_REST=$(wrk -t1 -c1 -d"$DURATION" -s bench/wrk/get.lua "$BASE/v2/health/live" | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
-FLOOR_GRPC=$(java -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench grpc-live "127.0.0.1:$GRPC_PORT" 1 "${DURATION%s}" \
+printf '\0\0\0\0\0' >"$TMP/bodies/live.grpc"   # an empty ServerLiveRequest; its answer (live: true) is 7 bytes
+FLOOR_GRPC=$(h2 ServerLive "$TMP/bodies/live.grpc" 1 "${DURATION%s}" 7 | awk '{print $1}')
+FLOOR_GRPC_JAVA=$(java -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench grpc-live "127.0.0.1:$GRPC_PORT" 1 "${DURATION%s}" \
   | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
 stop
 
@@ -121,26 +167,33 @@ stop
 
 # cell KEY FIELD: p50 (1) or rps (2) of a result, "n/a" when absent
 cell() { local v=${R[$1]:-}; if [ -z "$v" ]; then echo "n/a"; else awk -v f="$2" '{print $f}' <<<"$v"; fi; }
+# med CASE METHOD CLIENTS FIELD: the median of a target cell's field over the rounds
+med() {
+  local vals r
+  vals=$(cell "$1,$2,$3" "$4"); for ((r = 2; r <= ROUNDS; r++)); do vals+=" $(cell "$1,$2,$3@$r" "$4")"; done
+  tr ' ' '\n' <<<"$vals" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+}
 verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
 
 {
   echo "# Inference: Kiln against ONNX Runtime in-process"
   echo
   echo "One run, packaged jar (JVM $(java -version 2>&1 | head -1 | cut -d'"' -f2)), $(nproc) cores, wrk and the in-process"
-  echo "client on the same machine, $DURATION per cell after a ${WARMUP} JIT warm-up of the server"
+  echo "client on the same machine, $DURATION per cell after a ${WARMUP} JIT warm-up of the server; each row's in-process and Kiln"
+  echo "cells ran back to back, with the server idle while in-process ran"
   echo "(the in-JVM clients, in-process and gRPC, each ran ${CLIENT_WARMUP}s unmeasured first). Cells: p50 ms / requests/s."
-  echo "Non-200 answers: $(for k in "${!R[@]}"; do awk '{print $3}' <<<"${R[$k]}"; done | awk '{s+=$1} END{print s+0}')."
+  echo "Failed calls (non-200, or a gRPC call without its whole answer): $(for k in "${!R[@]}"; do awk '{print $3}' <<<"${R[$k]}"; done | awk '{s+=$1} END{print s+0}')."
   echo "Measured $(date -u +%Y-%m-%dT%H:%MZ)."
   echo
-  echo "| case | clients | in-process, 1 thread | in-process, $CPUS threads | V2 JSON | V2 binary | V2 gRPC (raw) | V2 binary + batching |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| case | clients | in-process, 1 thread | in-process, $CPUS threads | V2 JSON | V2 binary | V2 gRPC (raw) | V2 gRPC, grpc-java client | V2 binary + batching |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do
     row="| $c (${MODEL[$c]}) | $n"
-    for m in ip1 ipN json bin grpc batch; do
+    for m in ip1 ipN json bin grpc grpcjava batch; do
       if [ -z "${R[$c,$m,$n]:-}" ]; then row+=" | n/a"; continue; fi
       row+=" | $(cell "$c,$m,$n" 1) / $(printf '%.0f' "$(cell "$c,$m,$n" 2)")"
       bad=$(cell "$c,$m,$n" 3)
-      [ "$bad" = 0 ] || row+=" ($bad non-200)"
+      [ "$bad" = 0 ] || row+=" ($bad failed)"
     done
     echo "$row |"
   done; done
@@ -150,31 +203,56 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   echo
   echo "## Targets (issue 20), against in-process ONNX Runtime at its best setting for each case"
   echo
-  echo "| target | measured | |"
+  echo "The cells these targets read were measured in $ROUNDS rounds (the table above is round 1); in each round"
+  echo "in-process (both pools, the better one taken) and Kiln's three transports ran back to back. Each figure"
+  echo "below is the median over the rounds:"
+  echo
+  echo "| cell | round | in-process best | V2 JSON | V2 binary | V2 gRPC (raw) |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for t in "${TARGET_CELLS[@]}"; do
+    c=${t%:*}; n=${t#*:}
+    for ((r = 1; r <= ROUNDS; r++)); do
+      k=$n; [ "$r" = 1 ] || k="$n@$r"
+      row="| $c, $n client(s) | $r"
+      for m in ip json bin grpc; do row+=" | $(cell "$c,$m,$k" 1) / $(printf '%.0f' "$(cell "$c,$m,$k" 2)")"; done
+      echo "$row |"
+    done
+    row="| $c, $n client(s) | median"
+    for m in ip json bin grpc; do row+=" | $(med "$c" "$m" "$n" 1) / $(printf '%.0f' "$(med "$c" "$m" "$n" 2)")"; done
+    echo "$row |"
+  done
+  echo
+  echo "| target | measured (medians) | |"
   echo "|---|---|---|"
-  ip1=$(cell minilm8,ip,1 1)
+  ip1=$(med minilm8 ip 1 1)
   for m in bin:0.3:"V2 binary" grpc:0.3:"V2 gRPC (raw)" json:0.6:"V2 JSON"; do
     k=${m%%:*}; rest=${m#*:}; lim=${rest%%:*}; name=${rest#*:}
-    v=$(cell "minilm8,$k,1" 1); d=$(awk -v a="$v" -v b="$ip1" 'BEGIN{printf "%+.2f", a-b}')
+    v=$(med minilm8 "$k" 1 1); d=$(awk -v a="$v" -v b="$ip1" 'BEGIN{printf "%+.2f", a-b}')
     echo "| MiniLM-q 8 tok, 1 client: $name p50 within +$lim ms | $v vs $ip1 ms ($d ms) | $(verdict "$(awk -v x="$d" -v l="$lim" 'BEGIN{print (x<=l)}')") |"
   done
-  ipr=$(cell minilm8,ip,8 2)
+  ipr=$(med minilm8 ip 8 2)
   for m in bin:0.9:"V2 binary" grpc:0.9:"V2 gRPC (raw)" json:0.8:"V2 JSON"; do
     k=${m%%:*}; rest=${m#*:}; lim=${rest%%:*}; name=${rest#*:}
-    v=$(cell "minilm8,$k,8" 2); x=$(awk -v a="$v" -v b="$ipr" 'BEGIN{printf "%.2f", a/b}')
+    v=$(med minilm8 "$k" 8 2); x=$(awk -v a="$v" -v b="$ipr" 'BEGIN{printf "%.2f", a/b}')
     echo "| MiniLM-q 8 tok, 8 clients: $name ≥ ${lim}× in-process requests/s | $(printf '%.0f' "$v") vs $(printf '%.0f' "$ipr") (${x}×) | $(verdict "$(awk -v x="$x" -v l="$lim" 'BEGIN{print (x>=l)}')") |"
   done
-  ip1=$(cell det640,ip,1 1); b1=$(cell det640,bin,1 1)
+  ip1=$(med det640 ip 1 1); b1=$(med det640 bin 1 1)
   x=$(awk -v a="$b1" -v b="$ip1" 'BEGIN{printf "%.2f", a/b}')
   echo "| ppocr-v4-det 640×640, 1 client: V2 binary ≤ 1.1× in-process | $b1 vs $ip1 ms (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x<=1.1)}')") |"
-  gr=$(cell minilm8,grpc,8 2); br=$(cell minilm8,bin,8 2)
+  gr=$(med minilm8 grpc 8 2); br=$(med minilm8 bin 8 2)
   x=$(awk -v a="$gr" -v b="$br" 'BEGIN{printf "%.2f", a/b}')
   echo "| MiniLM-q 8 tok, 8 clients: gRPC requests/s ≥ 0.9× REST binary's | $(printf '%.0f' "$gr") vs $(printf '%.0f' "$br") (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x>=0.9)}')") |"
+  # batching (not an issue 20 target): one run, the table's cells
   ipr=$(cell minilm8fp32,ip,8 2); br=$(cell minilm8fp32,batch,32 2)
   x=$(awk -v a="$br" -v b="$ipr" 'BEGIN{printf "%.2f", a/b}')
   echo "| MiniLM 8 tok (fp32: the int8 model cannot batch), batching at 32 clients ≥ 1.5× in-process unbatched (8 clients) | $(printf '%.0f' "$br") vs $(printf '%.0f' "$ipr") (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x>=1.5)}')") |"
   echo
-  echo "Transport floor, 1 client, no model (same run): REST \`GET /v2/health/live\` p50 $FLOOR_REST ms, gRPC ServerLive p50 $FLOOR_GRPC ms."
+  echo "V2 gRPC (raw) is h2load's (nghttp2, in C, as wrk is for REST): N connections, one call in flight on each; a"
+  echo "call counts as answered only when its whole answer arrived (h2load does not read gRPC's trailers, so the"
+  echo "answers' data bytes are checked against the size of a successful one). grpc-java's client (MiniLM-q 8 tokens"
+  echo "only: threads on one channel) is a JVM on the same two cores, and its own work limits what it measures."
+  echo
+  echo "Transport floor, 1 client, no model (same run): REST \`GET /v2/health/live\` p50 $FLOOR_REST ms (wrk), gRPC ServerLive p50 $FLOOR_GRPC ms (h2load), $FLOOR_GRPC_JAVA ms (grpc-java)."
   echo
   echo "Rerun: \`./mvnw -B package -DskipTests && bench/inference.sh\`"
 } >"$OUT"

@@ -63,6 +63,7 @@ public final class InferenceBench {
             case "inprocess" -> inProcess(Path.of(args[1]), CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             case "grpc" -> grpc(args[1], CASES.get(args[2]), Integer.parseInt(args[3]), Integer.parseInt(args[4]));
             case "grpc-live" -> grpcLive(args[1], Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "grpc-frame" -> grpcFrame(args[1], CASES.get(args[2]), Path.of(args[3]));
             default -> throw new IllegalArgumentException(args[0]);
         }
     }
@@ -225,5 +226,28 @@ public final class InferenceBench {
         } finally {
             channel.shutdownNow();
         }
+    }
+
+    /**
+     * Writes the case's ModelInfer request as one gRPC length-prefixed message (the body h2load posts)
+     * to {@code file}, sends it once through grpc-java and prints the length-prefixed size of the
+     * answer: every successful answer to that body has exactly this many data bytes.
+     */
+    static void grpcFrame(String target, Case c, Path file) throws Exception {
+        inference.ModelInferRequest request = grpcRequest(c);
+        Files.write(file, frame(request.toByteArray()));
+        io.grpc.ManagedChannel channel = io.grpc.ManagedChannelBuilder.forTarget(target).usePlaintext()
+                .maxInboundMessageSize(64 << 20).build();
+        try {
+            var answer = inference.GRPCInferenceServiceGrpc.newBlockingStub(channel).modelInfer(request);
+            System.out.println(5 + answer.getSerializedSize());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    /** gRPC's message framing: no compression, the length as four big-endian bytes, the message. */
+    static byte[] frame(byte[] message) {
+        return ByteBuffer.allocate(5 + message.length).put((byte) 0).putInt(message.length).put(message).array();
     }
 }
