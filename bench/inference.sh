@@ -72,19 +72,33 @@ post() {
 }
 
 # h2load RPC BODY CLIENTS SECONDS ANSWER_BYTES: gRPC calls from h2load, CLIENTS connections with one call
-# in flight on each (as wrk's); prints "p50_ms rps bad". h2load does not read gRPC's trailers, so a call
-# counts as answered only by its bytes: every successful answer to BODY is ANSWER_BYTES of data, and
-# bad = calls done minus whole answers received (plus any non-2xx, failed or errored one).
+# in flight on each (as wrk's); prints "p50_ms rps bad", rps counting whole answers only. h2load does not
+# read gRPC's trailers, so a call counts as answered only by its bytes: every successful answer to BODY is
+# ANSWER_BYTES of data. h2load's data total also holds the bytes of the calls in flight when the duration
+# ends (they are not in "done"), so up to CLIENTS failures can hide in one run; and with -D it neither
+# reconnects nor reports a lost or refused HTTP/2 connection: the call-time check below catches those.
 h2() {
-  local log="$TMP/h2load.log" out; rm -f "$log"
+  local log="$TMP/h2load.log" out lat; rm -f "$log"
+  [[ $5 =~ ^[1-9][0-9]*$ ]] || { echo "h2: answer size '$5' is not a byte count" >&2; exit 1; }
   out=$(h2load -c"$3" -m1 -D "$4" -d "$2" --log-file="$log" -H 'content-type: application/grpc' -H 'te: trailers' \
     "http://127.0.0.1:$GRPC_PORT/inference.GRPCInferenceService/$1")
-  awk -v want="$5" -v p50="$(cut -f3 "$log" | sort -n | awk '{a[NR]=$1} END{printf "%.3f", a[int((NR+1)/2)]/1000}')" '
-    /^finished in/ {rps=$4}
-    /^requests:/ {done=$6; failed=$10+$12+$14}
-    /^status codes:/ {non2xx=$5+$7+$9}
-    /^traffic:/ {match($0, /\(([0-9]+)\) data/); data=substr($0, RSTART+1, RLENGTH-7)}
-    END {whole=int(data/want); bad=done-whole; if (bad<0) bad=0; printf "%s %s %d\n", p50, rps, bad+failed+non2xx}' <<<"$out"
+  lat=$(cut -f3 "$log" | sort -n | awk '{a[NR]=$1; s+=$1} END{printf "%.3f %d %d", (NR ? a[int((NR+1)/2)]/1000 : 0), s, a[NR]}')
+  awk -v want="$5" -v c="$3" -v secs="$4" -v lat="$lat" '
+    /^requests:/ {done=$6; failed=$10; timeout=$14; n++}
+    /^status codes:/ {n++}
+    /^traffic:/ {if (match($0, /\([0-9]+\) data/)) {data=substr($0, RSTART+1, RLENGTH-7); n++}}
+    END {
+      if (n != 3) {print "h2: unreadable h2load output" > "/dev/stderr"; exit 1}
+      split(lat, l, " ")
+      # "failed" already holds the non-2xx and errored calls, which done - whole counts too: the larger of the two
+      bad = done - int(data / want); if (bad < failed) bad = failed; bad += timeout
+      # one call in flight per connection: the logged call times add up to about c*secs, less at most one
+      # call per connection at the end; a whole connection short means one was refused or lost
+      idle = c * (1 - l[3] / (secs * 1e6)) - l[2] / (secs * 1e6)
+      if (idle >= 1) bad += int(idle)
+      if (done == 0 && bad == 0) bad = c
+      ok = done - bad; if (ok < 0) ok = 0
+      printf "%s %.1f %d\n", l[1], ok / secs, bad }' <<<"$out"
 }
 
 # grpc CASE CLIENTS: V2 gRPC ModelInfer with raw contents from h2load
@@ -107,10 +121,15 @@ best() { awk -v a="$1" -v b="$2" 'BEGIN{split(a,x," "); split(b,y," "); if (x[2]
 CASES=(minilm8 minilm128 det640 minilm8fp32)
 CLIENTS=(1 8 32)
 declare -A R
+# cell KEY FIELD: p50 (1), rps (2) or failed calls (3) of a result, "n/a" when absent
+cell() { local v=${R[$1]:-}; if [ -z "$v" ]; then echo "n/a"; else awk -v f="$2" '{print $f}' <<<"$v"; fi; }
 
 # The JIT needs tens of seconds before Kiln's request path stops getting faster.
 warm() {
-  for c in "${CASES[@]}"; do for m in json bin; do post "$c" "$m" 4 3s >/dev/null; done; done
+  for c in "${CASES[@]}"; do
+    for m in json bin; do post "$c" "$m" 4 3s >/dev/null; done
+    h2 ModelInfer "$TMP/bodies/$c.grpc" 4 3 "${ANSWER[$c]}" >/dev/null
+  done
   post minilm8 bin 8 "$WARMUP" >/dev/null
   post minilm8 json 8 10s >/dev/null
   h2 ModelInfer "$TMP/bodies/minilm8.grpc" 8 10 "${ANSWER[minilm8]}" >/dev/null
@@ -154,7 +173,8 @@ for n in "${CLIENTS[@]}"; do R[minilm8,grpcjava,$n]=$(grpcjava minilm8 "$n"); do
 # The transports' own floor at 1 client, no model: what a request costs before Kiln's work.
 FLOOR_REST=$(wrk -t1 -c1 -d"$DURATION" -s bench/wrk/get.lua "$BASE/v2/health/live" | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
 printf '\0\0\0\0\0' >"$TMP/bodies/live.grpc"   # an empty ServerLiveRequest; its answer (live: true) is 7 bytes
-FLOOR_GRPC=$(h2 ServerLive "$TMP/bodies/live.grpc" 1 "${DURATION%s}" 7 | awk '{print $1}')
+R[floor,grpclive,1]=$(h2 ServerLive "$TMP/bodies/live.grpc" 1 "${DURATION%s}" 7)   # in R: its failures are counted
+FLOOR_GRPC=$(cell floor,grpclive,1 1)
 FLOOR_GRPC_JAVA=$(java -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench grpc-live "127.0.0.1:$GRPC_PORT" 1 "${DURATION%s}" \
   | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+).*/\1/')
 stop
@@ -165,23 +185,37 @@ warm
 for c in det640 minilm8fp32; do for n in "${CLIENTS[@]}"; do R[$c,batch,$n]=$(post "$c" bin "$n" "$DURATION"); done; done
 stop
 
-# cell KEY FIELD: p50 (1) or rps (2) of a result, "n/a" when absent
-cell() { local v=${R[$1]:-}; if [ -z "$v" ]; then echo "n/a"; else awk -v f="$2" '{print $f}' <<<"$v"; fi; }
+# mid: the median of the numbers on stdin (the mean of the middle two for an even count); n/a when none
+mid() { { grep -E '^-?[0-9]+(\.[0-9]+)?$' || true; } | sort -g | awk '{a[NR]=$1} END{if (!NR) print "n/a"; else print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
+# key CLIENTS ROUND: a cell's key suffix in round ROUND
+key() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1@$2"; fi; }
 # med CASE METHOD CLIENTS FIELD: the median of a target cell's field over the rounds
-med() {
-  local vals r
-  vals=$(cell "$1,$2,$3" "$4"); for ((r = 2; r <= ROUNDS; r++)); do vals+=" $(cell "$1,$2,$3@$r" "$4")"; done
-  tr ' ' '\n' <<<"$vals" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'
+med() { local r; for ((r = 1; r <= ROUNDS; r++)); do cell "$1,$2,$(key "$3" "$r")" "$4"; done | mid; }
+# pmed CASE A B CLIENTS FIELD OP: the median over the rounds of (A OP B), A and B from the same round (back to back)
+pmed() {
+  local r k
+  for ((r = 1; r <= ROUNDS; r++)); do
+    k=$(key "$4" "$r")
+    awk -v a="$(cell "$1,$2,$k" "$5")" -v b="$(cell "$1,$3,$k" "$5")" -v op="$6" \
+      'BEGIN{if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || (op == "/" && b == 0)) exit; printf "%.4f\n", op == "/" ? a / b : a - b}'
+  done | mid
 }
+# failed CASE METHOD CLIENTS: failed calls over the rounds
+failed() { local r; for ((r = 1; r <= ROUNDS; r++)); do cell "$1,$2,$(key "$3" "$r")" 3; done | awk '{s += $1} END{print s + 0}'; }
+# num VALUE: VALUE rounded, or as it is when it is not a number (n/a), never failing under set -e
+num() { fmt '%.0f' "$1"; }
+# fmt FORMAT VALUE: VALUE printed with FORMAT, or as it is when it is not a number
+# shellcheck disable=SC2059  # the format is the point
+fmt() { if [[ $2 =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; then printf "$1" "$2"; else printf '%s' "$2"; fi; }
 verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
 
 {
   echo "# Inference: Kiln against ONNX Runtime in-process"
   echo
-  echo "One run, packaged jar (JVM $(java -version 2>&1 | head -1 | cut -d'"' -f2)), $(nproc) cores, wrk and the in-process"
+  echo "One run, packaged jar (JVM $(java -version 2>&1 | head -1 | cut -d'"' -f2)), $(nproc) cores, wrk, h2load and the in-process"
   echo "client on the same machine, $DURATION per cell after a ${WARMUP} JIT warm-up of the server; each row's in-process and Kiln"
   echo "cells ran back to back, with the server idle while in-process ran"
-  echo "(the in-JVM clients, in-process and gRPC, each ran ${CLIENT_WARMUP}s unmeasured first). Cells: p50 ms / requests/s."
+  echo "(the in-JVM clients, in-process and grpc-java, each ran ${CLIENT_WARMUP}s unmeasured first). Cells: p50 ms / requests/s."
   echo "Failed calls (non-200, or a gRPC call without its whole answer): $(for k in "${!R[@]}"; do awk '{print $3}' <<<"${R[$k]}"; done | awk '{s+=$1} END{print s+0}')."
   echo "Measured $(date -u +%Y-%m-%dT%H:%MZ)."
   echo
@@ -214,38 +248,42 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
     for ((r = 1; r <= ROUNDS; r++)); do
       k=$n; [ "$r" = 1 ] || k="$n@$r"
       row="| $c, $n client(s) | $r"
-      for m in ip json bin grpc; do row+=" | $(cell "$c,$m,$k" 1) / $(printf '%.0f' "$(cell "$c,$m,$k" 2)")"; done
+      for m in ip json bin grpc; do
+        row+=" | $(cell "$c,$m,$k" 1) / $(num "$(cell "$c,$m,$k" 2)")"
+        bad=$(cell "$c,$m,$k" 3); [ "$bad" = 0 ] || row+=" ($bad failed)"
+      done
       echo "$row |"
     done
     row="| $c, $n client(s) | median"
-    for m in ip json bin grpc; do row+=" | $(med "$c" "$m" "$n" 1) / $(printf '%.0f' "$(med "$c" "$m" "$n" 2)")"; done
+    for m in ip json bin grpc; do row+=" | $(fmt '%.3f' "$(med "$c" "$m" "$n" 1)") / $(num "$(med "$c" "$m" "$n" 2)")"; done
     echo "$row |"
   done
   echo
   echo "| target | measured (medians) | |"
   echo "|---|---|---|"
+  # each verdict reads the median over the rounds of the round's own difference or ratio (the two sides ran
+  # back to back), and is void when any round of either side lost calls
+  ok() { if [ "$(( $(failed "$1" "$2" "$4") + $(failed "$1" "$3" "$4") ))" != 0 ]; then echo "**void: failed calls**"; else verdict "$5"; fi; }
   ip1=$(med minilm8 ip 1 1)
   for m in bin:0.3:"V2 binary" grpc:0.3:"V2 gRPC (raw)" json:0.6:"V2 JSON"; do
     k=${m%%:*}; rest=${m#*:}; lim=${rest%%:*}; name=${rest#*:}
-    v=$(med minilm8 "$k" 1 1); d=$(awk -v a="$v" -v b="$ip1" 'BEGIN{printf "%+.2f", a-b}')
-    echo "| MiniLM-q 8 tok, 1 client: $name p50 within +$lim ms | $v vs $ip1 ms ($d ms) | $(verdict "$(awk -v x="$d" -v l="$lim" 'BEGIN{print (x<=l)}')") |"
+    v=$(med minilm8 "$k" 1 1); d=$(pmed minilm8 "$k" ip 1 1 -)
+    echo "| MiniLM-q 8 tok, 1 client: $name p50 within +$lim ms | $(fmt '%.3f' "$v") vs $(fmt '%.3f' "$ip1") ms (median of the rounds' differences $(fmt '%+.2f' "$d") ms) | $(ok minilm8 "$k" ip 1 "$(awk -v x="$d" -v l="$lim" 'BEGIN{print (x != "n/a" && x <= l)}')") |"
   done
   ipr=$(med minilm8 ip 8 2)
   for m in bin:0.9:"V2 binary" grpc:0.9:"V2 gRPC (raw)" json:0.8:"V2 JSON"; do
     k=${m%%:*}; rest=${m#*:}; lim=${rest%%:*}; name=${rest#*:}
-    v=$(med minilm8 "$k" 8 2); x=$(awk -v a="$v" -v b="$ipr" 'BEGIN{printf "%.2f", a/b}')
-    echo "| MiniLM-q 8 tok, 8 clients: $name ≥ ${lim}× in-process requests/s | $(printf '%.0f' "$v") vs $(printf '%.0f' "$ipr") (${x}×) | $(verdict "$(awk -v x="$x" -v l="$lim" 'BEGIN{print (x>=l)}')") |"
+    v=$(med minilm8 "$k" 8 2); x=$(pmed minilm8 "$k" ip 8 2 /)
+    echo "| MiniLM-q 8 tok, 8 clients: $name ≥ ${lim}× in-process requests/s | $(num "$v") vs $(num "$ipr") (median of the rounds' ratios $(fmt '%.2f' "$x")×) | $(ok minilm8 "$k" ip 8 "$(awk -v x="$x" -v l="$lim" 'BEGIN{print (x != "n/a" && x >= l)}')") |"
   done
-  ip1=$(med det640 ip 1 1); b1=$(med det640 bin 1 1)
-  x=$(awk -v a="$b1" -v b="$ip1" 'BEGIN{printf "%.2f", a/b}')
-  echo "| ppocr-v4-det 640×640, 1 client: V2 binary ≤ 1.1× in-process | $b1 vs $ip1 ms (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x<=1.1)}')") |"
-  gr=$(med minilm8 grpc 8 2); br=$(med minilm8 bin 8 2)
-  x=$(awk -v a="$gr" -v b="$br" 'BEGIN{printf "%.2f", a/b}')
-  echo "| MiniLM-q 8 tok, 8 clients: gRPC requests/s ≥ 0.9× REST binary's | $(printf '%.0f' "$gr") vs $(printf '%.0f' "$br") (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x>=0.9)}')") |"
+  ip1=$(med det640 ip 1 1); b1=$(med det640 bin 1 1); x=$(pmed det640 bin ip 1 1 /)
+  echo "| ppocr-v4-det 640×640, 1 client: V2 binary ≤ 1.1× in-process | $(fmt '%.3f' "$b1") vs $(fmt '%.3f' "$ip1") ms (median of the rounds' ratios $(fmt '%.2f' "$x")×) | $(ok det640 bin ip 1 "$(awk -v x="$x" 'BEGIN{print (x != "n/a" && x <= 1.1)}')") |"
+  gr=$(med minilm8 grpc 8 2); br=$(med minilm8 bin 8 2); x=$(pmed minilm8 grpc bin 8 2 /)
+  echo "| MiniLM-q 8 tok, 8 clients: gRPC requests/s ≥ 0.9× REST binary's | $(num "$gr") vs $(num "$br") (median of the rounds' ratios $(fmt '%.2f' "$x")×) | $(ok minilm8 grpc bin 8 "$(awk -v x="$x" 'BEGIN{print (x != "n/a" && x >= 0.9)}')") |"
   # batching (not an issue 20 target): one run, the table's cells
   ipr=$(cell minilm8fp32,ip,8 2); br=$(cell minilm8fp32,batch,32 2)
   x=$(awk -v a="$br" -v b="$ipr" 'BEGIN{printf "%.2f", a/b}')
-  echo "| MiniLM 8 tok (fp32: the int8 model cannot batch), batching at 32 clients ≥ 1.5× in-process unbatched (8 clients) | $(printf '%.0f' "$br") vs $(printf '%.0f' "$ipr") (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x>=1.5)}')") |"
+  echo "| MiniLM 8 tok (fp32: the int8 model cannot batch), batching at 32 clients ≥ 1.5× in-process unbatched (8 clients) | $(num "$br") vs $(num "$ipr") (${x}×) | $(verdict "$(awk -v x="$x" 'BEGIN{print (x>=1.5)}')") |"
   echo
   echo "V2 gRPC (raw) is h2load's (nghttp2, in C, as wrk is for REST): N connections, one call in flight on each; a"
   echo "call counts as answered only when its whole answer arrived (h2load does not read gRPC's trailers, so the"
