@@ -18,7 +18,7 @@
 #   ./mvnw -B package -DskipTests && bench/inference.sh       (DURATION=10s WARMUP=25s)
 #
 # Writes bench/results/inference.md and prints it. Needs: java, wrk, h2load (Debian's nghttp2-client),
-# curl. Takes about 30 minutes (ROUNDS=1: about 23).
+# curl. Takes about 35 minutes (ROUNDS=1: about 27).
 # The Java load generators (in-process ONNX Runtime, grpc-java's client) are JVMs of their own per cell:
 # each runs its loop unmeasured for CLIENT_WARMUP seconds first, so that its JIT does not compile on
 # the two cores while the cell is measured (wrk, in C, needs none).
@@ -155,7 +155,8 @@ measure() {
   R[$c,bin,$n$k]=$(post "$c" bin "$n" "$DURATION")
   R[$c,grpc,$n$k]=$(grpc "$c" "$n")
 }
-# The cells the targets read are measured ROUNDS times (the table's run is round 1); targets take medians.
+# The cells the targets read are measured again, ROUNDS times, once the whole table has run (so the server's
+# JIT has seen every path for minutes, as each in-process JVM has warmed its own); targets take medians.
 ROUNDS="${ROUNDS:-3}"
 TARGET_CELLS=(minilm8:1 minilm8:8 det640:1)
 CPUS=$(nproc)
@@ -165,7 +166,7 @@ start -Dai.models.inference.batching=false
 frames
 warm
 for c in "${CASES[@]}"; do for n in "${CLIENTS[@]}"; do measure "$c" "$n"; done; done
-for ((r = 2; r <= ROUNDS; r++)); do
+for ((r = 1; r <= ROUNDS; r++)); do
   echo "round $r of the target cells..." >&2
   for t in "${TARGET_CELLS[@]}"; do measure "${t%:*}" "${t#*:}" "@$r"; done
 done
@@ -188,7 +189,7 @@ stop
 # mid: the median of the numbers on stdin (the mean of the middle two for an even count); n/a when none
 mid() { { grep -E '^-?[0-9]+(\.[0-9]+)?$' || true; } | sort -g | awk '{a[NR]=$1} END{if (!NR) print "n/a"; else print (NR % 2 ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2)}'; }
 # key CLIENTS ROUND: a cell's key suffix in round ROUND
-key() { if [ "$2" = 1 ]; then echo "$1"; else echo "$1@$2"; fi; }
+key() { echo "$1@$2"; }
 # med CASE METHOD CLIENTS FIELD: the median of a target cell's field over the rounds
 med() { local r; for ((r = 1; r <= ROUNDS; r++)); do cell "$1,$2,$(key "$3" "$r")" "$4"; done | mid; }
 # pmed CASE A B CLIENTS FIELD OP: the median over the rounds of (A OP B), A and B from the same round (back to back)
@@ -237,7 +238,7 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   echo
   echo "## Targets (issue 20), against in-process ONNX Runtime at its best setting for each case"
   echo
-  echo "The cells these targets read were measured in $ROUNDS rounds (the table above is round 1); in each round"
+  echo "The cells these targets read were measured again in $ROUNDS rounds after the whole table above; in each round"
   echo "in-process (both pools, the better one taken) and Kiln's three transports ran back to back. Each figure"
   echo "below is the median over the rounds:"
   echo
@@ -246,7 +247,7 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
   for t in "${TARGET_CELLS[@]}"; do
     c=${t%:*}; n=${t#*:}
     for ((r = 1; r <= ROUNDS; r++)); do
-      k=$n; [ "$r" = 1 ] || k="$n@$r"
+      k=$(key "$n" "$r")
       row="| $c, $n client(s) | $r"
       for m in ip json bin grpc; do
         row+=" | $(cell "$c,$m,$k" 1) / $(num "$(cell "$c,$m,$k" 2)")"
