@@ -28,6 +28,8 @@ import java.util.Map;
  *     Triton's and KServe's clients do; prints p50 and requests per second like the others.</li>
  * <li>{@code grpc-live <host:port> <clients> <seconds>}: ServerLive on the same kind of channel, the
  *     floor of the gRPC transport and this client (compare GET /v2/health/live for REST).</li>
+ * <li>{@code grpc-frame <host:port> <case> <file>}: the case's ModelInfer as the length-prefixed body
+ *     h2load posts, and the size of a real answer to it (how bench/inference.sh checks h2load's calls).</li>
  * <li>{@code inprocess <repo> <case> <clients> <seconds>}: the same work done by ONNX Runtime in
  *     this process, with Kiln's session options (one global intra-op pool of {@code -Dintra=N} threads,
  *     the CPUs by default; no spinning, CPU arena on): build the input tensors from Java arrays, run, read the output into

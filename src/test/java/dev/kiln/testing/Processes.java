@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the real tools CI installs (promtool, prometheus, bash scripts); a missing tool fails the test. */
@@ -34,8 +36,19 @@ public final class Processes {
     }
 
     public static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        for (int tries = 0; tries < 100; tries++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
+        throw new IOException("no free port that was not handed out before, in 100 tries");
     }
+
+    /**
+     * Ports given to a test stay taken for this JVM: a port is free again as soon as its probe socket
+     * closes, so FleetIT once got one replica's HTTP port as another's gRPC port before either bound it.
+     */
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 }
