@@ -226,7 +226,7 @@ verdict() { awk -v ok="$1" 'BEGIN{print (ok + 0) ? "**met**" : "**missed**"}'; }
     row="| $c (${MODEL[$c]}) | $n"
     for m in ip1 ipN json bin grpc grpcjava batch; do
       if [ -z "${R[$c,$m,$n]:-}" ]; then row+=" | n/a"; continue; fi
-      row+=" | $(cell "$c,$m,$n" 1) / $(printf '%.0f' "$(cell "$c,$m,$n" 2)")"
+      row+=" | $(cell "$c,$m,$n" 1) / $(num "$(cell "$c,$m,$n" 2)")"
       bad=$(cell "$c,$m,$n" 3)
       [ "$bad" = 0 ] || row+=" ($bad failed)"
     done
