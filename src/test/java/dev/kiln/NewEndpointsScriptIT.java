@@ -52,6 +52,22 @@ class NewEndpointsScriptIT {
         assertTrue(r.output().contains("checks passed"), r.output());
     }
 
+    /**
+     * The packaged application makes its OpenAPI document on first request, not at start
+     * (io.quarkus.smallrye.openapi.runtime.DeferredOpenApiDocumentService, prod builds only): the
+     * document it serves is still whole (the security scheme, the examples) and the same each time.
+     */
+    @Test
+    void openApiDocumentIsWholeWhenMadeOnFirstRequest() {
+        String json = given().queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().asString();
+        assertTrue(json.contains("\"/v2/models/{model}/infer\""), "V2 inference documented");
+        assertTrue(json.contains("\"admin-token\""), "the security scheme from application.properties");
+        assertTrue(json.contains("\"demo\""), "the captured examples");
+        assertEquals(json, given().queryParam("format", "json").get("/q/openapi").then().statusCode(200).extract().asString());
+        String yaml = given().get("/q/openapi").then().statusCode(200).extract().asString();
+        assertTrue(yaml.startsWith("---") && yaml.contains("/v2/models/{model}/infer:"), "YAML too");
+    }
+
     @Test
     void readmeCurlExamplesWorkAsPasted() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
