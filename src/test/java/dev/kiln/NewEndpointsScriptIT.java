@@ -68,6 +68,13 @@ class NewEndpointsScriptIT {
         assertTrue(yaml.startsWith("---") && yaml.contains("/v2/models/{model}/infer:"), "YAML too");
     }
 
+    /** The deferral is in force in the packaged jar: the jar's log (the launcher's target/quarkus.log) says so at start. */
+    @Test
+    void openApiDocumentIsNotMadeAtStart() throws Exception {
+        String log = Files.readString(Path.of("target/quarkus.log"));
+        assertTrue(log.contains("made on the first request to /q/openapi, not at start"), log);
+    }
+
     @Test
     void readmeCurlExamplesWorkAsPasted() throws Exception {
         String readme = Files.readString(Path.of("README.md"));

@@ -8,6 +8,7 @@ import io.smallrye.openapi.runtime.io.Format;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.inject.Alternative;
 import jakarta.inject.Singleton;
+import org.jboss.logging.Logger;
 
 import java.util.HashMap;
 import java.util.List;
@@ -18,9 +19,9 @@ import java.util.Map;
  * Quarkus 3.33 parses the 118 KB document it generated at build time, runs the filters and writes it
  * out as JSON and as YAML during startup, unconditionally (its recorder calls
  * {@link #prepareDocument} at RUNTIME_INIT): a fifth of Kiln's startup on the main thread, for a
- * document most starts never serve. This alternative defers it. It lives in the extension's package because the method it defers is
- * package-private there, and it keeps the extension's own code for everything else: the first
- * request gets the very document a start used to make.
+ * document most starts never serve. This alternative defers it. It lives in the extension's package
+ * because the method it defers is package-private there, and it keeps the extension's own code for
+ * everything else: the first request gets the very document a start used to make.
  * <p>
  * Built into the packaged application only (jar, AOT jar, image, native): tests and dev mode load the
  * extension and the application with different class loaders, where a package-private method of the
@@ -37,12 +38,15 @@ public class DeferredOpenApiDocumentService extends OpenApiDocumentService {
     private record Preparation(AutoSecurityFilter autoSecurityFilter, Map<OpenApiFilter.RunStage, List<String>> filters) {
     }
 
+    private static final Logger LOG = Logger.getLogger(DeferredOpenApiDocumentService.class);
+
     private final Map<String, Preparation> deferred = new HashMap<>();
 
     @Override
     synchronized void prepareDocument(AutoSecurityFilter autoSecurityFilter,
                                       Map<OpenApiFilter.RunStage, List<String>> filters, String documentName) {
         deferred.put(documentName, new Preparation(autoSecurityFilter, filters));
+        LOG.infof("OpenAPI document %s: made on the first request to /q/openapi, not at start", documentName);
     }
 
     @Override
