@@ -1,0 +1,49 @@
+package dev.kiln.warmup;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.kiln.catalog.ModelManifest;
+import dev.kiln.files.BoundedYaml;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+/** The sample the preinitializer parses stays a valid manifest as the manifest grows, and priming changes no reading. */
+class BackgroundPreinitializerTest {
+
+    @Test
+    void theSampleManifestIsAValidManifestWithItsNestedParts() throws Exception {
+        ObjectMapper strict = new ObjectMapper(new YAMLFactory())
+                .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        ModelManifest sample = strict.readValue(BackgroundPreinitializer.SAMPLE_MANIFEST, ModelManifest.class);
+        assertEquals("warm-up", sample.name());
+        assertEquals(List.of(1L, 4L), sample.warmup().shapes().get("x"));
+        assertEquals(1, sample.execution().intraOpThreads());
+        assertEquals(List.of(2, 4), sample.batching().preferredBatchSizes());
+        assertEquals(List.of(4L, 8L), sample.inputLimits().get("x"));
+        BoundedYaml.prime(ModelManifest.class, BackgroundPreinitializer.SAMPLE_MANIFEST);
+    }
+
+    @Test
+    void aFileReadAfterPrimingReadsAsBefore(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        BoundedYaml.prime(ModelManifest.class, BackgroundPreinitializer.SAMPLE_MANIFEST);
+        Path file = dir.resolve("model.yaml");
+        Files.writeString(file, "name: other\ncategory: vision\nlazy_load: false\n");
+        ModelManifest read = new BoundedYaml().read(file, ModelManifest.class);
+        assertNotNull(read);
+        assertEquals("other", read.name());
+        assertEquals("vision", read.category());
+        assertEquals(Boolean.FALSE, read.lazyLoad());
+        Files.writeString(file, "name: other\nno_such_field: 1\n");
+        org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> new BoundedYaml().read(file, ModelManifest.class),
+                "unknown fields are still refused after priming");
+    }
+}
