@@ -1,8 +1,10 @@
 package dev.kiln.warmup;
 
 import dev.kiln.catalog.ModelManifest;
+import dev.kiln.embeddings.EmbeddingService;
 import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.V2Codec;
+import dev.kiln.registry.ModelStatus;
 import dev.kiln.runtime.Datatype;
 import dev.kiln.runtime.TensorBuffer;
 import dev.kiln.runtime.TensorSpec;
@@ -32,7 +34,9 @@ public class ServingPathRehearsal {
 
     private final InferenceService inference;
     private final V2Codec codec;
+    private final EmbeddingService embeddings;
     private final java.util.Map<String, Integer> rehearsed = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Set<String> tokenizers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "kiln-rehearsal");
         t.setDaemon(true);
@@ -40,14 +44,36 @@ public class ServingPathRehearsal {
         return t;
     });
 
-    public ServingPathRehearsal(InferenceService inference, V2Codec codec) {
+    public ServingPathRehearsal(InferenceService inference, V2Codec codec, EmbeddingService embeddings) {
         this.inference = inference;
         this.codec = codec;
+        this.embeddings = embeddings;
     }
 
-    /** Rehearses the model's serving path on the rehearsal thread, after what is already queued there. */
-    void rehearseSoon(String model, int version, List<TensorSpec> inputs, ModelManifest manifest) {
-        thread.execute(() -> rehearsed.merge(model, rehearse(model, version, inputs, manifest), Integer::sum));
+    /**
+     * Rehearses the model's serving path on the rehearsal thread, after what is already queued there:
+     * its tokenizer first when it serves /v1/embeddings, then V2 requests.
+     */
+    void rehearseSoon(ModelStatus model, List<TensorSpec> inputs) {
+        thread.execute(() -> {
+            openTokenizer(model);
+            rehearsed.merge(model.name(), rehearse(model.name(), model.version(), inputs, model.entry().manifest()), Integer::sum);
+        });
+    }
+
+    /** Models whose tokenizer a rehearsal opened (for tests and logs). */
+    public boolean tokenizerOpened(String model) {
+        return tokenizers.contains(model);
+    }
+
+    private void openTokenizer(ModelStatus model) {
+        try {
+            if (embeddings.prepareTokenizer(model)) {
+                tokenizers.add(model.name());
+            }
+        } catch (RuntimeException e) {
+            // the first embeddings request opens it, and reports what is wrong with it
+        }
     }
 
     /** Requests sent so far in rehearsals of a model, its versions together (for tests and logs). */

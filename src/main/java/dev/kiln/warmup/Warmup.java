@@ -176,7 +176,7 @@ public class Warmup {
             double seconds = (System.nanoTime() - t0) / 1e9;
             warmed.put(status.entry().ref(), lease.model().loadedAt());
             usage.recordWarmup(name, version, seconds);
-            rehearsal.rehearseSoon(name, version, lease.model().inputs(), status.entry().manifest());
+            rehearsal.rehearseSoon(status, lease.model().inputs());
             return seconds;
         } catch (Exception | Error e) {
             Tracing.fail(span, e);

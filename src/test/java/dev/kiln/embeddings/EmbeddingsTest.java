@@ -68,6 +68,17 @@ class EmbeddingsTest {
         return Vectors.of(answer.get("data").get(i).get("embedding"));
     }
 
+    @Inject
+    dev.kiln.warmup.ServingPathRehearsal rehearsal;
+
+    /** The warm-up's rehearsal opens the tokenizer of an eager embedding model, so the first request does not. */
+    @Test
+    void warmUpOpensTheTokenizerOfAnEagerEmbeddingModel() throws Exception {
+        Startup.awaitStarted();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() -> rehearsal.tokenizerOpened(Q));
+        org.junit.jupiter.api.Assertions.assertFalse(rehearsal.tokenizerOpened("ppocr-v4-det"), "a model without embedding has no tokenizer to open");
+    }
+
     @Test
     void everySentenceMatchesLangChain4j() throws Exception {
         Startup.awaitStarted();
