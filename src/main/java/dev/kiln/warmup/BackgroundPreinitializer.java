@@ -55,11 +55,25 @@ final class BackgroundPreinitializer {
             // the first real manifest builds the same, on the startup thread, as before
         }
         if (loggingReady()) {
-            try {
-                Class.forName("ai.onnxruntime.OrtEnvironment", true, BackgroundPreinitializer.class.getClassLoader());
-            } catch (ClassNotFoundException | RuntimeException | LinkageError e) {
-                // a library that cannot load is reported by the engine's health and the first load
-            }
+            loadOnnxRuntime();
+        }
+    }
+
+    /**
+     * ONNX Runtime's own loader, not a class whose initialiser calls it: a class that failed to
+     * initialise stays failed, and every later use of OrtEnvironment said only "Could not initialize
+     * class" where the first model load said why (no space for the library in java.io.tmpdir, a wrong
+     * onnxruntime.native.path). Loaded here, the library is loaded for all of ONNX Runtime's classes;
+     * not loaded, the first real user tries again and reports why.
+     */
+    static void loadOnnxRuntime() {
+        try {
+            Class<?> runtime = Class.forName("ai.onnxruntime.OnnxRuntime", true, BackgroundPreinitializer.class.getClassLoader());
+            java.lang.reflect.Method init = runtime.getDeclaredMethod("init");
+            init.setAccessible(true);
+            init.invoke(null);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            // a library that cannot load is reported by the engine's health and the first load
         }
     }
 

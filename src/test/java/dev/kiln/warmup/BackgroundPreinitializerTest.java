@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** The sample the preinitializer parses stays a valid manifest as the manifest grows, and priming changes no reading. */
@@ -45,5 +47,31 @@ class BackgroundPreinitializerTest {
         Files.writeString(file, "name: other\nno_such_field: 1\n");
         org.junit.jupiter.api.Assertions.assertThrows(java.io.IOException.class, () -> new BoundedYaml().read(file, ModelManifest.class),
                 "unknown fields are still refused after priming");
+    }
+
+    /**
+     * A library that cannot load leaves the engine's first use to say why: loading it through
+     * OrtEnvironment's initialiser left only "Could not initialize class" for every model and for health.
+     */
+    @Test
+    void aLibraryThatCannotLoadIsReportedByItsFirstUser(@org.junit.jupiter.api.io.TempDir Path empty) throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process probe = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                "-Donnxruntime.native.path=" + empty, OnnxRuntimeLoadProbe.class.getName())
+                .redirectErrorStream(true).start();
+        String told = new String(probe.getInputStream().readAllBytes());
+        assertTrue(probe.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertFalse(told.contains("Could not initialize class"), told);
+        assertTrue(told.contains("Failed to load onnx-runtime library"), told);
+    }
+
+    @Test
+    void aLibraryThatLoadsServesTheEngine() throws Exception {
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process probe = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), OnnxRuntimeLoadProbe.class.getName())
+                .redirectErrorStream(true).start();
+        String told = new String(probe.getInputStream().readAllBytes());
+        assertTrue(probe.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertTrue(told.contains("loaded"), told);
     }
 }
