@@ -107,10 +107,11 @@ public class EmbeddingService {
      * Opens the model's tokenizer as its embeddings requests will use it (the same maximum length)
      * and tokenizes a short text: the first request then finds DJL's native library loaded and the
      * vocabulary read, about 0.14 s it otherwise pays. Runs no model and counts as no use; a model
-     * that does not declare {@code embedding} is left alone. Returns whether a tokenizer was opened.
+     * that does not declare {@code embedding}, or whose tokenizer.json is not a small regular file
+     * ({@link Tokenizers#worthOpeningAhead}), is left alone. Returns whether a tokenizer was opened.
      */
     public boolean prepareTokenizer(ModelStatus model) {
-        if (model.entry().manifest().embedding() == null) {
+        if (model.entry().manifest().embedding() == null || !tokenizers.worthOpeningAhead(model.entry())) {
             return false;
         }
         tokenizers.encodeAll(model.entry(), List.of("Kiln opens the tokenizer before the first request."), embedder(model).maxTokens());

@@ -24,6 +24,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public class Tokenizers {
 
     public static final String FILE = "tokenizer.json";
+    /**
+     * The largest tokenizer.json Kiln reads: DJL reads the whole file into the heap before parsing it.
+     * Real ones are 0.5-35 MB (Gemma's, the largest we know, 33 MB).
+     */
+    public static final long MAX_BYTES = 64L * 1024 * 1024;
 
     /** A tokenizer and the file version it was read from. */
     private record Opened(Path file, long modified, long size, HuggingFaceTokenizer tokenizer) {
@@ -87,11 +92,50 @@ public class Tokenizers {
         if (o != null && o.file().equals(file) && o.modified() == now.lastModifiedTime().toMillis() && o.size() == now.size()) {
             return o.tokenizer();
         }
+        refuseUnreadable(model, file, now);
         Opened fresh = new Opened(file, now.lastModifiedTime().toMillis(), now.size(), read(model, file, maxTokens));
         // The previous tokenizer may still be encoding for a request, so it is not closed here; it is
         // a few MB of native memory, left once per replace of the model's files.
         open.put(key, fresh);
         return fresh.tokenizer();
+    }
+
+    /**
+     * True when the model's tokenizer.json is one to open before it is asked for: a regular file
+     * small enough that reading it can never threaten the heap (an eighth of it at most). Anything
+     * else is left to the first request, which says what is wrong with it.
+     */
+    public boolean worthOpeningAhead(ModelEntry model) {
+        try {
+            BasicFileAttributes now = Files.readAttributes(model.sideFile(FILE), BasicFileAttributes.class);
+            return now.isRegularFile() && now.size() <= Math.min(MAX_BYTES, Runtime.getRuntime().maxMemory() / 8);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A FIFO would block the reading thread for good, a link out would parse another file (and put its
+     * first bytes in an error message), and a huge file would take the heap: each is a 422 with its reason.
+     */
+    private static void refuseUnreadable(ModelEntry model, Path file, BasicFileAttributes now) {
+        String problem = null;
+        if (!now.isRegularFile()) {
+            problem = "is not a regular file";
+        } else if (now.size() > MAX_BYTES) {
+            problem = "is " + now.size() + " bytes, more than the " + MAX_BYTES / (1024 * 1024) + " MiB Kiln reads";
+        } else {
+            try {
+                if (!file.toRealPath().startsWith(file.toAbsolutePath().getParent().toRealPath())) {
+                    problem = "is a link to a file outside the model's directory";
+                }
+            } catch (IOException e) {
+                problem = "cannot be resolved: " + e.getClass().getSimpleName();
+            }
+        }
+        if (problem != null) {
+            throw KilnError.unprocessable("the " + FILE + " of model '" + model.name() + "' " + problem + "; nothing of it was read");
+        }
     }
 
     private static HuggingFaceTokenizer read(ModelEntry model, Path file, int maxTokens) {

@@ -1,0 +1,77 @@
+package dev.kiln.embeddings;
+
+import dev.kiln.catalog.ModelEntry;
+import dev.kiln.catalog.ModelManifest;
+import dev.kiln.errors.KilnError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A tokenizer.json that is not a small regular file inside its model's directory is refused with its
+ * reason before anything reads it, and never opened ahead by the warm-up's rehearsal: a FIFO blocked
+ * the reading thread for good, a 120 MB file took a 192 MB heap at startup.
+ */
+class TokenizerFileTest {
+
+    private static ModelEntry model(Path dir) {
+        return new ModelEntry("tok", dir, ModelManifest.defaults("tok"), 0, 0, null);
+    }
+
+    private static KilnError refusal(Tokenizers tokenizers, ModelEntry model) {
+        return assertThrows(KilnError.class, () -> tokenizers.encodeAll(model, List.of("hello"), 16));
+    }
+
+    @Test
+    @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aFifoIsRefusedWithoutBeingOpened(@TempDir Path dir) throws Exception {
+        Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve(Tokenizers.FILE).toString()).start();
+        assertEquals(0, mkfifo.waitFor());
+        Tokenizers tokenizers = new Tokenizers();
+        KilnError e = refusal(tokenizers, model(dir));
+        assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
+        assertTrue(e.getMessage().contains("is not a regular file"), e.getMessage());
+        assertFalse(tokenizers.worthOpeningAhead(model(dir)));
+    }
+
+    @Test
+    void aFileLargerThanTheCapIsRefusedUnread(@TempDir Path dir) throws Exception {
+        try (RandomAccessFile sparse = new RandomAccessFile(dir.resolve(Tokenizers.FILE).toFile(), "rw")) {
+            sparse.setLength(Tokenizers.MAX_BYTES + 1);
+        }
+        Tokenizers tokenizers = new Tokenizers();
+        KilnError e = refusal(tokenizers, model(dir));
+        assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
+        assertTrue(e.getMessage().contains("more than the 64 MiB"), e.getMessage());
+        assertFalse(tokenizers.worthOpeningAhead(model(dir)));
+    }
+
+    @Test
+    void aLinkOutOfTheModelsDirectoryIsRefused(@TempDir Path dir) throws Exception {
+        Path secret = Files.writeString(dir.resolve("secret.json"), "{\"not\": \"a tokenizer, and not the model's\"}");
+        Path modelDir = Files.createDirectory(dir.resolve("tok"));
+        Files.createSymbolicLink(modelDir.resolve(Tokenizers.FILE), secret);
+        KilnError e = refusal(new Tokenizers(), model(modelDir));
+        assertTrue(e.getMessage().contains("outside the model's directory"), e.getMessage());
+        assertFalse(e.getMessage().contains("not a tokenizer"), "nothing of the other file is told: " + e.getMessage());
+    }
+
+    @Test
+    void theDemoTokenizerIsOpenedAheadAndEncodes() throws Exception {
+        Path demo = Path.of("target/demo-models/all-minilm-l6-v2-q");
+        Tokenizers tokenizers = new Tokenizers();
+        assertTrue(tokenizers.worthOpeningAhead(model(demo)));
+        assertTrue(tokenizers.encodeAll(model(demo), List.of("hello world"), 16)[0].getIds().length >= 3);
+    }
+}
