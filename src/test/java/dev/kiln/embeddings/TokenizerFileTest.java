@@ -33,16 +33,21 @@ class TokenizerFileTest {
         return assertThrows(KilnError.class, () -> tokenizers.encodeAll(model, List.of("hello"), 16));
     }
 
+    /** Refused with a 422 naming the reason, and not one the rehearsal opens ahead. */
+    private static void assertRefusedAndNotOpenedAhead(Path dir, String reason) {
+        Tokenizers tokenizers = new Tokenizers();
+        KilnError e = refusal(tokenizers, model(dir));
+        assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
+        assertTrue(e.getMessage().contains(reason), e.getMessage());
+        assertFalse(tokenizers.worthOpeningAhead(model(dir)));
+    }
+
     @Test
     @Timeout(value = 20, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aFifoIsRefusedWithoutBeingOpened(@TempDir Path dir) throws Exception {
         Process mkfifo = new ProcessBuilder("mkfifo", dir.resolve(Tokenizers.FILE).toString()).start();
         assertEquals(0, mkfifo.waitFor());
-        Tokenizers tokenizers = new Tokenizers();
-        KilnError e = refusal(tokenizers, model(dir));
-        assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
-        assertTrue(e.getMessage().contains("is not a regular file"), e.getMessage());
-        assertFalse(tokenizers.worthOpeningAhead(model(dir)));
+        assertRefusedAndNotOpenedAhead(dir, "is not a regular file");
     }
 
     @Test
@@ -50,11 +55,7 @@ class TokenizerFileTest {
         try (RandomAccessFile sparse = new RandomAccessFile(dir.resolve(Tokenizers.FILE).toFile(), "rw")) {
             sparse.setLength(Tokenizers.MAX_BYTES + 1);
         }
-        Tokenizers tokenizers = new Tokenizers();
-        KilnError e = refusal(tokenizers, model(dir));
-        assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
-        assertTrue(e.getMessage().contains("more than the 64 MiB"), e.getMessage());
-        assertFalse(tokenizers.worthOpeningAhead(model(dir)));
+        assertRefusedAndNotOpenedAhead(dir, "more than the 64 MiB");
     }
 
     @Test
