@@ -38,14 +38,13 @@ final class BackgroundPreinitializer {
     private BackgroundPreinitializer() {
     }
 
-    static Thread start() {
+    static void start() {
         Thread thread = new Thread(BackgroundPreinitializer::run, "kiln-preinitializer");
         thread.setDaemon(true);
         // A start that fails at once (the port is taken) exits while the library may still be loading;
         // tearing the C++ runtime down under that is a crash, so the exit waits for this thread.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> join(thread), "kiln-preinitializer-exit"));
         thread.start();
-        return thread;
     }
 
     private static void run() {
