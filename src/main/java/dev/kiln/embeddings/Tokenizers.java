@@ -48,6 +48,8 @@ public class Tokenizers {
     }
 
     private final Map<String, Opened> open = new ConcurrentHashMap<>();
+    /** What a first opening synchronizes on, per model and length (a handful per model, kept). */
+    private final Map<String, Object> opening = new ConcurrentHashMap<>();
 
     /** Token ids, type ids and attention mask of a text, with special tokens, cut at {@code maxTokens}. */
     public Encoding encode(ModelEntry model, String text, int maxTokens) {
@@ -78,26 +80,44 @@ public class Tokenizers {
         return tokenizer(model, 0).getMaxLength();
     }
 
-    private HuggingFaceTokenizer tokenizer(ModelEntry model, int maxTokens) {
+    /** The tokenizer for a model and length, opened by one caller while the others wait for it. */
+    HuggingFaceTokenizer tokenizer(ModelEntry model, int maxTokens) {
         Path file = model.sideFile(FILE);
-        BasicFileAttributes now;
+        BasicFileAttributes now = attributes(model, file);
+        String key = model.ref() + "@" + maxTokens;
+        Opened o = open.get(key);
+        if (current(o, file, now)) {
+            return o.tokenizer();
+        }
+        // One opening per model and length: sixteen first requests at once read a 60 MB file once, not
+        // sixteen times into the heap, and leave no tokenizer behind that nothing would ever close.
+        synchronized (opening.computeIfAbsent(key, k -> new Object())) {
+            now = attributes(model, file);
+            o = open.get(key);
+            if (current(o, file, now)) {
+                return o.tokenizer();
+            }
+            refuseUnreadable(model, file, now);
+            Opened fresh = new Opened(file, now.lastModifiedTime().toMillis(), now.size(), read(model, file, maxTokens));
+            // The previous tokenizer may still be encoding for a request, so it is not closed here; it is
+            // a few MB of native memory, left once per replace of the model's files.
+            open.put(key, fresh);
+            return fresh.tokenizer();
+        }
+    }
+
+    private static BasicFileAttributes attributes(ModelEntry model, Path file) {
         try {
-            now = Files.readAttributes(file, BasicFileAttributes.class);
+            return Files.readAttributes(file, BasicFileAttributes.class);
         } catch (IOException e) {
             throw KilnError.invalid("model '" + model.name() + "' has no " + FILE + " beside its model.onnx, so it cannot take text"
                     + " (send token ids instead)");
         }
-        String key = model.ref() + "@" + maxTokens;
-        Opened o = open.get(key);
-        if (o != null && o.file().equals(file) && o.modified() == now.lastModifiedTime().toMillis() && o.size() == now.size()) {
-            return o.tokenizer();
-        }
-        refuseUnreadable(model, file, now);
-        Opened fresh = new Opened(file, now.lastModifiedTime().toMillis(), now.size(), read(model, file, maxTokens));
-        // The previous tokenizer may still be encoding for a request, so it is not closed here; it is
-        // a few MB of native memory, left once per replace of the model's files.
-        open.put(key, fresh);
-        return fresh.tokenizer();
+    }
+
+    /** The opened tokenizer was read from this very version of the file. */
+    private static boolean current(Opened o, Path file, BasicFileAttributes now) {
+        return o != null && o.file().equals(file) && o.modified() == now.lastModifiedTime().toMillis() && o.size() == now.size();
     }
 
     /**

@@ -11,6 +11,10 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -74,5 +78,32 @@ class TokenizerFileTest {
         Tokenizers tokenizers = new Tokenizers();
         assertTrue(tokenizers.worthOpeningAhead(model(demo)));
         assertTrue(tokenizers.encodeAll(model(demo), List.of("hello world"), 16)[0].getIds().length >= 3);
+    }
+
+    /** Sixteen first requests at once open the tokenizer once: the others wait for it, none reads its own. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void concurrentFirstRequestsOpenOneTokenizer() throws Exception {
+        ModelEntry demo = model(Path.of("target/demo-models/all-minilm-l6-v2-q"));
+        Tokenizers tokenizers = new Tokenizers();
+        int callers = 16;
+        CyclicBarrier together = new CyclicBarrier(callers);
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try {
+            List<Future<Object>> got = java.util.stream.IntStream.range(0, callers)
+                    .mapToObj(i -> pool.submit(() -> {
+                        together.await();
+                        return (Object) tokenizers.tokenizer(demo, 16);
+                    })).toList();
+            java.util.Set<Object> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            for (Future<Object> f : got) {
+                distinct.add(f.get());
+            }
+            assertEquals(1, distinct.size(), "tokenizers opened for one model and length");
+            assertEquals(distinct.iterator().next(), tokenizers.tokenizer(demo, 16), "and it is the one kept");
+        } finally {
+            pool.shutdownNow();
+            tokenizers.close();
+        }
     }
 }
