@@ -101,11 +101,12 @@ public class Tokenizers {
             if (underWay == null) {
                 return openFor(mine, model, file, key, maxTokens).tokenizer();
             }
-            Opened theirs = outcome(underWay);
-            if (current(theirs, file, now)) {
+            Opened theirs = sharedOutcome(underWay);
+            if (theirs != null && current(theirs, file, now)) {
                 return theirs.tokenizer();
             }
-            // that opening read the file before the version this caller saw: round again
+            // that opening ran out of heap (it may fit now that its reading is freed), or read the file
+            // before the version this caller saw: round again
         }
     }
 
@@ -132,6 +133,15 @@ public class Tokenizers {
         // a few MB of native memory, left once per replace of the model's files.
         open.put(key, fresh);
         return fresh;
+    }
+
+    /** As {@link #outcome}, but null where the opening failed with an Error (out of heap): not the file's fault. */
+    private static Opened sharedOutcome(CompletableFuture<Opened> opening) {
+        try {
+            return outcome(opening);
+        } catch (Error e) {
+            return null;
+        }
     }
 
     /** What the opening gave, or what it threw (a 422 for a file that cannot be read) as it was thrown. */
