@@ -13,6 +13,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -48,8 +50,8 @@ public class Tokenizers {
     }
 
     private final Map<String, Opened> open = new ConcurrentHashMap<>();
-    /** What a first opening synchronizes on, per model and length (a handful per model, kept). */
-    private final Map<String, Object> opening = new ConcurrentHashMap<>();
+    /** The opening under way, per model and length: the callers that find one take its outcome. */
+    private final Map<String, CompletableFuture<Opened>> opening = new ConcurrentHashMap<>();
 
     /** Token ids, type ids and attention mask of a text, with special tokens, cut at {@code maxTokens}. */
     public Encoding encode(ModelEntry model, String text, int maxTokens) {
@@ -83,26 +85,77 @@ public class Tokenizers {
     /** The tokenizer for a model and length, opened by one caller while the others wait for it. */
     HuggingFaceTokenizer tokenizer(ModelEntry model, int maxTokens) {
         Path file = model.sideFile(FILE);
-        BasicFileAttributes now = attributes(model, file);
         String key = model.ref() + "@" + maxTokens;
-        Opened o = open.get(key);
-        if (current(o, file, now)) {
-            return o.tokenizer();
-        }
-        // One opening per model and length: sixteen first requests at once read a 60 MB file once, not
-        // sixteen times into the heap, and leave no tokenizer behind that nothing would ever close.
-        synchronized (opening.computeIfAbsent(key, k -> new Object())) {
-            now = attributes(model, file);
-            o = open.get(key);
+        while (true) {
+            BasicFileAttributes now = attributes(model, file);
+            Opened o = open.get(key);
             if (current(o, file, now)) {
                 return o.tokenizer();
             }
-            refuseUnreadable(model, file, now);
-            Opened fresh = new Opened(file, now.lastModifiedTime().toMillis(), now.size(), read(model, file, maxTokens));
-            // The previous tokenizer may still be encoding for a request, so it is not closed here; it is
-            // a few MB of native memory, left once per replace of the model's files.
-            open.put(key, fresh);
-            return fresh.tokenizer();
+            // One opening per model and length: sixteen first requests at once read a 60 MB file once, not
+            // sixteen times into the heap, and leave no tokenizer behind that nothing would ever close. Its
+            // failure is shared too: re-read by each waiter in turn, 48 requests to a broken 28 MB file took
+            // 21 s and 230 held every worker thread, so the other models' requests waited.
+            CompletableFuture<Opened> mine = new CompletableFuture<>();
+            CompletableFuture<Opened> underWay = opening.putIfAbsent(key, mine);
+            if (underWay == null) {
+                return openFor(mine, model, file, key, maxTokens).tokenizer();
+            }
+            Opened theirs = sharedOutcome(underWay);
+            if (theirs != null && current(theirs, file, now)) {
+                return theirs.tokenizer();
+            }
+            // that opening ran out of heap (it may fit now that its reading is freed), or read the file
+            // before the version this caller saw: round again
+        }
+    }
+
+    private Opened openFor(CompletableFuture<Opened> mine, ModelEntry model, Path file, String key, int maxTokens) {
+        try {
+            mine.complete(openIfChanged(model, file, key, maxTokens));
+        } catch (RuntimeException | Error e) {
+            mine.completeExceptionally(e);
+        } finally {
+            opening.remove(key, mine);
+        }
+        return outcome(mine);
+    }
+
+    private Opened openIfChanged(ModelEntry model, Path file, String key, int maxTokens) {
+        BasicFileAttributes now = attributes(model, file);
+        Opened o = open.get(key);
+        if (current(o, file, now)) {
+            return o;
+        }
+        refuseUnreadable(model, file, now);
+        Opened fresh = new Opened(file, now.lastModifiedTime().toMillis(), now.size(), read(model, file, maxTokens));
+        // The previous tokenizer may still be encoding for a request, so it is not closed here; it is
+        // a few MB of native memory, left once per replace of the model's files.
+        open.put(key, fresh);
+        return fresh;
+    }
+
+    /** As {@link #outcome}, but null where the opening failed with an Error (out of heap): not the file's fault. */
+    private static Opened sharedOutcome(CompletableFuture<Opened> opening) {
+        try {
+            return outcome(opening);
+        } catch (Error e) {
+            return null;
+        }
+    }
+
+    /** What the opening gave, or what it threw (a 422 for a file that cannot be read) as it was thrown. */
+    private static Opened outcome(CompletableFuture<Opened> opening) {
+        try {
+            return opening.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
         }
     }
 
