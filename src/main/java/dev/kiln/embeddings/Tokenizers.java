@@ -174,17 +174,26 @@ public class Tokenizers {
     }
 
     /**
-     * True when the model's tokenizer.json is one to open before it is asked for: a regular file
-     * small enough that reading it can never threaten the heap (an eighth of it at most). Anything
-     * else is left to the first request, which says what is wrong with it.
+     * True when the model's tokenizer.json is one to open before it is asked for: one its requests
+     * would read (a regular file within {@link #readLimit}). Anything else is left to the first request,
+     * which says what is wrong with it.
      */
     public boolean worthOpeningAhead(ModelEntry model) {
         try {
             BasicFileAttributes now = Files.readAttributes(model.sideFile(FILE), BasicFileAttributes.class);
-            return now.isRegularFile() && now.size() <= Math.min(MAX_BYTES, Runtime.getRuntime().maxMemory() / 8);
+            return now.isRegularFile() && now.size() <= readLimit(Runtime.getRuntime().maxMemory());
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * The largest tokenizer.json read with this much Java heap: DJL reads the file whole and makes a
+     * string of it, about four times its size while it parses, so at most an eighth of the heap (a
+     * 28 MB file ran a 192 MB heap out) and never more than {@link #MAX_BYTES}.
+     */
+    static long readLimit(long maxHeap) {
+        return Math.min(MAX_BYTES, maxHeap / 8);
     }
 
     /**
@@ -197,6 +206,10 @@ public class Tokenizers {
             problem = "is not a regular file";
         } else if (now.size() > MAX_BYTES) {
             problem = "is " + now.size() + " bytes, more than the " + MAX_BYTES / (1024 * 1024) + " MiB Kiln reads";
+        } else if (now.size() > readLimit(Runtime.getRuntime().maxMemory())) {
+            problem = "is " + now.size() + " bytes, more than the eighth of the Java heap ("
+                    + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB) Kiln reads it into: give Kiln more heap"
+                    + " (-Xmx or -XX:MaxRAMPercentage, e.g. in JAVA_TOOL_OPTIONS)";
         } else {
             try {
                 if (!file.toRealPath().startsWith(file.toAbsolutePath().getParent().toRealPath())) {

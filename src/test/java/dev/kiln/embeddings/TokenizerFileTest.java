@@ -144,4 +144,11 @@ class TokenizerFileTest {
             tokenizers.close();
         }
     }
+
+    /** DJL holds about four times the file while it parses: a 28 MB tokenizer ran a 192 MB heap out. */
+    @Test
+    void aTokenizerIsReadOnlyWithinAnEighthOfTheHeapAndAt64MiB() {
+        assertEquals(24L << 20, Tokenizers.readLimit(192L << 20));
+        assertEquals(Tokenizers.MAX_BYTES, Tokenizers.readLimit(8L << 30));
+    }
 }
