@@ -10,12 +10,18 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -81,28 +87,41 @@ class TokenizerFileTest {
     }
 
     /** Sixteen first requests at once open the tokenizer once: the others wait for it, none reads its own. */
+    /** What {@code callers} threads released together got, in order; each finishes within the test's timeout. */
+    private static <T> List<T> atOnce(int callers, Callable<T> call) throws Exception {
+        CyclicBarrier together = new CyclicBarrier(callers);
+        ExecutorService pool = Executors.newFixedThreadPool(callers);
+        try {
+            List<Future<T>> futures = IntStream.range(0, callers).mapToObj(i -> pool.submit(() -> {
+                together.await();
+                return call.call();
+            })).toList();
+            List<T> got = new ArrayList<>();
+            for (Future<T> f : futures) {
+                got.add(f.get());
+            }
+            return got;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static int distinct(List<?> objects) {
+        Set<Object> same = Collections.newSetFromMap(new IdentityHashMap<>());
+        same.addAll(objects);
+        return same.size();
+    }
+
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void concurrentFirstRequestsOpenOneTokenizer() throws Exception {
         ModelEntry demo = model(Path.of("target/demo-models/all-minilm-l6-v2-q"));
         Tokenizers tokenizers = new Tokenizers();
-        int callers = 16;
-        CyclicBarrier together = new CyclicBarrier(callers);
-        ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
-            List<Future<Object>> got = java.util.stream.IntStream.range(0, callers)
-                    .mapToObj(i -> pool.submit(() -> {
-                        together.await();
-                        return (Object) tokenizers.tokenizer(demo, 16);
-                    })).toList();
-            java.util.Set<Object> distinct = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            for (Future<Object> f : got) {
-                distinct.add(f.get());
-            }
-            assertEquals(1, distinct.size(), "tokenizers opened for one model and length");
-            assertEquals(distinct.iterator().next(), tokenizers.tokenizer(demo, 16), "and it is the one kept");
+            List<Object> got = atOnce(16, () -> tokenizers.tokenizer(demo, 16));
+            assertEquals(1, distinct(got), "tokenizers opened for one model and length");
+            assertEquals(got.get(0), tokenizers.tokenizer(demo, 16), "and it is the one kept");
         } finally {
-            pool.shutdownNow();
             tokenizers.close();
         }
     }
@@ -122,25 +141,14 @@ class TokenizerFileTest {
         Files.writeString(dir.resolve(Tokenizers.FILE), json); // never closed: EOF while parsing
         ModelEntry broken = model(dir);
         Tokenizers tokenizers = new Tokenizers();
-        int callers = 16;
-        CyclicBarrier together = new CyclicBarrier(callers);
-        ExecutorService pool = Executors.newFixedThreadPool(callers);
         try {
-            List<Future<KilnError>> got = java.util.stream.IntStream.range(0, callers)
-                    .mapToObj(i -> pool.submit(() -> {
-                        together.await();
-                        return assertThrows(KilnError.class, () -> tokenizers.tokenizer(broken, 16));
-                    })).toList();
-            java.util.Set<KilnError> readings = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-            for (Future<KilnError> f : got) {
-                KilnError e = f.get();
+            List<KilnError> got = atOnce(16, () -> assertThrows(KilnError.class, () -> tokenizers.tokenizer(broken, 16)));
+            for (KilnError e : got) {
                 assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
                 assertTrue(e.getMessage().contains("cannot be read"), e.getMessage());
-                readings.add(e);
             }
-            assertTrue(readings.size() <= 2, callers + " callers read the broken file " + readings.size() + " times");
+            assertTrue(distinct(got) <= 2, "16 callers read the broken file " + distinct(got) + " times");
         } finally {
-            pool.shutdownNow();
             tokenizers.close();
         }
     }
