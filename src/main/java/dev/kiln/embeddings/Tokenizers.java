@@ -20,7 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The Hugging Face tokenizer of each text model, from the {@code tokenizer.json} beside its
  * {@code model.onnx} (Hugging Face's own Rust implementation, through DJL). Opened on first use and
- * opened again when the file changes (a replace), so a model and its vocabulary never disagree.
+ * opened again when the file changes (a replace), so a model and its vocabulary never disagree; the
+ * replaced one is closed when the last request encoding with it is done ({@link OpenedTokenizer}).
  */
 @ApplicationScoped
 public class Tokenizers {
@@ -31,10 +32,6 @@ public class Tokenizers {
      * Real ones are 0.5-35 MB (Gemma's, the largest we know, 33 MB).
      */
     public static final long MAX_BYTES = 64L * 1024 * 1024;
-
-    /** A tokenizer and the file version it was read from. */
-    private record Opened(Path file, long modified, long size, HuggingFaceTokenizer tokenizer) {
-    }
 
     static {
         // A model server never calls home: DJL pings its authors from EC2 unless told not to.
@@ -49,13 +46,18 @@ public class Tokenizers {
         }
     }
 
-    private final Map<String, Opened> open = new ConcurrentHashMap<>();
+    private final Map<String, OpenedTokenizer> open = new ConcurrentHashMap<>();
     /** The opening under way, per model and length: the callers that find one take its outcome. */
-    private final Map<String, CompletableFuture<Opened>> opening = new ConcurrentHashMap<>();
+    private final Map<String, CompletableFuture<OpenedTokenizer>> opening = new ConcurrentHashMap<>();
 
     /** Token ids, type ids and attention mask of a text, with special tokens, cut at {@code maxTokens}. */
     public Encoding encode(ModelEntry model, String text, int maxTokens) {
-        return tokenizer(model, maxTokens).encode(text);
+        OpenedTokenizer t = held(model, maxTokens);
+        try {
+            return t.tokenizer().encode(text);
+        } finally {
+            t.release();
+        }
     }
 
     /**
@@ -66,51 +68,72 @@ public class Tokenizers {
      * tokens (words that normalise to nothing), the whole text is tokenized again.
      */
     public Encoding[] encodeAll(ModelEntry model, List<String> texts, int maxTokens) {
-        HuggingFaceTokenizer tokenizer = tokenizer(model, maxTokens);
-        List<String> cut = texts.stream().map(t -> maxTokens > 0 ? LongTexts.prefix(t, maxTokens) : t).toList();
-        Encoding[] encoded = tokenizer.batchEncode(cut);
-        for (int i = 0; i < encoded.length; i++) {
-            if (cut.get(i).length() < texts.get(i).length() && !encoded[i].exceedMaxLength()) {
-                encoded[i] = tokenizer.encode(texts.get(i));
+        OpenedTokenizer t = held(model, maxTokens);
+        try {
+            HuggingFaceTokenizer tokenizer = t.tokenizer();
+            List<String> cut = texts.stream().map(x -> maxTokens > 0 ? LongTexts.prefix(x, maxTokens) : x).toList();
+            Encoding[] encoded = tokenizer.batchEncode(cut);
+            for (int i = 0; i < encoded.length; i++) {
+                if (cut.get(i).length() < texts.get(i).length() && !encoded[i].exceedMaxLength()) {
+                    encoded[i] = tokenizer.encode(texts.get(i));
+                }
             }
+            return encoded;
+        } finally {
+            t.release();
         }
-        return encoded;
     }
 
     /** The largest sequence the tokenizer file itself declares (its truncation), or 0. */
     public int declaredMaxLength(ModelEntry model) {
-        return tokenizer(model, 0).getMaxLength();
+        OpenedTokenizer t = held(model, 0);
+        try {
+            return t.tokenizer().getMaxLength();
+        } finally {
+            t.release();
+        }
     }
 
-    /** The tokenizer for a model and length, opened by one caller while the others wait for it. */
-    HuggingFaceTokenizer tokenizer(ModelEntry model, int maxTokens) {
+    /** The current tokenizer, held for the caller, who releases it when done with it. */
+    OpenedTokenizer held(ModelEntry model, int maxTokens) {
+        while (true) {
+            OpenedTokenizer t = opened(model, maxTokens);
+            if (t.hold()) {
+                return t;
+            }
+            // replaced and closed between the lookup and the hold: the new one is in the table now
+        }
+    }
+
+    /** The current tokenizer for a model and length (not held), opened by one caller while the others wait for it. */
+    OpenedTokenizer opened(ModelEntry model, int maxTokens) {
         Path file = model.sideFile(FILE);
         String key = model.ref() + "@" + maxTokens;
         while (true) {
             BasicFileAttributes now = attributes(model, file);
-            Opened o = open.get(key);
-            if (current(o, file, now)) {
-                return o.tokenizer();
+            OpenedTokenizer o = open.get(key);
+            if (o != null && o.readFrom(file, now)) {
+                return o;
             }
             // One opening per model and length: sixteen first requests at once read a 60 MB file once, not
             // sixteen times into the heap, and leave no tokenizer behind that nothing would ever close. Its
             // failure is shared too: re-read by each waiter in turn, 48 requests to a broken 28 MB file took
             // 21 s and 230 held every worker thread, so the other models' requests waited.
-            CompletableFuture<Opened> mine = new CompletableFuture<>();
-            CompletableFuture<Opened> underWay = opening.putIfAbsent(key, mine);
+            CompletableFuture<OpenedTokenizer> mine = new CompletableFuture<>();
+            CompletableFuture<OpenedTokenizer> underWay = opening.putIfAbsent(key, mine);
             if (underWay == null) {
-                return openFor(mine, model, file, key, maxTokens).tokenizer();
+                return openFor(mine, model, file, key, maxTokens);
             }
-            Opened theirs = sharedOutcome(underWay);
-            if (theirs != null && current(theirs, file, now)) {
-                return theirs.tokenizer();
+            OpenedTokenizer theirs = sharedOutcome(underWay);
+            if (theirs != null && theirs.readFrom(file, now)) {
+                return theirs;
             }
             // that opening ran out of heap (it may fit now that its reading is freed), or read the file
             // before the version this caller saw: round again
         }
     }
 
-    private Opened openFor(CompletableFuture<Opened> mine, ModelEntry model, Path file, String key, int maxTokens) {
+    private OpenedTokenizer openFor(CompletableFuture<OpenedTokenizer> mine, ModelEntry model, Path file, String key, int maxTokens) {
         try {
             mine.complete(openIfChanged(model, file, key, maxTokens));
         } catch (RuntimeException | Error e) {
@@ -121,22 +144,24 @@ public class Tokenizers {
         return outcome(mine);
     }
 
-    private Opened openIfChanged(ModelEntry model, Path file, String key, int maxTokens) {
+    private OpenedTokenizer openIfChanged(ModelEntry model, Path file, String key, int maxTokens) {
         BasicFileAttributes now = attributes(model, file);
-        Opened o = open.get(key);
-        if (current(o, file, now)) {
+        OpenedTokenizer o = open.get(key);
+        if (o != null && o.readFrom(file, now)) {
             return o;
         }
         refuseUnreadable(model, file, now);
-        Opened fresh = new Opened(file, now.lastModifiedTime().toMillis(), now.size(), read(model, file, maxTokens));
-        // The previous tokenizer may still be encoding for a request, so it is not closed here; it is
-        // a few MB of native memory, left once per replace of the model's files.
-        open.put(key, fresh);
+        OpenedTokenizer fresh = new OpenedTokenizer(file, now, read(model, file, maxTokens));
+        OpenedTokenizer previous = open.put(key, fresh);
+        if (previous != null) {
+            // closed now, or by the last request still encoding with it
+            previous.release();
+        }
         return fresh;
     }
 
     /** As {@link #outcome}, but null where the opening failed with an Error (out of heap): not the file's fault. */
-    private static Opened sharedOutcome(CompletableFuture<Opened> opening) {
+    private static OpenedTokenizer sharedOutcome(CompletableFuture<OpenedTokenizer> opening) {
         try {
             return outcome(opening);
         } catch (Error e) {
@@ -145,7 +170,7 @@ public class Tokenizers {
     }
 
     /** What the opening gave, or what it threw (a 422 for a file that cannot be read) as it was thrown. */
-    private static Opened outcome(CompletableFuture<Opened> opening) {
+    private static OpenedTokenizer outcome(CompletableFuture<OpenedTokenizer> opening) {
         try {
             return opening.join();
         } catch (CompletionException e) {
@@ -166,11 +191,6 @@ public class Tokenizers {
             throw KilnError.invalid("model '" + model.name() + "' has no " + FILE + " beside its model.onnx, so it cannot take text"
                     + " (send token ids instead)");
         }
-    }
-
-    /** The opened tokenizer was read from this very version of the file. */
-    private static boolean current(Opened o, Path file, BasicFileAttributes now) {
-        return o != null && o.file().equals(file) && o.modified() == now.lastModifiedTime().toMillis() && o.size() == now.size();
     }
 
     /**
@@ -236,9 +256,10 @@ public class Tokenizers {
         }
     }
 
+    /** Each tokenizer closes now, or when the request still encoding with it is done. */
     @PreDestroy
     void close() {
-        open.values().forEach(o -> o.tokenizer().close());
+        open.values().forEach(OpenedTokenizer::release);
         open.clear();
     }
 }

@@ -118,9 +118,9 @@ class TokenizerFileTest {
         ModelEntry demo = model(Path.of("target/demo-models/all-minilm-l6-v2-q"));
         Tokenizers tokenizers = new Tokenizers();
         try {
-            List<Object> got = atOnce(16, () -> tokenizers.tokenizer(demo, 16));
+            List<Object> got = atOnce(16, () -> tokenizers.opened(demo, 16));
             assertEquals(1, distinct(got), "tokenizers opened for one model and length");
-            assertEquals(got.get(0), tokenizers.tokenizer(demo, 16), "and it is the one kept");
+            assertEquals(got.get(0), tokenizers.opened(demo, 16), "and it is the one kept");
         } finally {
             tokenizers.close();
         }
@@ -142,7 +142,7 @@ class TokenizerFileTest {
         ModelEntry broken = model(dir);
         Tokenizers tokenizers = new Tokenizers();
         try {
-            List<KilnError> got = atOnce(16, () -> assertThrows(KilnError.class, () -> tokenizers.tokenizer(broken, 16)));
+            List<KilnError> got = atOnce(16, () -> assertThrows(KilnError.class, () -> tokenizers.opened(broken, 16)));
             for (KilnError e : got) {
                 assertEquals(KilnError.Kind.UNPROCESSABLE, e.kind());
                 assertTrue(e.getMessage().contains("cannot be read"), e.getMessage());
@@ -158,5 +158,83 @@ class TokenizerFileTest {
     void aTokenizerIsReadOnlyWithinAnEighthOfTheHeapAndAt64MiB() {
         assertEquals(24L << 20, Tokenizers.readLimit(192L << 20));
         assertEquals(Tokenizers.MAX_BYTES, Tokenizers.readLimit(8L << 30));
+    }
+
+    /** A copy of the demo model's tokenizer.json in {@code dir}; {@code version} spaces after it make each version differ. */
+    private static void demoTokenizerIn(Path dir, int version) throws Exception {
+        String demo = Files.readString(Path.of("target/demo-models/all-minilm-l6-v2-q", Tokenizers.FILE));
+        Path next = dir.resolve(Tokenizers.FILE + ".next");
+        Files.writeString(next, demo + " ".repeat(version));
+        Files.move(next, dir.resolve(Tokenizers.FILE), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /**
+     * A replaced tokenizer's native memory is freed once no request encodes with it, and not before:
+     * every replace of a model's files left one behind for good (RSS grew with each).
+     */
+    @Test
+    void aReplacedTokenizerIsClosedOnceNoRequestHoldsIt(@TempDir Path dir) throws Exception {
+        demoTokenizerIn(dir, 0);
+        Tokenizers tokenizers = new Tokenizers();
+        ModelEntry model = model(dir);
+        OpenedTokenizer first = tokenizers.held(model, 16);          // a request encoding with it
+        demoTokenizerIn(dir, 1);
+        tokenizers.encodeAll(model, List.of("hello"), 16);           // the next request opens the new file
+        assertFalse(first.closed(), "closed under a request that still encodes with it");
+        assertTrue(first.tokenizer().encode("hello").getIds().length >= 3);
+        first.release();
+        assertTrue(first.closed());
+        assertThrows(IllegalStateException.class, () -> first.tokenizer().encode("hello"), "its native tokenizer is freed");
+
+        OpenedTokenizer second = tokenizers.opened(model, 16);
+        demoTokenizerIn(dir, 2);
+        tokenizers.encodeAll(model, List.of("hello"), 16);
+        assertTrue(second.closed(), "replaced with no request holding it: closed at once");
+        OpenedTokenizer third = tokenizers.opened(model, 16);
+        tokenizers.close();
+        assertTrue(third.closed(), "closed with the service");
+    }
+
+    /** Requests encoding while the file is replaced under them never meet a closed tokenizer. */
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void encodingWhileTheFileIsReplacedNeverMeetsAClosedTokenizer(@TempDir Path dir) throws Exception {
+        demoTokenizerIn(dir, 0);
+        Tokenizers tokenizers = new Tokenizers();
+        ModelEntry model = model(dir);
+        java.util.concurrent.atomic.AtomicBoolean replacing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Set<OpenedTokenizer> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ExecutorService encoders = Executors.newFixedThreadPool(4);
+        try {
+            List<Future<Integer>> runs = IntStream.range(0, 4).mapToObj(i -> encoders.submit(() -> {
+                int n = 0;
+                while (replacing.get()) {
+                    seen.add(tokenizers.opened(model, 16));
+                    assertTrue(tokenizers.encodeAll(model, List.of("hello world", "Kiln keeps models hot"), 16)[1].getIds().length > 3);
+                    n++;
+                }
+                return n;
+            })).toList();
+            for (int version = 1; version <= 15; version++) {
+                Thread.sleep(40);
+                demoTokenizerIn(dir, version);
+            }
+            Thread.sleep(40);
+            replacing.set(false);
+            int encoded = 0;
+            for (Future<Integer> r : runs) {
+                encoded += r.get();
+            }
+            assertTrue(encoded > 15, "encoded " + encoded);
+        } finally {
+            encoders.shutdownNow();
+        }
+        OpenedTokenizer current = tokenizers.opened(model, 16);
+        assertTrue(seen.size() > 1, "the replaces were seen: " + seen.size());
+        for (OpenedTokenizer t : seen) {
+            assertEquals(t != current, t.closed(), "every replaced tokenizer closed, the current one open");
+        }
+        tokenizers.close();
+        assertTrue(current.closed());
     }
 }
