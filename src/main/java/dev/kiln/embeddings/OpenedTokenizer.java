@@ -4,6 +4,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,6 +18,8 @@ final class OpenedTokenizer {
     private final Path file;
     private final long modified;
     private final long size;
+    /** The file's identity (its inode): a replace by rename with the same size and time is still a new file. */
+    private final Object fileKey;
     private final HuggingFaceTokenizer tokenizer;
     /** The table's hold and the requests'; 0 once closed, and then it never rises again. */
     private final AtomicInteger holds = new AtomicInteger(1);
@@ -25,12 +28,14 @@ final class OpenedTokenizer {
         this.file = file;
         this.modified = version.lastModifiedTime().toMillis();
         this.size = version.size();
+        this.fileKey = version.fileKey();
         this.tokenizer = tokenizer;
     }
 
     /** Read from this very version of the file. */
     boolean readFrom(Path file, BasicFileAttributes now) {
-        return this.file.equals(file) && modified == now.lastModifiedTime().toMillis() && size == now.size();
+        return this.file.equals(file) && modified == now.lastModifiedTime().toMillis() && size == now.size()
+                && Objects.equals(fileKey, now.fileKey());
     }
 
     /** One more holder; false when it was closed already (the caller looks up the current one again). */

@@ -3,9 +3,12 @@ package dev.kiln.embeddings;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.kiln.catalog.ModelEntry;
+import dev.kiln.catalog.ModelRef;
 import dev.kiln.errors.KilnError;
+import dev.kiln.registry.ModelLifecycleEvent;
 import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -256,10 +259,28 @@ public class Tokenizers {
         }
     }
 
+    /**
+     * A removed model's tokenizers (each version's, each length's) close now, or when the request still
+     * encoding with one is done; an uninstall or a deleted version would otherwise keep them for good.
+     */
+    void onLifecycle(@Observes ModelLifecycleEvent event) {
+        if (event.kind() == ModelLifecycleEvent.Kind.REMOVED) {
+            String prefix = new ModelRef(event.model(), event.version()) + "@";
+            open.keySet().stream().filter(k -> k.startsWith(prefix)).toList().forEach(this::drop);
+        }
+    }
+
     /** Each tokenizer closes now, or when the request still encoding with it is done. */
     @PreDestroy
     void close() {
-        open.values().forEach(OpenedTokenizer::release);
-        open.clear();
+        List.copyOf(open.keySet()).forEach(this::drop);
+    }
+
+    /** Out of the table and its hold released, by whoever takes it out: a reopening's put or this, never both. */
+    private void drop(String key) {
+        OpenedTokenizer t = open.remove(key);
+        if (t != null) {
+            t.release();
+        }
     }
 }

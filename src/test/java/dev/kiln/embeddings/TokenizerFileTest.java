@@ -3,6 +3,7 @@ package dev.kiln.embeddings;
 import dev.kiln.catalog.ModelEntry;
 import dev.kiln.catalog.ModelManifest;
 import dev.kiln.errors.KilnError;
+import dev.kiln.registry.ModelLifecycleEvent;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -236,5 +237,43 @@ class TokenizerFileTest {
         }
         tokenizers.close();
         assertTrue(current.closed());
+    }
+
+    /** An uninstalled model's (or deleted version's) tokenizers close: the table kept them for the process's life. */
+    @Test
+    void aRemovedModelsTokenizersClose(@TempDir Path dir) throws Exception {
+        Path gone = Files.createDirectory(dir.resolve("gone"));
+        Path kept = Files.createDirectory(dir.resolve("kept"));
+        demoTokenizerIn(gone, 0);
+        demoTokenizerIn(kept, 0);
+        Tokenizers tokenizers = new Tokenizers();
+        ModelEntry removed = new ModelEntry("gone", gone, ModelManifest.defaults("gone"), 0, 0, null);
+        ModelEntry other = new ModelEntry("kept", kept, ModelManifest.defaults("kept"), 0, 0, null);
+        OpenedTokenizer cut = tokenizers.opened(removed, 16);
+        OpenedTokenizer whole = tokenizers.opened(removed, 0);
+        OpenedTokenizer stays = tokenizers.opened(other, 16);
+        tokenizers.onLifecycle(new ModelLifecycleEvent("gone", removed.ref().version(), "text",
+                ModelLifecycleEvent.Kind.REMOVED, 0, false, null));
+        assertTrue(cut.closed() && whole.closed(), "both lengths of the removed model closed");
+        assertFalse(stays.closed());
+        tokenizers.close();
+    }
+
+    /** A replace by rename with the same size and modification time is a new file all the same (its inode). */
+    @Test
+    void aSameSizeSameTimeReplaceIsSeen(@TempDir Path dir) throws Exception {
+        demoTokenizerIn(dir, 0);
+        Path file = dir.resolve(Tokenizers.FILE);
+        Tokenizers tokenizers = new Tokenizers();
+        OpenedTokenizer before = tokenizers.opened(model(dir), 16);
+        java.nio.file.attribute.FileTime time = Files.getLastModifiedTime(file);
+        Path next = dir.resolve("next.json");
+        Files.copy(file, next);
+        Files.setLastModifiedTime(next, time);
+        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        OpenedTokenizer after = tokenizers.opened(model(dir), 16);
+        assertTrue(after != before, "the old tokenizer is still served after the file was replaced");
+        assertTrue(before.closed());
+        tokenizers.close();
     }
 }
