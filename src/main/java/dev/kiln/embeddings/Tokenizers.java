@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * The Hugging Face tokenizer of each text model, from the {@code tokenizer.json} beside its
@@ -55,12 +56,7 @@ public class Tokenizers {
 
     /** Token ids, type ids and attention mask of a text, with special tokens, cut at {@code maxTokens}. */
     public Encoding encode(ModelEntry model, String text, int maxTokens) {
-        OpenedTokenizer t = held(model, maxTokens);
-        try {
-            return t.tokenizer().encode(text);
-        } finally {
-            t.release();
-        }
+        return withTokenizer(model, maxTokens, t -> t.encode(text));
     }
 
     /**
@@ -71,10 +67,8 @@ public class Tokenizers {
      * tokens (words that normalise to nothing), the whole text is tokenized again.
      */
     public Encoding[] encodeAll(ModelEntry model, List<String> texts, int maxTokens) {
-        OpenedTokenizer t = held(model, maxTokens);
-        try {
-            HuggingFaceTokenizer tokenizer = t.tokenizer();
-            List<String> cut = texts.stream().map(x -> maxTokens > 0 ? LongTexts.prefix(x, maxTokens) : x).toList();
+        return withTokenizer(model, maxTokens, tokenizer -> {
+            List<String> cut = texts.stream().map(t -> maxTokens > 0 ? LongTexts.prefix(t, maxTokens) : t).toList();
             Encoding[] encoded = tokenizer.batchEncode(cut);
             for (int i = 0; i < encoded.length; i++) {
                 if (cut.get(i).length() < texts.get(i).length() && !encoded[i].exceedMaxLength()) {
@@ -82,16 +76,19 @@ public class Tokenizers {
                 }
             }
             return encoded;
-        } finally {
-            t.release();
-        }
+        });
     }
 
     /** The largest sequence the tokenizer file itself declares (its truncation), or 0. */
     public int declaredMaxLength(ModelEntry model) {
-        OpenedTokenizer t = held(model, 0);
+        return withTokenizer(model, 0, HuggingFaceTokenizer::getMaxLength);
+    }
+
+    /** {@code use} of the current tokenizer, held while it runs: a replace meanwhile cannot close it under it. */
+    private <T> T withTokenizer(ModelEntry model, int maxTokens, Function<HuggingFaceTokenizer, T> use) {
+        OpenedTokenizer t = held(model, maxTokens);
         try {
-            return t.tokenizer().getMaxLength();
+            return use.apply(t.tokenizer());
         } finally {
             t.release();
         }
@@ -114,8 +111,8 @@ public class Tokenizers {
         String key = model.ref() + "@" + maxTokens;
         while (true) {
             BasicFileAttributes now = attributes(model, file);
-            OpenedTokenizer o = open.get(key);
-            if (o != null && o.readFrom(file, now)) {
+            OpenedTokenizer o = current(key, file, now);
+            if (o != null) {
                 return o;
             }
             // One opening per model and length: sixteen first requests at once read a 60 MB file once, not
@@ -149,8 +146,8 @@ public class Tokenizers {
 
     private OpenedTokenizer openIfChanged(ModelEntry model, Path file, String key, int maxTokens) {
         BasicFileAttributes now = attributes(model, file);
-        OpenedTokenizer o = open.get(key);
-        if (o != null && o.readFrom(file, now)) {
+        OpenedTokenizer o = current(key, file, now);
+        if (o != null) {
             return o;
         }
         refuseUnreadable(model, file, now);
@@ -161,6 +158,12 @@ public class Tokenizers {
             previous.release();
         }
         return fresh;
+    }
+
+    /** The tokenizer in the table for {@code key} when it was read from this version of the file, else null. */
+    private OpenedTokenizer current(String key, Path file, BasicFileAttributes now) {
+        OpenedTokenizer o = open.get(key);
+        return o != null && o.readFrom(file, now) ? o : null;
     }
 
     /** As {@link #outcome}, but null where the opening failed with an Error (out of heap): not the file's fault. */
@@ -198,13 +201,13 @@ public class Tokenizers {
 
     /**
      * True when the model's tokenizer.json is one to open before it is asked for: one its requests
-     * would read (a regular file within {@link #readLimit}). Anything else is left to the first request,
-     * which says what is wrong with it.
+     * would read ({@link #problem} finds none). Anything else is left to the first request, which says
+     * what is wrong with it.
      */
     public boolean worthOpeningAhead(ModelEntry model) {
+        Path file = model.sideFile(FILE);
         try {
-            BasicFileAttributes now = Files.readAttributes(model.sideFile(FILE), BasicFileAttributes.class);
-            return now.isRegularFile() && now.size() <= readLimit(Runtime.getRuntime().maxMemory());
+            return problem(file, Files.readAttributes(file, BasicFileAttributes.class)) == null;
         } catch (IOException e) {
             return false;
         }
@@ -224,26 +227,30 @@ public class Tokenizers {
      * first bytes in an error message), and a huge file would take the heap: each is a 422 with its reason.
      */
     private static void refuseUnreadable(ModelEntry model, Path file, BasicFileAttributes now) {
-        String problem = null;
-        if (!now.isRegularFile()) {
-            problem = "is not a regular file";
-        } else if (now.size() > MAX_BYTES) {
-            problem = "is " + now.size() + " bytes, more than the " + MAX_BYTES / (1024 * 1024) + " MiB Kiln reads";
-        } else if (now.size() > readLimit(Runtime.getRuntime().maxMemory())) {
-            problem = "is " + now.size() + " bytes, more than the eighth of the Java heap ("
-                    + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB) Kiln reads it into: give Kiln more heap"
-                    + " (-Xmx or -XX:MaxRAMPercentage, e.g. in JAVA_TOOL_OPTIONS)";
-        } else {
-            try {
-                if (!file.toRealPath().startsWith(file.toAbsolutePath().getParent().toRealPath())) {
-                    problem = "is a link to a file outside the model's directory";
-                }
-            } catch (IOException e) {
-                problem = "cannot be resolved: " + e.getClass().getSimpleName();
-            }
-        }
+        String problem = problem(file, now);
         if (problem != null) {
             throw KilnError.unprocessable("the " + FILE + " of model '" + model.name() + "' " + problem + "; nothing of it was read");
+        }
+    }
+
+    /** Why the file is not one Kiln reads, or null. */
+    private static String problem(Path file, BasicFileAttributes now) {
+        if (!now.isRegularFile()) {
+            return "is not a regular file";
+        }
+        if (now.size() > MAX_BYTES) {
+            return "is " + now.size() + " bytes, more than the " + MAX_BYTES / (1024 * 1024) + " MiB Kiln reads";
+        }
+        long heap = Runtime.getRuntime().maxMemory();
+        if (now.size() > readLimit(heap)) {
+            return "is " + now.size() + " bytes, more than the eighth of the Java heap (" + heap / (1024 * 1024)
+                    + " MiB) Kiln reads it into: give Kiln more heap (-Xmx or -XX:MaxRAMPercentage, e.g. in JAVA_TOOL_OPTIONS)";
+        }
+        try {
+            return file.toRealPath().startsWith(file.toAbsolutePath().getParent().toRealPath())
+                    ? null : "is a link to a file outside the model's directory";
+        } catch (IOException e) {
+            return "cannot be resolved: " + e.getClass().getSimpleName();
         }
     }
 
