@@ -463,10 +463,17 @@ class FleetIT {
         return out;
     }
 
+    /** The leftovers on disk now; a walk that meets one the replicas are removing at that moment walks again. */
     private List<String> leftovers() throws IOException {
-        try (Stream<Path> all = Files.walk(repo)) {
-            return all.map(p -> repo.relativize(p).toString())
-                    .filter(n -> !n.startsWith(".kiln-locks") && (n.contains(".kiln-tmp-") || n.contains(".kiln-replaced-"))).toList();
+        while (true) {
+            try (Stream<Path> all = Files.walk(repo)) {
+                return all.map(p -> repo.relativize(p).toString())
+                        .filter(n -> !n.startsWith(".kiln-locks") && (n.contains(".kiln-tmp-") || n.contains(".kiln-replaced-"))).toList();
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException)) {
+                    throw e;
+                }
+            }
         }
     }
 
