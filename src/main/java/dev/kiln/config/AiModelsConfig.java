@@ -170,6 +170,15 @@ public interface AiModelsConfig {
          * tell its size, else before it is copied out. Unset: half of max-queued-bytes, at most 64 MiB.
          */
         OptionalLong maxAnswerBytes();
+
+        /**
+         * A request whose run is foreseen to take less than this (from the model's recent runs, scaled
+         * by the request's size) runs on the event loop that received it when its model is idle, not
+         * on an inference worker: two thread hand-offs cost more than such a run's share of the loop.
+         * Never for a batching model or a unit of several calls; 0 turns it off.
+         */
+        @WithDefault("5ms")
+        Duration runOnEventLoopBelow();
     }
 
     interface Registry {

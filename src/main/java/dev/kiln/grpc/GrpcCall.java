@@ -48,6 +48,11 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
     }
 
     @Override
+    public long wireBytes() {
+        return request.getSerializedSize();
+    }
+
+    @Override
     public ModelInputs decode(ModelSignature model) {
         Map<String, TensorBuffer> byName = new LinkedHashMap<>();
         for (int i = 0; i < request.getInputsCount(); i++) {

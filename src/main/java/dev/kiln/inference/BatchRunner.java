@@ -34,7 +34,11 @@ import java.util.function.Supplier;
 final class BatchRunner {
 
     /** What a session takes and how its requests batch; computed once per session. */
-    record Plan(ModelSignature signature, BatchPolicy batching) {
+    record Plan(ModelSignature signature, BatchPolicy batching, RunCost cost) {
+
+        Plan(ModelSignature signature, BatchPolicy batching) {
+            this(signature, batching, new RunCost());
+        }
     }
 
     /** Asked for at the first run, not at construction: ONNX Runtime loads off the startup path. */
@@ -178,6 +182,8 @@ final class BatchRunner {
         long rows = group.stream().mapToLong(p -> p.parts.get(part).inputs.rows()).sum();
         Span batchSpan = tracing.batch("kiln.batch", group.stream().map(p -> p.trace).toList(), first.model(), first.version(), rows);
         Span runSpan = tracing.start("kiln.session.run", Context.current().with(batchSpan), first.model(), first.version());
+        // Where it ran: an inference worker, or the event loop that received a cheap request.
+        runSpan.setAttribute(Tracing.THREAD, Thread.currentThread().getName());
         List<OutputTensor> outputs;
         long t0 = System.nanoTime();
         try {
@@ -223,6 +229,9 @@ final class BatchRunner {
                 mine.answered = true;
                 mine.releaseBytes();
                 long outputNanos = System.nanoTime() - t1;
+                if (whole && p.single()) {
+                    plans.apply(p).cost().add(p.inputNanos + inferNanos + outputNanos, mine.call.wireBytes());
+                }
                 outputTotal += outputNanos;
                 synchronized (p) {
                     p.inferNanos += inferNanos;

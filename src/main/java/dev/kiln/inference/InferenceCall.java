@@ -10,7 +10,8 @@ import java.util.List;
  * a pipeline step's tensors). The inference core knows only tensors: it asks the call to read itself
  * into the run's inputs and, once the outputs are out of ONNX Runtime and the model's lease is
  * released, to write its answer. Both happen on an inference worker, so the event loop only ever
- * moves bytes.
+ * moves bytes, except for a request whose model runs it in less than a thread hop's worth more
+ * (ai.models.inference.run-on-event-loop-below), which runs where it was received.
  */
 public interface InferenceCall<T> {
 
@@ -32,6 +33,15 @@ public interface InferenceCall<T> {
      */
     default boolean abandoned() {
         return false;
+    }
+
+    /**
+     * The request's size as it arrived, in bytes; -1 when there is none (tensors handed in). A run's
+     * cost is scaled by it to tell whether the request is cheap enough to run on the thread that
+     * received it (see InferenceService); a call without a size never does.
+     */
+    default long wireBytes() {
+        return -1;
     }
 
     /** The answer from the caller's rows of the outputs it asked for, in the order it asked (all outputs: the model's order). */

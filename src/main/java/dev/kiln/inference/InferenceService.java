@@ -63,6 +63,7 @@ public class InferenceService {
     private final int queueSize;
     private final Duration drainTimeout;
     private final boolean batching;
+    private final long runHereBelow;
     private final Map<ModelRef, ModelQueue> queues = new ConcurrentHashMap<>();
     private final Map<LoadedModel, BatchRunner.Plan> plans = Collections.synchronizedMap(new WeakHashMap<>());
     private final BatchRunner runner;
@@ -82,6 +83,7 @@ public class InferenceService {
         this.queueSize = Math.max(1, config.inference().queueSize());
         this.drainTimeout = config.registry().drainTimeout();
         this.batching = config.inference().batching();
+        this.runHereBelow = config.inference().runOnEventLoopBelow().toNanos();
         this.workerCount = engine.threads().workers();
         AtomicInteger n = new AtomicInteger();
         this.workers = new ThreadPoolExecutor(workerCount, workerCount, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
@@ -119,7 +121,7 @@ public class InferenceService {
 
     /** A request is running, or waiting in some model's queue. */
     private boolean busy() {
-        return workers.getActiveCount() > 0 || queues.values().stream().anyMatch(q -> q.waiting() > 0);
+        return workers.getActiveCount() > 0 || queues.values().stream().anyMatch(q -> q.waiting() > 0 || q.running() > 0);
     }
 
     void onLifecycle(@Observes ModelLifecycleEvent event) {
@@ -243,7 +245,7 @@ public class InferenceService {
         Pending p = null;
         try {
             p = new Pending(lease, calls, counted, arrived, trace, tracing.start("kiln.queue", trace, model, ref.version()));
-            if (queue(ref).offer(p)) {
+            if (queue(ref).offer(p, counted && runsHere(p))) {
                 p.answer.whenComplete((a, f) -> finish(ref, counted, arrived, answer, a, f));
                 return;
             }
@@ -263,6 +265,24 @@ public class InferenceService {
             }
             finish(ref, counted, arrived, answer, null, Failures.of(model, t));
         }
+    }
+
+    /**
+     * True when the request may run on this thread, an event loop, rather than be handed to a worker
+     * and its answer handed back: a lone call of a model that does not batch, whose recent runs say
+     * this one takes less than ai.models.inference.run-on-event-loop-below. The queue still decides:
+     * only when nothing of the model waits and a run is free (ModelQueue.offer).
+     */
+    private boolean runsHere(Pending p) {
+        if (runHereBelow <= 0 || !p.single() || !io.vertx.core.Context.isOnEventLoopThread()) {
+            return false;
+        }
+        BatchRunner.Plan plan = plans.get(p.lease.model());
+        if (plan == null || plan.batching().enabled()) {
+            return false;
+        }
+        long foreseen = plan.cost().foresee(p.parts.get(0).call.wireBytes());
+        return foreseen >= 0 && foreseen < runHereBelow;
     }
 
     /** Requests waiting in the queues of a model's versions now (for the models view and the scaling signal). */

@@ -46,17 +46,39 @@ final class ModelQueue {
     }
 
     /** False when the queue is full: the caller answers 503 and releases the lease. */
-    synchronized boolean offer(Pending p) {
-        if (waiting.size() >= capacity) {
-            return false;
-        }
-        waiting.add(p);
-        notifyAll();
-        if (running < maxRunning) {
+    boolean offer(Pending p) {
+        return offer(p, false);
+    }
+
+    /**
+     * As {@link #offer(Pending)}; with {@code here}, a request that finds the model idle runs on the
+     * calling thread, before this returns, instead of being handed to a worker.
+     */
+    boolean offer(Pending p, boolean here) {
+        boolean runHere;
+        synchronized (this) {
+            if (waiting.size() >= capacity) {
+                return false;
+            }
+            waiting.add(p);
+            notifyAll();
+            if (running >= maxRunning) {
+                return true;
+            }
             running++;
-            schedule();
+            runHere = here && waiting.size() == 1;
+            if (!runHere) {
+                schedule();
+            }
+        }
+        if (runHere) {
+            drain();
         }
         return true;
+    }
+
+    synchronized int running() {
+        return running;
     }
 
     synchronized int waiting() {

@@ -114,6 +114,11 @@ public class ShadowRuns {
         }
 
         @Override
+        public long wireBytes() {
+            return call.wireBytes();
+        }
+
+        @Override
         public T encode(List<OutputTensor> outputs) {
             capture.take(outputs);
             return call.encode(outputs);

@@ -75,6 +75,7 @@ public class V2Codec {
         private final int headerLength;
         private final InflightBytes.Reservation held;
         private final java.util.function.BooleanSupplier gone;
+        private final int size;
         private byte[] body;
         private V2Request request;
 
@@ -83,6 +84,7 @@ public class V2Codec {
             this.model = model;
             this.version = Integer.toString(version);
             this.body = body;
+            this.size = body.length;
             this.headerLength = headerLength;
             this.held = held;
             this.gone = gone;
@@ -91,6 +93,11 @@ public class V2Codec {
         @Override
         public boolean abandoned() {
             return gone.getAsBoolean();
+        }
+
+        @Override
+        public long wireBytes() {
+            return size;
         }
 
         @Override

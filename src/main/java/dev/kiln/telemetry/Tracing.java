@@ -27,6 +27,8 @@ public class Tracing {
     public static final AttributeKey<String> VERSION = AttributeKey.stringKey("kiln.model.version");
     public static final AttributeKey<Long> BATCH_REQUESTS = AttributeKey.longKey("kiln.batch.size");
     public static final AttributeKey<Long> BATCH_ROWS = AttributeKey.longKey("kiln.batch.rows");
+    /** The thread a run ran on (OpenTelemetry's general attribute). */
+    public static final AttributeKey<String> THREAD = AttributeKey.stringKey("thread.name");
 
     private static final Logger LOG = Logger.getLogger(Tracing.class);
 

@@ -1,0 +1,90 @@
+package dev.kiln.inference;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kiln.telemetry.Tracing;
+import dev.kiln.testing.Startup;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A request its model runs cheaply runs on the event loop that received it; one foreseen to take
+ * longer (here: the same tensors in a body tens of thousands of times the usual size) goes to an
+ * inference worker. Both answer alike, to the bit. Where each ran is read from its run's span.
+ */
+@QuarkusTest
+@TestProfile(EventLoopRunsTest.Cheap.class)
+class EventLoopRunsTest {
+
+    public static class Cheap implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            // Tracing on, as an operator turns it on (TracingTest), to read where each run ran.
+            return Map.of("quarkus.otel.bsp.schedule.delay", "0.05s",
+                    "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:1",
+                    "quarkus.otel.exporter.otlp.traces.endpoint", "http://127.0.0.1:1",
+                    "ai.models.inference.run-on-event-loop-below", "10s");
+        }
+    }
+
+    private static final String TENSORS = "\"inputs\":["
+            + "{\"name\":\"input_ids\",\"datatype\":\"INT64\",\"shape\":[1,4],\"data\":[101,7592,2088,102]},"
+            + "{\"name\":\"attention_mask\",\"datatype\":\"INT64\",\"shape\":[1,4],\"data\":[1,1,1,1]},"
+            + "{\"name\":\"token_type_ids\",\"datatype\":\"INT64\",\"shape\":[1,4],\"data\":[0,0,0,0]}]}";
+
+    @Inject
+    InMemorySpanExporter spans;
+
+    @Test
+    void aCheapRequestRunsOnItsEventLoopALargeOneOnAWorkerAndTheyAnswerAlike() throws Exception {
+        Startup.awaitStarted();
+        // The model's first requests teach it what a run costs (the warm-up's rehearsal does too).
+        for (int i = 0; i < 3; i++) {
+            post("{\"id\":\"a\"," + TENSORS, "0af7651916cd43dd8448eb211c80319" + i);
+        }
+        String small = "0af7651916cd43dd8448eb211c803190".replace('0', 'e');
+        JsonNode onLoop = post("{\"id\":\"a\"," + TENSORS, small);
+        assertTrue(ranOn(small).startsWith("vert.x-eventloop"), "a cheap request ran on " + ranOn(small));
+
+        // ~30 MB of JSON whitespace: the same tensors, a request far larger than the model's usual ones.
+        String large = "0af7651916cd43dd8448eb211c803190".replace('0', 'f');
+        JsonNode onWorker = post("{\"id\":\"a\"," + " ".repeat(30 << 20) + TENSORS, large);
+        assertTrue(ranOn(large).startsWith("kiln-infer"), "a request foreseen to be slow ran on " + ranOn(large));
+
+        JsonNode a = onLoop.get("outputs").get(0).get("data");
+        JsonNode b = onWorker.get("outputs").get(0).get("data");
+        assertEquals(4 * 384, a.size());
+        for (int i = 0; i < a.size(); i++) {
+            assertEquals(Float.floatToRawIntBits(a.get(i).floatValue()), Float.floatToRawIntBits(b.get(i).floatValue()), "element " + i);
+        }
+    }
+
+    private JsonNode post(String body, String trace) throws Exception {
+        String answer = given().header("traceparent", "00-" + trace + "-00f067aa0ba902b7-01").contentType("application/json")
+                .body(body).post("/v2/models/all-minilm-l6-v2-q/infer").then().statusCode(200).extract().asString();
+        return new ObjectMapper().readTree(answer);
+    }
+
+    private String ranOn(String trace) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> run(trace) != null);
+        return run(trace).getAttributes().get(Tracing.THREAD);
+    }
+
+    private SpanData run(String trace) {
+        return spans.getFinishedSpanItems().stream().filter(s -> s.getTraceId().equals(trace) && s.getName().equals("kiln.session.run"))
+                .findFirst().orElse(null);
+    }
+}
