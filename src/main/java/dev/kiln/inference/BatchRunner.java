@@ -77,9 +77,31 @@ final class BatchRunner {
         }
     }
 
+    /**
+     * A lone request taken on the thread that received it (an event loop) is read there; true when
+     * its run may follow there too: its tensor values, which a client cannot pad as it can a body,
+     * foresee it under {@code below}. One that could not be read is answered already: true.
+     */
+    boolean readHere(ModelQueue.Work work, long below) {
+        Pending p = work.batch().get(0);
+        waited(p);
+        if (!decoded(p, 0)) {
+            return true;
+        }
+        long foreseen = plans.apply(p).cost().foreseeRun(p.inputs().elements());
+        return foreseen >= 0 && foreseen < below;
+    }
+
     private void runSingles(List<Pending> batch) {
         List<Pending> readable = new ArrayList<>();
         for (Pending p : batch) {
+            if (p.inputs() != null) {
+                readable.add(p); // read where it arrived (readHere)
+                continue;
+            }
+            if (p.ended()) {
+                continue; // failed while read where it arrived: answered
+            }
             waited(p);
             if (decoded(p, 0)) {
                 readable.add(p);
@@ -230,7 +252,7 @@ final class BatchRunner {
                 mine.releaseBytes();
                 long outputNanos = System.nanoTime() - t1;
                 if (whole && p.single()) {
-                    plans.apply(p).cost().add(p.inputNanos + inferNanos + outputNanos, mine.call.wireBytes());
+                    plans.apply(p).cost().add(p.inputNanos + inferNanos + outputNanos, mine.call.wireBytes(), mine.inputs.elements());
                 }
                 outputTotal += outputNanos;
                 synchronized (p) {

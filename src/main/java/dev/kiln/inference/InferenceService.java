@@ -268,10 +268,12 @@ public class InferenceService {
     }
 
     /**
-     * True when the request may run on this thread, an event loop, rather than be handed to a worker
-     * and its answer handed back: a lone call of a model that does not batch, whose recent runs say
-     * this one takes less than ai.models.inference.run-on-event-loop-below. The queue still decides:
-     * only when nothing of the model waits and a run is free (ModelQueue.offer).
+     * True when the request may be read on this thread, an event loop, and run there rather than be
+     * handed to a worker and its answer handed back: a lone call of a model that does not batch, whose
+     * recent requests say one this large on the wire takes less than
+     * ai.models.inference.run-on-event-loop-below. The queue still decides (only when nothing of the
+     * model waits and a run is free: ModelQueue.offer), and once read, its tensor values decide
+     * whether the run stays here (BatchRunner.readHere).
      */
     private boolean runsHere(Pending p) {
         if (runHereBelow <= 0 || !p.single() || !io.vertx.core.Context.isOnEventLoopThread()) {
@@ -308,7 +310,7 @@ public class InferenceService {
 
     private ModelQueue queue(ModelRef ref) {
         return queues.computeIfAbsent(ref, m -> new ModelQueue(queueSize, workerCount, workers, p -> plan(p).batching(),
-                runner::run));
+                runner::run, work -> runner.readHere(work, runHereBelow)));
     }
 
     /** What the request's session takes and how it batches, read once per session from its model.yaml. */

@@ -13,6 +13,19 @@ public record ModelInputs(List<TensorBuffer> tensors, Set<String> outputs) {
         return tensors.isEmpty() ? 1 : tensors.get(0).rows();
     }
 
+    /** The values of all inputs together: what a run's cost grows with. */
+    long elements() {
+        long n = 0;
+        for (TensorBuffer t : tensors) {
+            long e = 1;
+            for (long d : t.shape()) {
+                e *= Math.max(0, d);
+            }
+            n += e;
+        }
+        return n;
+    }
+
     /** Two requests can share one run when every input stacks along the first dimension and they ask for the same outputs. */
     boolean batchesWith(ModelInputs other) {
         if (tensors.size() != other.tensors.size() || tensors.isEmpty() || !outputs.equals(other.outputs)) {

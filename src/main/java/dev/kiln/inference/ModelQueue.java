@@ -8,6 +8,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * One model's waiting requests. A model has at most {@code maxRunning} tasks on the shared worker
@@ -34,10 +35,18 @@ final class ModelQueue {
     private final Executor workers;
     private final Function<Pending, BatchPolicy> policy;
     private final Consumer<Work> runner;
+    /** Reads a lone request taken on the caller's thread; true when its run may follow there. */
+    private final Predicate<Work> readHere;
     private int running;
 
     ModelQueue(int capacity, int maxRunning, Executor workers, Function<Pending, BatchPolicy> policy,
                Consumer<Work> runner) {
+        this(capacity, maxRunning, workers, policy, runner, work -> true);
+    }
+
+    ModelQueue(int capacity, int maxRunning, Executor workers, Function<Pending, BatchPolicy> policy,
+               Consumer<Work> runner, Predicate<Work> readHere) {
+        this.readHere = readHere;
         this.capacity = capacity;
         this.maxRunning = maxRunning;
         this.workers = workers;
@@ -51,29 +60,31 @@ final class ModelQueue {
     }
 
     /**
-     * As {@link #offer(Pending)}; with {@code here}, a request that finds the model idle runs on the
-     * calling thread, before this returns, instead of being handed to a worker.
+     * As {@link #offer(Pending)}; with {@code here}, a request that finds the model idle is taken at
+     * once and read on the calling thread, before this returns, and runs there too when its tensors
+     * confirm it is cheap (else a worker runs it, the model's run held for it meanwhile).
      */
     boolean offer(Pending p, boolean here) {
-        boolean runHere;
+        Work mine;
         synchronized (this) {
             if (waiting.size() >= capacity) {
                 return false;
             }
-            waiting.add(p);
-            notifyAll();
-            if (running >= maxRunning) {
+            if (!here || running >= maxRunning || !waiting.isEmpty()) {
+                waiting.add(p);
+                notifyAll();
+                if (running < maxRunning) {
+                    running++;
+                    schedule();
+                }
                 return true;
             }
+            // Taken under the lock: what runs here is the request that was checked, never one a worker left.
             running++;
-            runHere = here && waiting.size() == 1;
-            if (!runHere) {
-                schedule();
-            }
+            p.claim();
+            mine = new Work(List.of(p), 0);
         }
-        if (runHere) {
-            drain();
-        }
+        runHere(mine);
         return true;
     }
 
@@ -94,10 +105,37 @@ final class ModelQueue {
         }
     }
 
+    private void runHere(Work work) {
+        boolean cheap;
+        try {
+            cheap = readHere.test(work);
+        } catch (Throwable t) {
+            cheap = true; // the runner answers what could not be read; nothing costly is left
+        }
+        if (!cheap) {
+            try {
+                workers.execute(() -> run(work));
+                return;
+            } catch (RejectedExecutionException shuttingDown) {
+                // The pool is closing: it was accepted and is read, so it runs here.
+            }
+        }
+        run(work);
+    }
+
     private void drain() {
-        Work work = Work.NONE;
+        Work work;
         try {
             work = take();
+        } catch (Throwable t) {
+            work = Work.NONE;
+        }
+        run(work);
+    }
+
+    /** Runs what a task took, then hands the model's next waiting requests to a worker, or frees the run. */
+    private void run(Work work) {
+        try {
             if (!work.batch().isEmpty()) {
                 runner.accept(work);
             }

@@ -4,6 +4,7 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +54,35 @@ class ModelQueueTest {
         assertEquals(Thread.currentThread().getName(), ranOn.get(p), "ran here, before offer returned");
         assertEquals(0, q.running());
         workers.shutdown();
+    }
+
+    /** Read where it arrived and found costly (its tensors, not its body, decide): a worker runs it, and the run stays counted until then. */
+    @Test
+    void aRequestReadHereAndFoundCostlyRunsOnAWorkerWithItsRunHeld() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        ModelQueue q = new ModelQueue(8, 1, workers, p -> BatchPolicy.off("test"), work -> {
+            work.batch().forEach(p -> ranOn.put(p, Thread.currentThread().getName()));
+            try {
+                release.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, work -> {
+            ranOn.put(work.batch().get(0), "read on " + Thread.currentThread().getName());
+            return false;
+        });
+        Pending p = pending();
+        assertTrue(q.offer(p, true));
+        assertEquals(1, q.running(), "the model's one run is held for it while a worker takes it");
+        Pending next = pending();
+        assertTrue(q.offer(next, true));
+        assertEquals(1, q.waiting(), "so the next request waits instead of running here beside it");
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> "worker".equals(ranOn.get(next)));
+        assertEquals("worker", ranOn.get(p));
+        workers.shutdown();
+        assertTrue(workers.awaitTermination(10, TimeUnit.SECONDS));
+        assertEquals(0, q.running());
     }
 
     @Test
