@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.telemetry.Tracing;
 import dev.kiln.testing.Startup;
+import dev.kiln.testing.TracingOn;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.junit.QuarkusTest;
@@ -13,6 +14,7 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 
 import static io.restassured.RestAssured.given;
@@ -32,11 +34,10 @@ class EventLoopRunsTest {
     public static class Cheap implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            // Tracing on, as an operator turns it on (TracingTest), to read where each run ran.
-            return Map.of("quarkus.otel.bsp.schedule.delay", "0.05s",
-                    "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:1",
-                    "quarkus.otel.exporter.otlp.traces.endpoint", "http://127.0.0.1:1",
-                    "ai.models.inference.run-on-event-loop-below", "10s");
+            // Tracing on, to read where each run ran.
+            Map<String, String> settings = new HashMap<>(TracingOn.settings());
+            settings.put("ai.models.inference.run-on-event-loop-below", "10s");
+            return settings;
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.kiln.telemetry;
 
 import dev.kiln.testing.Startup;
+import dev.kiln.testing.TracingOn;
 import dev.kiln.testing.V2;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
@@ -29,10 +30,7 @@ class TracingTest {
     public static class On implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            // As an operator turns tracing on: by naming an OTLP endpoint (the environment variable's name).
-            return Map.of("quarkus.otel.bsp.schedule.delay", "0.05s",
-                    "QUARKUS_OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://127.0.0.1:1",
-                    "quarkus.otel.exporter.otlp.traces.endpoint", "http://127.0.0.1:1");
+            return TracingOn.settings();
         }
     }
 
