@@ -172,10 +172,11 @@ public interface AiModelsConfig {
         OptionalLong maxAnswerBytes();
 
         /**
-         * A request whose run is foreseen to take less than this (from the model's recent runs, scaled
-         * by the request's size) runs on the event loop that received it when its model is idle, not
-         * on an inference worker: two thread hand-offs cost more than such a run's share of the loop.
-         * Never for a batching model or a unit of several calls; 0 turns it off.
+         * A request foreseen to take less than this (from the model's recent requests: by its size on
+         * the wire before it is read, by its tensor values once read) is read and run on the event loop
+         * that received it when its model is idle, not on an inference worker: two thread hand-offs
+         * cost more than such a run's share of the loop. Never for a batching model or a unit of
+         * several calls; 0 turns it off.
          */
         @WithDefault("5ms")
         Duration runOnEventLoopBelow();

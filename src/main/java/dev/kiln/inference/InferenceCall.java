@@ -36,9 +36,9 @@ public interface InferenceCall<T> {
     }
 
     /**
-     * The request's size as it arrived, in bytes; -1 when there is none (tensors handed in). A run's
-     * cost is scaled by it to tell whether the request is cheap enough to run on the thread that
-     * received it (see InferenceService); a call without a size never does.
+     * The request's size as it arrived, in bytes; -1 when there is none (tensors handed in). What
+     * reading it would cost is foreseen from it, to tell whether the request may be read on the
+     * thread that received it (see InferenceService.runsHere); a call without a size never is.
      */
     default long wireBytes() {
         return -1;
