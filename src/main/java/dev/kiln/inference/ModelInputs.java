@@ -1,6 +1,7 @@
 package dev.kiln.inference;
 
 import dev.kiln.runtime.TensorBuffer;
+import dev.kiln.runtime.TensorShapes;
 
 import java.util.List;
 import java.util.Set;
@@ -17,11 +18,7 @@ public record ModelInputs(List<TensorBuffer> tensors, Set<String> outputs) {
     long elements() {
         long n = 0;
         for (TensorBuffer t : tensors) {
-            long e = 1;
-            for (long d : t.shape()) {
-                e *= Math.max(0, d);
-            }
-            n += e;
+            n += TensorShapes.elements(t.name(), t.shape());
         }
         return n;
     }

@@ -40,11 +40,6 @@ final class ModelQueue {
     private int running;
 
     ModelQueue(int capacity, int maxRunning, Executor workers, Function<Pending, BatchPolicy> policy,
-               Consumer<Work> runner) {
-        this(capacity, maxRunning, workers, policy, runner, work -> true);
-    }
-
-    ModelQueue(int capacity, int maxRunning, Executor workers, Function<Pending, BatchPolicy> policy,
                Consumer<Work> runner, Predicate<Work> readHere) {
         this.readHere = readHere;
         this.capacity = capacity;
@@ -54,15 +49,11 @@ final class ModelQueue {
         this.runner = runner;
     }
 
-    /** False when the queue is full: the caller answers 503 and releases the lease. */
-    boolean offer(Pending p) {
-        return offer(p, false);
-    }
-
     /**
-     * As {@link #offer(Pending)}; with {@code here}, a request that finds the model idle is taken at
-     * once and read on the calling thread, before this returns, and runs there too when its tensors
-     * confirm it is cheap (else a worker runs it, the model's run held for it meanwhile).
+     * False when the queue is full: the caller answers 503 and releases the lease. With {@code here},
+     * a request that finds the model idle is taken at once and read on the calling thread, before
+     * this returns, and runs there too when its tensors confirm it is cheap (else a worker runs it,
+     * the model's run held for it meanwhile).
      */
     boolean offer(Pending p, boolean here) {
         Work mine;

@@ -43,7 +43,7 @@ class ModelQueueTest {
         return new ModelQueue(8, maxRunning, workers, p -> BatchPolicy.off("test"), work -> {
             work.batch().forEach(p -> ranOn.put(p, Thread.currentThread().getName()));
             also.accept(work);
-        });
+        }, work -> true);
     }
 
     @Test
