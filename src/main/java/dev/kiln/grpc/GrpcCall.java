@@ -30,6 +30,7 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
     private final boolean raw;
     /** The RPC's context: cancelled when the client cancels or its deadline passes. */
     private final io.grpc.Context rpc = io.grpc.Context.current();
+    private volatile boolean aloneOnItsLoop = true;
 
     /** The request, to be run by {@code version} of its model (which the answer names). */
     GrpcCall(ModelInferRequest request, int version) {
@@ -50,6 +51,16 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
     @Override
     public long wireBytes() {
         return request.getSerializedSize();
+    }
+
+    @Override
+    public boolean aloneOnItsLoop() {
+        return aloneOnItsLoop;
+    }
+
+    /** Whether other calls of the loop that received this one were in flight when it was submitted (LoopCalls). */
+    void aloneOnItsLoop(boolean alone) {
+        this.aloneOnItsLoop = alone;
     }
 
     @Override

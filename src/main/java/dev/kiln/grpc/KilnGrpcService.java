@@ -61,6 +61,7 @@ public class KilnGrpcService implements GRPCInferenceService {
     private final InflightBytes inflight;
     /** Where answers are serialised when the call came on no event loop: Quarkus's worker pool, never the inference workers. */
     private final Executor workers = Infrastructure.getDefaultExecutor();
+    private final LoopCalls loopCalls = new LoopCalls();
 
     public KilnGrpcService(ShadowRuns shadows, VersionRouter router, ServedModels served, V2Queries queries, AdminToken token,
                            UsageTracker usage, ModelRepository repository, InflightBytes inflight) {
@@ -130,11 +131,21 @@ public class KilnGrpcService implements GRPCInferenceService {
             GrpcCall call = new GrpcCall(request, route.version());
             usage.recordTransport(route.model(), route.version(), "grpc");
             InflightBytes.Reservation held = admitted(request);
-            // The answer is serialised off the inference workers (a worker's time is for models), on the
-            // event loop the call came on, which writes it anyway: no extra thread in between.
-            return Uni.createFrom().completionStage(() -> shadows.infer(route, call, () -> new GrpcCall(request, route.shadow())))
+            LoopCalls.Held onLoop = loopCalls.arrive();
+            // Submitted as the loop's next task, once it has read what else came in with this call (the other
+            // calls of its connection), so that whether it may run on the loop counts them. The answer is
+            // serialised off the inference workers (a worker's time is for models), on the event loop the
+            // call came on, which writes it anyway: no extra thread in between.
+            return Uni.createFrom().completionStage(() -> {
+                        call.aloneOnItsLoop(onLoop.alone());
+                        return shadows.infer(route, call, () -> new GrpcCall(request, route.shadow()));
+                    })
+                    .runSubscriptionOn(answers())
                     .emitOn(answers())
-                    .onTermination().invoke(held::close)
+                    .onTermination().invoke(() -> {
+                        onLoop.close();
+                        held.close();
+                    })
                     .onFailure().transform(f -> GrpcStatuses.of(f, clean(caller)));
         } catch (RuntimeException f) {
             return Uni.createFrom().failure(GrpcStatuses.of(f, clean(caller)));

@@ -44,6 +44,15 @@ public interface InferenceCall<T> {
         return -1;
     }
 
+    /**
+     * False when the event loop that received the call has others of its callers waiting on it: an
+     * HTTP/2 connection carries many calls on one loop, and a run there would hold back the reading
+     * of all the others while the workers idle. Such a call goes to a worker, however cheap.
+     */
+    default boolean aloneOnItsLoop() {
+        return true;
+    }
+
     /** The answer from the caller's rows of the outputs it asked for, in the order it asked (all outputs: the model's order). */
     T encode(List<OutputTensor> outputs);
 }

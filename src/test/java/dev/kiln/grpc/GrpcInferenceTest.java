@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** KServe V2 over gRPC with a real grpc-java client generated from the same proto. */
 @QuarkusTest
-class GrpcInferenceTest {
+public class GrpcInferenceTest {
 
     static final String MINILM = "all-minilm-l6-v2-q";
 
@@ -143,7 +143,8 @@ class GrpcInferenceTest {
         assertTrue(services.contains("grpc.health.v1.Health"), services.toString());
     }
 
-    static ModelInferRequest miniLm(boolean raw, long... ids) {
+    /** MiniLM-q's three inputs for these token ids, raw or typed (EventLoopRunsTest sends it too). */
+    public static ModelInferRequest miniLm(boolean raw, long... ids) {
         ModelInferRequest.Builder r = ModelInferRequest.newBuilder().setModelName(MINILM).setId("g1");
         for (String name : List.of("input_ids", "attention_mask", "token_type_ids")) {
             long[] v = new long[ids.length];

@@ -3,19 +3,29 @@ package dev.kiln.inference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kiln.telemetry.Tracing;
+import com.google.common.util.concurrent.ListenableFuture;
 import dev.kiln.testing.Startup;
 import dev.kiln.testing.TracingOn;
+import inference.GRPCInferenceServiceGrpc;
+import inference.ModelInferRequest;
+import inference.ModelInferResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
@@ -25,7 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A request its model runs cheaply runs on the event loop that received it; one foreseen to take
  * longer (here: the same tensors in a body tens of thousands of times the usual size) goes to an
- * inference worker. Both answer alike, to the bit. Where each ran is read from its run's span.
+ * inference worker. Both answer alike, to the bit. A gRPC call runs on its loop only when it is the
+ * loop's one call in flight: calls that share a connection (one loop reads them all) go to workers.
+ * Where each ran is read from its run's span.
  */
 @QuarkusTest
 @TestProfile(EventLoopRunsTest.Cheap.class)
@@ -49,6 +61,9 @@ class EventLoopRunsTest {
     @Inject
     InMemorySpanExporter spans;
 
+    @ConfigProperty(name = "quarkus.grpc.server.test-port")
+    int grpcPort;
+
     @Test
     void aCheapRequestRunsOnItsEventLoopALargeOneOnAWorkerAndTheyAnswerAlike() throws Exception {
         Startup.awaitStarted();
@@ -71,6 +86,51 @@ class EventLoopRunsTest {
         for (int i = 0; i < a.size(); i++) {
             assertEquals(Float.floatToRawIntBits(a.get(i).floatValue()), Float.floatToRawIntBits(b.get(i).floatValue()), "element " + i);
         }
+    }
+
+    @Test
+    void aLoneGrpcCallRunsOnItsLoopCallsInFlightTogetherOnWorkers() throws Exception {
+        Startup.awaitStarted();
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", grpcPort).usePlaintext().build();
+        try {
+            ModelInferRequest request = dev.kiln.grpc.GrpcInferenceTest.miniLm(true, 101, 7592, 2088, 102);
+            var one = GRPCInferenceServiceGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            for (int i = 0; i < 3; i++) {
+                one.modelInfer(request);
+            }
+            spans.reset();
+            one.modelInfer(request);
+            assertEquals(List.of("vert.x-eventloop"), runThreads(1), "a lone gRPC call");
+
+            // Eight calls at a time on one connection, as a client's channel sends them: read on one loop, they
+            // used to run there one after another, every one of them, while the workers idled.
+            spans.reset();
+            var many = GRPCInferenceServiceGrpc.newFutureStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+            for (int round = 0; round < 5; round++) {
+                List<ListenableFuture<ModelInferResponse>> calls = new ArrayList<>();
+                for (int i = 0; i < 8; i++) {
+                    calls.add(many.modelInfer(request));
+                }
+                for (ListenableFuture<ModelInferResponse> c : calls) {
+                    assertEquals(4 * 384 * 4, c.get(60, TimeUnit.SECONDS).getRawOutputContents(0).size());
+                }
+            }
+            List<String> threads = runThreads(40);
+            assertTrue(threads.contains("kiln-infer"), "calls in flight together all ran on " + threads);
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The thread kinds (name without its number) of the first {@code n} runs since the spans were reset. */
+    private List<String> runThreads(int n) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> runs().size() >= n);
+        return runs().stream().limit(n).map(s -> s.getAttributes().get(Tracing.THREAD).replaceAll("-thread-\\d+$|-\\d+$", ""))
+                .distinct().sorted().toList();
+    }
+
+    private List<SpanData> runs() {
+        return spans.getFinishedSpanItems().stream().filter(s -> s.getName().equals("kiln.session.run")).toList();
     }
 
     private JsonNode post(String body, String trace) throws Exception {
