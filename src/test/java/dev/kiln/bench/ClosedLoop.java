@@ -10,7 +10,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The in-JVM load generator of the benchmarks: {@code clients} threads each call the task back to back
  * for {@code seconds}; prints p50 (ms), calls per second and failures on one KILN line, as the wrk
- * scripts do, so bench/*.sh read every source the same way.
+ * scripts do, so bench/*.sh read every source the same way, and on a CPU line the CPU time this whole
+ * process spent per call while it was measured (bench/cpu.sh reads it; the others take only KILN lines).
  */
 final class ClosedLoop {
 
@@ -23,7 +24,17 @@ final class ClosedLoop {
 
     /** {@code failure}: the exception type that counts as a refused call rather than a broken benchmark. */
     static void measure(int clients, int seconds, Call call, Class<? extends Exception> failure) throws Exception {
-        System.out.println(summary(clients, seconds, call, failure));
+        long cpu0 = processCpuNanos();
+        Result r = run(clients, seconds, call, failure);
+        long cpu = processCpuNanos() - cpu0;
+        System.out.println(r.line());
+        System.out.printf("CPU ms_per_call=%.3f%n", r.done() == 0 ? 0 : cpu / 1e6 / r.done());
+    }
+
+    /** The CPU time of every thread of this process so far (JIT and GC included, as for a server). */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     /**
@@ -32,10 +43,17 @@ final class ClosedLoop {
      * (warmed before it is timed). Without this the client's JIT is measured as the server's cost.
      */
     static void warm(int clients, int seconds, Call call, Class<? extends Exception> failure) throws Exception {
-        summary(clients, seconds, call, failure);
+        run(clients, seconds, call, failure);
     }
 
-    private static String summary(int clients, int seconds, Call call, Class<? extends Exception> failure) throws Exception {
+    private record Result(List<Long> latencies, long done, long failed, int seconds) {
+        String line() {
+            return String.format("KILN p50_ms=%.3f rps=%.1f non200=%d", latencies.isEmpty() ? 0 : latencies.get(latencies.size() / 2) / 1e6,
+                    done / (double) seconds, failed);
+        }
+    }
+
+    private static Result run(int clients, int seconds, Call call, Class<? extends Exception> failure) throws Exception {
         AtomicLong done = new AtomicLong();
         AtomicLong failed = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -70,7 +88,6 @@ final class ClosedLoop {
         }
         pool.shutdown();
         latencies.sort(Long::compare);
-        return String.format("KILN p50_ms=%.3f rps=%.1f non200=%d", latencies.isEmpty() ? 0 : latencies.get(latencies.size() / 2) / 1e6,
-                done.get() / (double) seconds, failed.get());
+        return new Result(latencies, done.get(), failed.get(), seconds);
     }
 }
