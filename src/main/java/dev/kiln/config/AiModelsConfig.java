@@ -176,7 +176,7 @@ public interface AiModelsConfig {
          * the wire before it is read, by its tensor values once read) is read and run on the event loop
          * that received it when its model is idle, not on an inference worker: two thread hand-offs
          * cost more than such a run's share of the loop. Never for a batching model or a unit of
-         * several calls; 0 turns it off.
+         * several calls, nor for a gRPC call while others of its loop are in flight; 0 turns it off.
          */
         @WithDefault("5ms")
         Duration runOnEventLoopBelow();
