@@ -132,6 +132,7 @@ public class KilnGrpcService implements GRPCInferenceService {
             usage.recordTransport(route.model(), route.version(), "grpc");
             InflightBytes.Reservation held = admitted(request);
             LoopCalls.Held onLoop = loopCalls.arrive();
+            Executor loop = answers();
             // Submitted as the loop's next task, once it has read what else came in with this call (the other
             // calls of its connection), so that whether it may run on the loop counts them. The answer is
             // serialised off the inference workers (a worker's time is for models), on the event loop the
@@ -140,8 +141,8 @@ public class KilnGrpcService implements GRPCInferenceService {
                         call.aloneOnItsLoop(onLoop.alone());
                         return shadows.infer(route, call, () -> new GrpcCall(request, route.shadow()));
                     })
-                    .runSubscriptionOn(answers())
-                    .emitOn(answers())
+                    .runSubscriptionOn(loop)
+                    .emitOn(loop)
                     .onTermination().invoke(() -> {
                         onLoop.close();
                         held.close();

@@ -269,14 +269,15 @@ public class InferenceService {
 
     /**
      * True when the request may be read on this thread, an event loop, and run there rather than be
-     * handed to a worker and its answer handed back: a lone call (alone on its loop too) of a model that does not batch, whose
-     * recent requests say one this large on the wire takes less than
+     * handed to a worker and its answer handed back: a lone call (alone on its loop too) of a model
+     * that does not batch, whose recent requests say one this large on the wire takes less than
      * ai.models.inference.run-on-event-loop-below. The queue still decides (only when nothing of the
      * model waits and a run is free: ModelQueue.offer), and once read, its tensor values decide
      * whether the run stays here (BatchRunner.readHere).
      */
     private boolean runsHere(Pending p) {
-        if (runHereBelow <= 0 || !p.single() || !io.vertx.core.Context.isOnEventLoopThread() || !p.parts.get(0).call.aloneOnItsLoop()) {
+        if (runHereBelow <= 0 || !p.single() || !io.vertx.core.Context.isOnEventLoopThread()
+                || !p.parts.get(0).call.aloneOnItsLoop()) {
             return false;
         }
         BatchRunner.Plan plan = plans.get(p.lease.model());
