@@ -22,8 +22,9 @@ import java.util.concurrent.TimeUnit;
  * as V2 JSON and as V2 binary requests through the whole inference path (queue, reading, run,
  * writing), for a short time budget. The JIT then compiles the codecs before the first client
  * comes; measured from outside, V2 JSON was 2.6 ms over ONNX Runtime in the first seconds after
- * a start without this, and 0.76 ms once warm. It runs on a thread of its own once the model's
- * warm-up is done, so it never delays /q/health/started; not counted as use.
+ * a start without this, and 0.76 ms once warm. It runs on a thread of its own once the warm-up has
+ * loaded and warmed every model (between loads it slowed the next one), so it never delays
+ * /q/health/started; not counted as use.
  */
 @ApplicationScoped
 public class ServingPathRehearsal {
@@ -37,6 +38,7 @@ public class ServingPathRehearsal {
     private final EmbeddingService embeddings;
     private final java.util.Map<String, Integer> rehearsed = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Set<String> tokenizers = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.Map<String, java.time.Instant> began = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "kiln-rehearsal");
         t.setDaemon(true);
@@ -56,6 +58,7 @@ public class ServingPathRehearsal {
      */
     void rehearseSoon(ModelStatus model, List<TensorSpec> inputs) {
         thread.execute(() -> {
+            began.putIfAbsent(model.name(), java.time.Instant.now());
             openTokenizer(model);
             rehearsed.merge(model.name(), rehearse(model.name(), model.version(), inputs, model.entry().manifest()), Integer::sum);
         });
@@ -74,6 +77,11 @@ public class ServingPathRehearsal {
         } catch (RuntimeException e) {
             // the first embeddings request opens it, and reports what is wrong with it
         }
+    }
+
+    /** When the first rehearsal of a model began, if one has (for tests and logs). */
+    public java.util.Optional<java.time.Instant> began(String model) {
+        return java.util.Optional.ofNullable(began.get(model));
     }
 
     /** Requests sent so far in rehearsals of a model, its versions together (for tests and logs). */

@@ -12,6 +12,7 @@ import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.runtime.OnnxEngine;
+import dev.kiln.runtime.TensorSpec;
 import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
 import dev.kiln.warmup.WarmupReport.ModelWarmup;
@@ -95,15 +96,19 @@ public class Warmup {
                 .toList();
         boolean alreadyWarm = targets.stream().allMatch(this::isWarm);
         List<ModelWarmup> results = new ArrayList<>();
+        List<Runnable> rehearsals = new ArrayList<>();
         for (ModelStatus target : targets) {
             results.add(isWarm(target)
                     ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null, false, target.version())
-                    : warm(target));
+                    : warm(target, rehearsals));
         }
+        // After every load, not between them: a rehearsal's runs and the compilations it causes took
+        // the cores the next model's session needed (see ServingPathRehearsal).
+        rehearsals.forEach(Runnable::run);
         return report(results, alreadyWarm, (System.nanoTime() - start) / 1e9);
     }
 
-    private ModelWarmup warm(ModelStatus target) {
+    private ModelWarmup warm(ModelStatus target, List<Runnable> rehearsals) {
         String name = target.name();
         int version = target.version();
         Double loadSeconds = null;
@@ -123,7 +128,7 @@ public class Warmup {
                             "not loaded: " + after.state() + (after.reason() != null ? " (" + after.reason() + ")" : ""), false, version);
                 }
             }
-            double seconds = infer(registry.status(name, version));
+            double seconds = infer(registry.status(name, version), rehearsals);
             return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null, false, version);
         } catch (KilnError e) {
             if (skippable(e, target)) {
@@ -153,7 +158,7 @@ public class Warmup {
      * Runs the warm-up inferences on a lease, outside inference accounting: warm-up is not use. The
      * lease is taken first; only the runs are measured, so nothing waits while holding the measurement.
      */
-    private double infer(ModelStatus status) throws Exception {
+    private double infer(ModelStatus status, List<Runnable> rehearsals) throws Exception {
         String name = status.name();
         int version = status.version();
         Integer declared = status.entry().manifest().warmup() == null ? null : status.entry().manifest().warmup().iterations();
@@ -176,7 +181,8 @@ public class Warmup {
             double seconds = (System.nanoTime() - t0) / 1e9;
             warmed.put(status.entry().ref(), lease.model().loadedAt());
             usage.recordWarmup(name, version, seconds);
-            rehearsal.rehearseSoon(status, lease.model().inputs());
+            List<TensorSpec> inputs = lease.model().inputs();
+            rehearsals.add(() -> rehearsal.rehearseSoon(status, inputs));
             return seconds;
         } catch (Exception | Error e) {
             Tracing.fail(span, e);
