@@ -41,7 +41,7 @@ trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"'
 java -cp "$CP" dev.kiln.bench.InferenceBench bodies "$TMP/bodies" >/dev/null
 cp -r target/demo-models "$TMP/repo"
 rm -f "$TMP/repo/.kiln-settings.yaml"
-MALLOC_TRIM_THRESHOLD_=1048576 java -Dai.models.inference.batching=false -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" \
+MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java -Dai.models.inference.batching=false -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" \
   -Dai.models.repository="$TMP/repo" -jar target/quarkus-app/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
 PID=$!
 until curl -sf "http://127.0.0.1:$PORT/q/health/started" >/dev/null; do

@@ -10,7 +10,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for run in $(seq 1 $runs); do
   rm -rf "$tmp/repo"; cp -r target/demo-models "$tmp/repo"; rm -f "$tmp/repo/.kiln-settings.yaml"
-  MALLOC_TRIM_THRESHOLD_=1048576 AI_MODELS_REPOSITORY="$tmp/repo" QUARKUS_HTTP_PORT=$port QUARKUS_GRPC_SERVER_PORT=$((port + 1)) java -jar target/quarkus-app/quarkus-run.jar > "$tmp/kiln.log" 2>&1 &
+  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 AI_MODELS_REPOSITORY="$tmp/repo" QUARKUS_HTTP_PORT=$port QUARKUS_GRPC_SERVER_PORT=$((port + 1)) java -jar target/quarkus-app/quarkus-run.jar > "$tmp/kiln.log" 2>&1 &
   pid=$!
   until curl -sf "localhost:$port/q/health/started" > /dev/null; do sleep 0.2; done
   curl -s "localhost:$port/api/v1/setup/ai-models/loaded" | jq -r '.models[] | "\(.name) \(.memory_bytes)"' >> "$tmp/all.txt"

@@ -50,7 +50,7 @@ rm -f "$TMP/repo/.kiln-settings.yaml"
 
 # start [java options]: starts the packaged jar on the demo repository and waits until started
 start() {
-  MALLOC_TRIM_THRESHOLD_=1048576 java "$@" -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$TMP/repo" \
+  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java "$@" -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$TMP/repo" \
     -jar $APP/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
   PID=$!
   until curl -sf "$BASE/q/health/started" >/dev/null; do

@@ -35,7 +35,7 @@ cp -r target/demo-models/. "$REPO/"
 rm -f "$REPO/.kiln-settings.yaml"
 LOG="$(mktemp)"
 export TOKEN=bench-token
-MALLOC_TRIM_THRESHOLD_=1048576 AI_MODELS_ADMIN_TOKEN=$TOKEN \
+MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 AI_MODELS_ADMIN_TOKEN=$TOKEN \
   java -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port=$((PORT + 1)) -Dai.models.repository="$REPO" -jar "$JAR" >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$REPO" "$LOG"' EXIT

@@ -4,7 +4,9 @@
 # gives its resident memory after the first and the last unload, then loads it once more and gives
 # the p50 of a 128-token inference (hey, 1 client, 300 requests), the resident memory once those
 # runs are over (idle, loaded), and the p50 of PP-OCRv4 detection at 640x640 (V2 binary, wrk, 10 s),
-# the model with the largest intermediate tensors.
+# the model with the largest intermediate tensors, and the median time of the twenty loads (the load
+# call's own answer time: opening the session, which glibc's settings slow down or not).
+# ONLY=REGEX runs only the configurations whose label matches (e.g. ONLY='defaults|MMAP').
 # The Java heap is fixed and pre-touched, so what moves is native memory.
 # Needs: ./mvnw -B package -DskipTests (and test-compile), curl, hey, wrk.
 set -euo pipefail
@@ -22,14 +24,15 @@ java -cp "$cp" dev.kiln.bench.InferenceBench bodies "$tmp"
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$pid/status"; }
 run() {
   local label=$1 env=$2; shift 2
+  [[ "$label" =~ ${ONLY:-.} ]] || return 0
   rm -rf "$tmp/repo"; cp -r target/demo-models "$tmp/repo"; rm -f "$tmp/repo/.kiln-settings.yaml"
   env $env java -Xms256m -Xmx256m -XX:+AlwaysPreTouch "$@" -Dai.models.admin-token=t -Dai.models.repository="$tmp/repo" \
     -Dquarkus.http.port=$port -Dquarkus.grpc.server.port=$((port + 1)) -jar target/quarkus-app/quarkus-run.jar > "$tmp/kiln.log" 2>&1 &
   pid=$!
   until curl -sf "localhost:$port/q/health/started" > /dev/null; do sleep 0.2; done
-  local first="" last=""
-  for i in $(seq 1 20); do
-    curl -s -o /dev/null -H 'Authorization: Bearer t' -X POST "localhost:$port/v2/repository/models/all-minilm-l6-v2/load"
+  local first="" last="" loads=""
+  for _ in $(seq 1 20); do
+    loads="$loads $(curl -s -o /dev/null -w '%{time_total}' -H 'Authorization: Bearer t' -X POST "localhost:$port/v2/repository/models/all-minilm-l6-v2/load")"
     curl -s -o /dev/null -X POST "localhost:$port/v2/models/all-minilm-l6-v2/infer" -H 'Content-Type: application/json' -d @"$tmp/req.json"
     curl -s -o /dev/null -H 'Authorization: Bearer t' -X POST "localhost:$port/v2/repository/models/all-minilm-l6-v2/unload"
     last=$(rss); [ -n "$first" ] || first=$last
@@ -42,21 +45,27 @@ run() {
   idle=$(rss)
   det=$(BODY="$tmp/det640.bin" CTYPE=application/octet-stream HEADER_LEN=$(cat "$tmp/det640.bin.header-length") \
     wrk -t1 -c1 -d10s -s bench/wrk/post.lua "http://127.0.0.1:$port/v2/models/ppocr-v4-det/infer" | awk -F'[= ]' '/KILN/ {print $3}')
-  echo "| $label | $first | $last | $((last - first)) | $idle | $p50 | $det |"
+  local load
+  load=$(tr ' ' '\n' <<< "$loads" | grep . | sort -n | awk '{a[NR]=$1} END {printf "%.3f", (a[int((NR+1)/2)] + a[int(NR/2)+1]) / 2}')
+  echo "| $label | $first | $last | $((last - first)) | $idle | $p50 | $det | $load |"
   kill $pid; wait $pid 2>/dev/null || true
 }
 mkdir -p bench/results
 {
   echo "# Unload/reload of fp32 all-MiniLM-L6-v2, 20 cycles, packaged jar ($(date -u +%Y-%m-%d), $(nproc) cores)"
   echo
-  echo "| configuration | RSS after 1st unload (MiB) | after 20th | growth | loaded, idle after 300 runs | MiniLM p50 [1,128] (ms) | det p50 640x640 (ms) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|"
-  run "**Kiln's defaults**: CPU arena on, MALLOC_TRIM_THRESHOLD_=1048576, 1 loader thread, global pools" "MALLOC_TRIM_THRESHOLD_=1048576"
+  echo "| configuration | RSS after 1st unload (MiB) | after 20th | growth | loaded, idle after 300 runs | MiniLM p50 [1,128] (ms) | det p50 640x640 (ms) | load s (median of 20) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  defaults="MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
+  run "**Kiln's defaults**: CPU arena on, MALLOC_TRIM_THRESHOLD_=1048576, GLIBC_TUNABLES=glibc.malloc.hugetlb=1, 1 loader thread, global pools" "$defaults"
+  run "arena on, MALLOC_TRIM_THRESHOLD_=1048576 alone (the defaults before 2026-12-07)" "MALLOC_TRIM_THRESHOLD_=1048576"
+  run "arena on, MALLOC_TRIM_THRESHOLD_=1048576 and MALLOC_MMAP_THRESHOLD_=4194304" "MALLOC_TRIM_THRESHOLD_=1048576 MALLOC_MMAP_THRESHOLD_=4194304"
+  run "arena on, MALLOC_TRIM_THRESHOLD_=1048576 and MALLOC_MMAP_THRESHOLD_=33554432" "MALLOC_TRIM_THRESHOLD_=1048576 MALLOC_MMAP_THRESHOLD_=33554432"
   run "arena on, glibc's default malloc" ""
   run "arena on, MALLOC_MMAP_THRESHOLD_=1048576" "MALLOC_MMAP_THRESHOLD_=1048576"
   run "arena off, glibc's default malloc" "" -Dai.models.session.cpu-arena=false
   run "arena off, MALLOC_MMAP_THRESHOLD_=131072" "MALLOC_MMAP_THRESHOLD_=131072" -Dai.models.session.cpu-arena=false
   run "arena off, MALLOC_TRIM_THRESHOLD_=1048576" "MALLOC_TRIM_THRESHOLD_=1048576" -Dai.models.session.cpu-arena=false
-  run "defaults, 2 loader threads" "MALLOC_TRIM_THRESHOLD_=1048576" -Dai.models.registry.load-threads=2
-  run "defaults, per-session thread pools" "MALLOC_TRIM_THRESHOLD_=1048576" -Dai.models.session.global-thread-pools=false
+  run "defaults, 2 loader threads" "$defaults" -Dai.models.registry.load-threads=2
+  run "defaults, per-session thread pools" "$defaults" -Dai.models.session.global-thread-pools=false
 } | tee bench/results/memory.md

@@ -36,7 +36,7 @@ bench() { java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "
 bench images "$TMP/images" "$COUNT"
 cp -r target/demo-models "$TMP/repo"
 rm -f "$TMP/repo/.kiln-settings.yaml"
-AI_MODELS_REPOSITORY="$TMP/repo" QUARKUS_HTTP_PORT="$PORT" QUARKUS_GRPC_SERVER_PORT="$(free_port)" MALLOC_TRIM_THRESHOLD_=1048576 \
+AI_MODELS_REPOSITORY="$TMP/repo" QUARKUS_HTTP_PORT="$PORT" QUARKUS_GRPC_SERVER_PORT="$(free_port)" MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
   java -jar target/quarkus-app/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
 KILN_PID=$!
 until curl -sf "localhost:$PORT/q/health/started" >/dev/null; do

@@ -66,7 +66,7 @@ jvm() {
   local lazy=$1 repo=$2 java=$3 jar=$4; shift 4
   local t0
   t0=$(date +%s%N)
-  MALLOC_TRIM_THRESHOLD_=1048576 AI_MODELS_LAZY_LOAD=$lazy "$java" "$@" -Dquarkus.http.port="$PORT" \
+  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 AI_MODELS_LAZY_LOAD=$lazy "$java" "$@" -Dquarkus.http.port="$PORT" \
     -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$repo" -jar "$jar" >"$TMP/kiln.log" 2>&1 &
   PID=$!
   await_started

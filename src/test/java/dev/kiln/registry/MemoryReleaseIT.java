@@ -15,8 +15,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Unloading really gives memory back, measured on the packaged jar's own process (its Java heap
  * fixed and pre-touched, so what moves is native memory): the fp32 MiniLM
- * (90 MB of weights) loaded, used and unloaded twenty times leaves the resident memory within
- * 50 MB (or 10 %) of where the first unload left it.
+ * (87 MB of weights) loaded, used and unloaded twenty times. glibc keeps some freed memory for the
+ * next load, and how much moves with its settings: measured 2026-12-07 on this test, +49 MiB with
+ * MALLOC_TRIM_THRESHOLD_ alone and +54 MiB with huge pages added, both reached by the third cycle
+ * and flat after it. A leak looks different: what an unload kept would add up cycle after cycle,
+ * and a session kept whole would hold at least its weights. So: the last ten cycles grow the
+ * process by at most 8 MiB (1 MiB a cycle kept fails), and all twenty by less than 3/4 of the
+ * model file.
  */
 class MemoryReleaseIT {
 
@@ -42,6 +47,7 @@ class MemoryReleaseIT {
             Map<String, String> admin = Map.of("Authorization", "Bearer t");
             long pid = kiln.process.pid();
             long afterFirst = 0;
+            long afterTenth = 0;
             StringBuilder trace = new StringBuilder();
             for (int cycle = 0; cycle < 20; cycle++) {
                 assertEquals(200, RawHttp.send(kiln.port, "POST", "/v2/repository/models/" + MODEL + "/load", admin, new byte[0]).status());
@@ -53,10 +59,16 @@ class MemoryReleaseIT {
                 if (cycle == 0) {
                     afterFirst = now;
                 }
+                if (cycle == 9) {
+                    afterTenth = now;
+                }
             }
-            long growth = rss(pid) - afterFirst;
+            long last = rss(pid);
+            long growth = last - afterFirst;
+            long weights = Files.size(Path.of("target/demo-models", MODEL, "model.onnx"));
             System.out.printf("memory release: RSS (MiB) after each unload:%s; growth %+d MiB%n", trace, growth >> 20);
-            assertTrue(growth <= Math.max(50L << 20, afterFirst / 10), "RSS grew " + (growth >> 20) + " MiB:" + trace);
+            assertTrue(last - afterTenth <= 8L << 20, "RSS still growing after ten cycles: " + ((last - afterTenth) >> 20) + " MiB in the last ten:" + trace);
+            assertTrue(growth < weights * 3 / 4, "RSS grew " + (growth >> 20) + " MiB, as much as a session's weights (" + (weights >> 20) + " MiB) kept:" + trace);
         }
     }
 }

@@ -90,6 +90,7 @@ public final class PackagedKiln implements AutoCloseable {
         cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(port).toFile());
         builder.environment().put("MALLOC_TRIM_THRESHOLD_", "1048576");   // as the images and the README run it
+        builder.environment().put("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
         return builder.start();
     }
 
