@@ -39,6 +39,8 @@ public class ServingPathRehearsal {
     private final java.util.Map<String, Integer> rehearsed = new java.util.concurrent.ConcurrentHashMap<>();
     private final java.util.Set<String> tokenizers = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.Map<String, java.time.Instant> began = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Rehearsals asked for and not yet over. */
+    private final java.util.concurrent.atomic.AtomicInteger unfinished = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.concurrent.ExecutorService thread = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "kiln-rehearsal");
         t.setDaemon(true);
@@ -57,11 +59,28 @@ public class ServingPathRehearsal {
      * its tokenizer first when it serves /v1/embeddings, then V2 requests.
      */
     void rehearseSoon(ModelStatus model, List<TensorSpec> inputs) {
-        thread.execute(() -> {
-            began.putIfAbsent(model.name(), java.time.Instant.now());
-            openTokenizer(model);
-            rehearsed.merge(model.name(), rehearse(model.name(), model.version(), inputs, model.entry().manifest()), Integer::sum);
-        });
+        unfinished.incrementAndGet();
+        try {
+            thread.execute(() -> {
+                try {
+                    began.putIfAbsent(model.name(), java.time.Instant.now());
+                    openTokenizer(model);
+                    rehearsed.merge(model.name(), rehearse(model.name(), model.version(), inputs, model.entry().manifest()), Integer::sum);
+                } finally {
+                    unfinished.decrementAndGet();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            unfinished.decrementAndGet();   // shutting down: nothing to rehearse for
+        }
+    }
+
+    /**
+     * True when no rehearsal is waiting or running. They run after the startup warm-up, so the first
+     * requests after /q/health/started can meet one (for tests that need the models to themselves).
+     */
+    public boolean idle() {
+        return unfinished.get() == 0;
     }
 
     /** Models whose tokenizer a rehearsal opened (for tests and logs). */

@@ -64,9 +64,21 @@ class EventLoopRunsTest {
     @ConfigProperty(name = "quarkus.grpc.server.test-port")
     int grpcPort;
 
+    @Inject
+    dev.kiln.warmup.ServingPathRehearsal rehearsal;
+
+    /**
+     * Started, and the warm-up's rehearsals over: they run after the startup warm-up, and while one
+     * has a request of the model in flight the model is busy, so a cheap request rightly goes to a worker.
+     */
+    private void awaitStartedAndRehearsed() throws Exception {
+        Startup.awaitStarted();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(rehearsal::idle);
+    }
+
     @Test
     void aCheapRequestRunsOnItsEventLoopALargeOneOnAWorkerAndTheyAnswerAlike() throws Exception {
-        Startup.awaitStarted();
+        awaitStartedAndRehearsed();
         // The model's first requests teach it what a run costs (the warm-up's rehearsal does too).
         for (int i = 0; i < 3; i++) {
             post("{\"id\":\"a\"," + TENSORS, "0af7651916cd43dd8448eb211c80319" + i);
@@ -90,7 +102,7 @@ class EventLoopRunsTest {
 
     @Test
     void aLoneGrpcCallRunsOnItsLoopCallsInFlightTogetherOnWorkers() throws Exception {
-        Startup.awaitStarted();
+        awaitStartedAndRehearsed();
         ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", grpcPort).usePlaintext().build();
         try {
             ModelInferRequest request = dev.kiln.grpc.GrpcInferenceTest.miniLm(true, 101, 7592, 2088, 102);
