@@ -16,6 +16,8 @@
 # Writes bench/results/cpu.md and prints it. Needs: java, wrk, h2load, curl. About 5 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 
 DURATION="${DURATION:-10s}"
 SECS="${DURATION%s}"
@@ -41,7 +43,7 @@ trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$TMP"'
 java -cp "$CP" dev.kiln.bench.InferenceBench bodies "$TMP/bodies" >/dev/null
 cp -r target/demo-models "$TMP/repo"
 rm -f "$TMP/repo/.kiln-settings.yaml"
-MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java -Dai.models.inference.batching=false -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" \
+env "${KILN_GLIBC_ENV[@]}" java -Dai.models.inference.batching=false -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" \
   -Dai.models.repository="$TMP/repo" -jar target/quarkus-app/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
 PID=$!
 until curl -sf "http://127.0.0.1:$PORT/q/health/started" >/dev/null; do
@@ -83,7 +85,7 @@ kiln() {
 # inprocess: "calls/s process_ms_per_call 0"
 inprocess() {
   # glibc as Kiln runs it: its huge pages make ONNX Runtime's allocations cheaper for both alike
-  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java -Dintra="$INTRA" -Dclient.warmup=10 -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" minilm8 8 "$SECS" >"$TMP/ip.out"
+  env "${KILN_GLIBC_ENV[@]}" java -Dintra="$INTRA" -Dclient.warmup=10 -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" minilm8 8 "$SECS" >"$TMP/ip.out"
   awk '/^KILN/ {split($3, r, "=")} /^CPU/ {split($2, c, "=")} END {printf "%.1f %.3f 0\n", r[2], c[2]}' "$TMP/ip.out"
 }
 

@@ -8,6 +8,8 @@
 # Writes bench/results/embeddings.md and prints it. Needs: java, wrk, curl. About 4 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-20s}"
@@ -26,7 +28,7 @@ trap 'if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev
 java -cp "$CP" dev.kiln.bench.EmbeddingBench bodies "$TMP"
 cp -r target/demo-models "$TMP/repo"
 rm -f "$TMP/repo/.kiln-settings.yaml"
-MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port=$((PORT + 1)) -Dai.models.repository="$TMP/repo" \
+env "${KILN_GLIBC_ENV[@]}" java -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port=$((PORT + 1)) -Dai.models.repository="$TMP/repo" \
   -jar target/quarkus-app/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
 PID=$!
 until curl -sf "$BASE/q/health/started" >/dev/null; do

@@ -24,6 +24,8 @@
 # the two cores while the cell is measured (wrk, in C, needs none).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 
 DURATION="${DURATION:-10s}"
 WARMUP="${WARMUP:-25s}"
@@ -50,7 +52,7 @@ rm -f "$TMP/repo/.kiln-settings.yaml"
 
 # start [java options]: starts the packaged jar on the demo repository and waits until started
 start() {
-  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java "$@" -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$TMP/repo" \
+  env "${KILN_GLIBC_ENV[@]}" java "$@" -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$TMP/repo" \
     -jar $APP/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
   PID=$!
   until curl -sf "$BASE/q/health/started" >/dev/null; do
@@ -113,7 +115,7 @@ grpcjava() {
 # inprocess CASE CLIENTS THREADS: ONNX Runtime alone, with a global intra-op pool of THREADS
 inprocess() {
   # glibc as Kiln runs it: its huge pages make ONNX Runtime's allocations cheaper for both alike
-  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 java -Dintra="$3" -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" "$1" "$2" "${DURATION%s}" \
+  env "${KILN_GLIBC_ENV[@]}" java -Dintra="$3" -Dclient.warmup="$CLIENT_WARMUP" -cp "$CP" dev.kiln.bench.InferenceBench inprocess "$TMP/repo" "$1" "$2" "${DURATION%s}" \
     | grep '^KILN' | sed -E 's/KILN p50_ms=([0-9.]+) rps=([0-9.]+) non200=([0-9]+)/\1 \2 \3/'
 }
 # best A B: the result with more requests/s, and which pool it had

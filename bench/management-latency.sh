@@ -10,6 +10,8 @@
 # Writes bench/results/management-latency.md and prints it. Needs: java, wrk, curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 
 DURATION="${DURATION:-8s}"
 CONNECTIONS="${CONNECTIONS:-16}"
@@ -35,7 +37,7 @@ cp -r target/demo-models/. "$REPO/"
 rm -f "$REPO/.kiln-settings.yaml"
 LOG="$(mktemp)"
 export TOKEN=bench-token
-MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 AI_MODELS_ADMIN_TOKEN=$TOKEN \
+env "${KILN_GLIBC_ENV[@]}" AI_MODELS_ADMIN_TOKEN=$TOKEN \
   java -Dquarkus.http.port="$PORT" -Dquarkus.grpc.server.port=$((PORT + 1)) -Dai.models.repository="$REPO" -jar "$JAR" >"$LOG" 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$REPO" "$LOG"' EXIT

@@ -11,6 +11,8 @@
 # Needs: ./mvnw -B package -DskipTests (and test-compile), curl, hey, wrk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 port=8767
 tmp=$(mktemp -d)
 trap 'if [ -n "${pid:-}" ]; then kill "$pid" 2>/dev/null || true; fi; rm -rf "$tmp"' EXIT
@@ -26,6 +28,7 @@ run() {
   local label=$1 env=$2; shift 2
   [[ "$label" =~ ${ONLY:-.} ]] || return 0
   rm -rf "$tmp/repo"; cp -r target/demo-models "$tmp/repo"; rm -f "$tmp/repo/.kiln-settings.yaml"
+  # shellcheck disable=SC2086 # the row's settings, split into NAME=value words
   env $env java -Xms256m -Xmx256m -XX:+AlwaysPreTouch "$@" -Dai.models.admin-token=t -Dai.models.repository="$tmp/repo" \
     -Dquarkus.http.port=$port -Dquarkus.grpc.server.port=$((port + 1)) -jar target/quarkus-app/quarkus-run.jar > "$tmp/kiln.log" 2>&1 &
   pid=$!
@@ -56,7 +59,7 @@ mkdir -p bench/results
   echo
   echo "| configuration | RSS after 1st unload (MiB) | after 20th | growth | loaded, idle after 300 runs | MiniLM p50 [1,128] (ms) | det p50 640x640 (ms) | load s (median of 20) |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-  defaults="MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
+  defaults="${KILN_GLIBC_ENV[*]}"
   run "**Kiln's defaults**: CPU arena on, MALLOC_TRIM_THRESHOLD_=1048576, GLIBC_TUNABLES=glibc.malloc.hugetlb=1, 1 loader thread, global pools" "$defaults"
   run "arena on, MALLOC_TRIM_THRESHOLD_=1048576 alone (the defaults before 2026-12-07)" "MALLOC_TRIM_THRESHOLD_=1048576"
   run "arena on, MALLOC_TRIM_THRESHOLD_=1048576 and MALLOC_MMAP_THRESHOLD_=4194304" "MALLOC_TRIM_THRESHOLD_=1048576 MALLOC_MMAP_THRESHOLD_=4194304"

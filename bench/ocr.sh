@@ -15,6 +15,8 @@
 # bench/results/ocr.md and prints it. Needs: java, curl, fonts-wqy-zenhei (the Chinese lines). About 9 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 
 DURATION="${DURATION:-20}"
 COUNT="${COUNT:-24}"
@@ -36,7 +38,7 @@ bench() { java -Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp "
 bench images "$TMP/images" "$COUNT"
 cp -r target/demo-models "$TMP/repo"
 rm -f "$TMP/repo/.kiln-settings.yaml"
-AI_MODELS_REPOSITORY="$TMP/repo" QUARKUS_HTTP_PORT="$PORT" QUARKUS_GRPC_SERVER_PORT="$(free_port)" MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
+AI_MODELS_REPOSITORY="$TMP/repo" QUARKUS_HTTP_PORT="$PORT" QUARKUS_GRPC_SERVER_PORT="$(free_port)" env "${KILN_GLIBC_ENV[@]}" \
   java -jar target/quarkus-app/quarkus-run.jar >"$TMP/kiln.log" 2>&1 &
 KILN_PID=$!
 until curl -sf "localhost:$PORT/q/health/started" >/dev/null; do
@@ -72,8 +74,8 @@ cell() {
   echo "$kiln $cpu"
 }
 row() { # LABEL FILE
-  local p50 rps cpu ca lr ex li st uf ud
-  read -r ca lr ex li st uf ud <<<"$(acc "$2")"
+  local p50 rps cpu ca lr uf ud
+  read -r ca lr _ _ _ uf ud <<<"$(acc "$2")"
   for n in 1 2 3; do
     read -r p50 rps cpu <<<"$(cell "$2" "$n")"
     printf '| %s | %s | %.0f | %.2f | %.0f | %s | %s | %s of %s |\n' "$1" "$(echo 1 2 8 | cut -d' ' -f"$n")" "$p50" "$rps" "$cpu" "$ca" "$lr" "$uf" "$ud"

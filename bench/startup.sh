@@ -17,6 +17,8 @@
 # Writes bench/results/startup.md and prints it. Needs: java 17 and 25, podman, curl. About 8 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/kiln-env.sh
+. bench/kiln-env.sh
 
 RUNS="${RUNS:-5}"
 JAVA17="${JAVA17:-/usr/lib/jvm/java-17-openjdk-amd64/bin/java}"
@@ -66,7 +68,7 @@ jvm() {
   local lazy=$1 repo=$2 java=$3 jar=$4; shift 4
   local t0
   t0=$(date +%s%N)
-  MALLOC_TRIM_THRESHOLD_=1048576 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 AI_MODELS_LAZY_LOAD=$lazy "$java" "$@" -Dquarkus.http.port="$PORT" \
+  env "${KILN_GLIBC_ENV[@]}" AI_MODELS_LAZY_LOAD="$lazy" "$java" "$@" -Dquarkus.http.port="$PORT" \
     -Dquarkus.grpc.server.port="$GRPC_PORT" -Dai.models.repository="$repo" -jar "$jar" >"$TMP/kiln.log" 2>&1 &
   PID=$!
   await_started

@@ -28,6 +28,7 @@ done
 
 WORK=$(mktemp -d /tmp/kiln-ab.XXXXXX)
 PIDS=()
+# shellcheck disable=SC2317 # called by the trap below
 cleanup() {
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done

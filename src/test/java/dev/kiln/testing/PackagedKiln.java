@@ -76,6 +76,10 @@ public final class PackagedKiln implements AutoCloseable {
         return Path.of("target/packaged-kiln-" + port + ".log");
     }
 
+    /** glibc's settings as the images and the README run Kiln (GlibcSettingsTest keeps every copy equal). */
+    public static final Map<String, String> GLIBC_ENV =
+            Map.of("MALLOC_TRIM_THRESHOLD_", "1048576", "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
+
     /** Starts the jar and returns at once, its output going to {@link #log(int)}. */
     public static Process launch(Path repository, int port, Map<String, String> properties, List<String> jvmOptions)
             throws IOException {
@@ -89,8 +93,7 @@ public final class PackagedKiln implements AutoCloseable {
         properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
         cmd.addAll(List.of("-jar", "target/quarkus-app/quarkus-run.jar"));
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log(port).toFile());
-        builder.environment().put("MALLOC_TRIM_THRESHOLD_", "1048576");   // as the images and the README run it
-        builder.environment().put("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1");
+        builder.environment().putAll(GLIBC_ENV);
         return builder.start();
     }
 
