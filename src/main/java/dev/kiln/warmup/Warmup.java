@@ -95,20 +95,29 @@ public class Warmup {
                 .filter(m -> includeLazy || residency.mustBeResident(m))
                 .toList();
         boolean alreadyWarm = targets.stream().allMatch(this::isWarm);
-        List<ModelWarmup> results = new ArrayList<>();
-        List<Runnable> rehearsals = new ArrayList<>();
+        List<Outcome> outcomes = new ArrayList<>();
         for (ModelStatus target : targets) {
-            results.add(isWarm(target)
-                    ? new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null, false, target.version())
-                    : warm(target, rehearsals));
+            outcomes.add(isWarm(target)
+                    ? Outcome.of(new ModelWarmup(target.name(), target.category(), "already_warm", null, null, null, false, target.version()))
+                    : warm(target));
         }
         // After every load, not between them: a rehearsal's runs and the compilations it causes took
         // the cores the next model's session needed (see ServingPathRehearsal).
-        rehearsals.forEach(Runnable::run);
-        return report(results, alreadyWarm, (System.nanoTime() - start) / 1e9);
+        outcomes.forEach(o -> o.rehearsal().run());
+        return report(outcomes.stream().map(Outcome::report).toList(), alreadyWarm, (System.nanoTime() - start) / 1e9);
     }
 
-    private ModelWarmup warm(ModelStatus target, List<Runnable> rehearsals) {
+    /** One model's line in the report, and the rehearsal of its serving path to start once all are warm. */
+    private record Outcome(ModelWarmup report, Runnable rehearsal) {
+        static Outcome of(ModelWarmup report) {
+            return new Outcome(report, () -> { });
+        }
+    }
+
+    /** The warm-up's own runs took this long; the rehearsal reads the inputs of the session they ran on. */
+    private record Warmed(double seconds, Runnable rehearsal) { }
+
+    private Outcome warm(ModelStatus target) {
         String name = target.name();
         int version = target.version();
         Double loadSeconds = null;
@@ -120,26 +129,27 @@ public class Warmup {
                 ModelStatus after = registry.status(name, version);
                 loadSeconds = round((System.nanoTime() - t0) / 1e9);
                 if (after.state() == ModelState.FAILED) {
-                    return ModelWarmup.failed(name, target.category(), loadSeconds, "load failed: " + after.reason(), false, version);
+                    return Outcome.of(ModelWarmup.failed(name, target.category(), loadSeconds, "load failed: " + after.reason(), false, version));
                 }
                 if (after.state() != ModelState.READY) {
                     // An operator (or keep-alive) changed it while the warm-up ran: not the warm-up's failure.
-                    return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null,
-                            "not loaded: " + after.state() + (after.reason() != null ? " (" + after.reason() + ")" : ""), false, version);
+                    return Outcome.of(new ModelWarmup(name, target.category(), "skipped", loadSeconds, null,
+                            "not loaded: " + after.state() + (after.reason() != null ? " (" + after.reason() + ")" : ""), false, version));
                 }
             }
-            double seconds = infer(registry.status(name, version), rehearsals);
-            return new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(seconds), null, false, version);
+            Warmed warmed = infer(registry.status(name, version));
+            return new Outcome(new ModelWarmup(name, target.category(), "warmed", loadSeconds, round(warmed.seconds()), null, false, version),
+                    warmed.rehearsal());
         } catch (KilnError e) {
             if (skippable(e, target)) {
-                return new ModelWarmup(name, target.category(), "skipped", loadSeconds, null, e.getMessage(), false, version);
+                return Outcome.of(new ModelWarmup(name, target.category(), "skipped", loadSeconds, null, e.getMessage(), false, version));
             }
             LOG.warnf("warm-up of %s failed: %s", target.entry().ref(), e.getMessage());
-            return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(),
-                    e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY, version);
+            return Outcome.of(ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(),
+                    e.kind() == KilnError.Kind.INSUFFICIENT_MEMORY, version));
         } catch (Exception e) {
             LOG.warnf("warm-up of %s failed: %s", target.entry().ref(), e.getMessage());
-            return ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(), false, version);
+            return Outcome.of(ModelWarmup.failed(name, target.category(), loadSeconds, e.getMessage(), false, version));
         }
     }
 
@@ -158,7 +168,7 @@ public class Warmup {
      * Runs the warm-up inferences on a lease, outside inference accounting: warm-up is not use. The
      * lease is taken first; only the runs are measured, so nothing waits while holding the measurement.
      */
-    private double infer(ModelStatus status, List<Runnable> rehearsals) throws Exception {
+    private Warmed infer(ModelStatus status) throws Exception {
         String name = status.name();
         int version = status.version();
         Integer declared = status.entry().manifest().warmup() == null ? null : status.entry().manifest().warmup().iterations();
@@ -182,8 +192,7 @@ public class Warmup {
             warmed.put(status.entry().ref(), lease.model().loadedAt());
             usage.recordWarmup(name, version, seconds);
             List<TensorSpec> inputs = lease.model().inputs();
-            rehearsals.add(() -> rehearsal.rehearseSoon(status, inputs));
-            return seconds;
+            return new Warmed(seconds, () -> rehearsal.rehearseSoon(status, inputs));
         } catch (Exception | Error e) {
             Tracing.fail(span, e);
             throw e;
