@@ -165,6 +165,15 @@ public interface AiModelsConfig {
         OptionalLong maxQueuedBytes();
 
         /**
+         * Bytes a second a request body must arrive at, on average since its head, to keep its place in
+         * max-queued-bytes when another request needs the room: a slower one, a second or more after its
+         * head, is refused with 408 (a body is held by its declared length from its first byte, so one
+         * that trickled held it for good). 0 turns this off.
+         */
+        @WithDefault("262144")
+        long minBodyRate();
+
+        /**
          * The largest answer Kiln writes, in the caller's form (V2 JSON takes up to 16 bytes a float,
          * binary 4): a larger one is refused with 413 before its model runs, where the model's shapes
          * tell its size, else before it is copied out. Unset: half of max-queued-bytes, at most 64 MiB.

@@ -26,7 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * its body is. Bodies of unknown length to inference are cut at the same limit by
  * {@code quarkus.http.limits.max-body-size}, which follows the inference setting. A body that runs
  * a model is also admitted against the bytes inference may hold ({@link InflightBytes}) before it is
- * read: by its declared length, or by the largest inference body when it declares none.
+ * read: by its declared length, or by the largest inference body when it declares none; while it
+ * arrives slower than ai.models.inference.min-body-rate, a request that needs the room takes it.
  */
 public class BodyLimits {
 
@@ -57,7 +58,8 @@ public class BodyLimits {
     private Optional<Response> admitted(RoutingContext context, ResteasyReactiveContainerRequestContext request) {
         String length = context.request().getHeader("Content-Length");
         long bytes = length == null ? config.inference().maxRequestBytes() : Long.parseLong(length.trim());
-        Optional<InflightBytes.Reservation> held = inflight.tryReserve(bytes);
+        Optional<InflightBytes.Reservation> held = inflight.tryReserveBody(bytes,
+                new ArrivingBody(context.request(), io.vertx.core.Vertx.currentContext()));
         if (held.isEmpty()) {
             return Optional.of(ErrorMapper.error(503, "inference holds " + inflight.held() + " bytes of requests and answers;"
                     + " this body of " + bytes + " bytes" + (length == null ? " (undeclared: counted at the largest accepted)" : "")

@@ -42,6 +42,9 @@ class BodyLimitsTest {
         }
     }
 
+    @jakarta.inject.Inject
+    dev.kiln.warmup.ServingPathRehearsal rehearsal;
+
     static final Map<String, String> ADMIN = Map.of("Authorization", "Bearer " + WithAdminToken.TOKEN,
             "Content-Type", "application/json");
 
@@ -139,6 +142,54 @@ class BodyLimitsTest {
         pool.shutdown();
         System.out.printf("queue bytes: %d answered, %d refused (3 MB bound, %d-byte requests)%n", ok, refused, body.length);
         assertTrue(ok >= 1 && refused >= 1, ok + " answered, " + refused + " refused");
+    }
+
+    /**
+     * Bodies that never come (declaring 2 MB, the largest accepted, and 1 MB) hold the whole budget
+     * from their first byte (a chunked one is held at the largest accepted, the same way); a request that needs room takes theirs, and they get 408.
+     * Before min-body-rate, the request was refused with 503 for as long as they trickled.
+     */
+    @Test
+    void bodiesThatStallGiveTheirRoomToRequestsThatNeedIt() throws Exception {
+        Startup.awaitStarted();
+        // The warm-up's rehearsals hold answers in the same budget: this test needs all of it.
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(rehearsal::idle);
+        try (java.net.Socket large = new java.net.Socket("127.0.0.1", RestAssured.port);
+             java.net.Socket declared = new java.net.Socket("127.0.0.1", RestAssured.port)) {
+            large.getOutputStream().write(("POST /v2/models/ppocr-cls/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 2000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            declared.getOutputStream().write(("POST /v2/models/ppocr-cls/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 1000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+            Thread.sleep(1_300); // both heads read and admitted, 3,000,000 bytes held (the whole budget), past their first second
+            RawHttp.Reply fits = RawHttp.send(RestAssured.port, "POST", "/v2/models/ppocr-v4-det/infer",
+                    Map.of("Content-Type", "application/json"), detRequest());
+            assertEquals(200, fits.status(), fits.body());
+            // Slowest first, as many as make room: one or both (1.2 MB did not fit beside the 1 MB one alone).
+            List<String> replies = new ArrayList<>();
+            for (java.net.Socket stalled : List.of(large, declared)) {
+                replies.add(replyOrWaiting(stalled));
+            }
+            assertTrue(replies.stream().anyMatch(r -> r.startsWith("HTTP/1.1 408")), replies.toString());
+            assertTrue(replies.stream().allMatch(r -> r.equals("still waiting")
+                    || r.startsWith("HTTP/1.1 408") && r.contains("ai.models.inference.min-body-rate")), replies.toString());
+        }
+    }
+
+    /** What the server sent before it closed the connection, or "still waiting" if it kept it open 3 s. */
+    private static String replyOrWaiting(java.net.Socket socket) throws java.io.IOException {
+        socket.setSoTimeout(3_000);
+        java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        try {
+            for (int n; (n = socket.getInputStream().read(buf)) >= 0; ) {
+                got.write(buf, 0, n);
+            }
+        } catch (java.net.SocketTimeoutException open) {
+            return got.size() == 0 ? "still waiting" : "still open after: " + got.toString(StandardCharsets.UTF_8);
+        } catch (java.net.SocketException reset) {
+            return got.toString(StandardCharsets.UTF_8) + " (then reset: " + reset.getMessage() + ")";
+        }
+        return got.toString(StandardCharsets.UTF_8);
     }
 
     static byte[] clsRequest() {

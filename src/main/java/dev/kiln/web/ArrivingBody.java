@@ -1,0 +1,50 @@
+package dev.kiln.web;
+
+import dev.kiln.inference.InflightBytes;
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpVersion;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * An inference request's body while it arrives, as the inflight budget sees it. Refused, it ends the
+ * way a request with half a body can end: HTTP/1.1 gets 408 and the connection is closed (the rest of
+ * the body would otherwise be read as the next request); an HTTP/2 stream is reset, its connection kept.
+ */
+record ArrivingBody(HttpServerRequest request, Context loop) implements InflightBytes.Arrival {
+
+    @Override
+    public long bytesRead() {
+        return request.bytesRead();
+    }
+
+    @Override
+    public boolean arrived() {
+        return request.isEnded();
+    }
+
+    @Override
+    public void refuse(String reason) {
+        if (loop == null) {
+            request.connection().close();
+            return;
+        }
+        loop.runOnContext(ignored -> {
+            if (request.version() == HttpVersion.HTTP_2) {
+                request.response().reset(8); // CANCEL
+                return;
+            }
+            HttpServerResponse response = request.response();
+            try {
+                response.setStatusCode(408).putHeader("Content-Type", "application/json").putHeader("Connection", "close")
+                        .end(new JsonObject().put("error", reason).encode());
+            } catch (IllegalStateException alreadyWritten) {
+                // the answer had begun: only the connection can still say no
+            } finally {
+                // Now, not once the answer is sent: Vert.x may hold it until the body it refuses has ended.
+                request.connection().close();
+            }
+        });
+    }
+}
