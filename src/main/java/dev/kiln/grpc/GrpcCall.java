@@ -80,7 +80,7 @@ final class GrpcCall implements InferenceCall<ModelInferResponse> {
         }
         Set<String> outputs = new HashSet<>();
         for (ModelInferRequest.InferRequestedOutputTensor o : request.getOutputsList()) {
-            outputs.add(SignatureChecks.output(model, o.getName()));
+            outputs.add(SignatureChecks.once(SignatureChecks.output(model, o.getName()), outputs));
         }
         return new ModelInputs(SignatureChecks.ordered(model, byName), outputs);
     }

@@ -64,6 +64,17 @@ public final class SignatureChecks {
         return model.inputs().stream().map(s -> byName.get(s.name())).toList();
     }
 
+    /**
+     * An output asked for once: each copy asked for again was answered again, so a request could make
+     * its answer any size past max-answer-bytes (which weighs each output once) and the heap with it.
+     */
+    public static <T> T once(T output, java.util.Collection<?> askedBefore) {
+        if (askedBefore.contains(output)) {
+            throw KilnError.invalid("output '" + output + "' is asked for more than once");
+        }
+        return output;
+    }
+
     /** An output asked for by name, which the model must have. */
     public static String output(ModelSignature model, String name) {
         if (name == null || model.outputs().stream().noneMatch(s -> s.name().equals(name))) {

@@ -133,7 +133,9 @@ final class V2RequestReader {
                 case "outputs" -> {
                     array(t, "outputs");
                     while (p.nextToken() != JsonToken.END_ARRAY) {
-                        e.outputs.add(output(p, model));
+                        V2Request.Output o = output(p, model);
+                        SignatureChecks.once(o.name(), e.outputs.stream().map(V2Request.Output::name).toList());
+                        e.outputs.add(o);
                     }
                 }
                 default -> throw KilnError.invalid("unknown field '" + ClientText.printable(field, 60) + "'");

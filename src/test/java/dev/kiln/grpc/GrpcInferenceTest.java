@@ -290,6 +290,14 @@ public class GrpcInferenceTest {
         StatusRuntimeException unknown = assertThrows(StatusRuntimeException.class, () -> kiln.modelInfer(miniLm(true, 101, 102)
                 .toBuilder().addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("nope")).build()));
         assertEquals(Status.Code.INVALID_ARGUMENT, unknown.getStatus().getCode());
+        // Each copy used to be answered again: 200 copies of a large output took the direct memory.
+        ModelInferRequest.InferRequestedOutputTensor same = ModelInferRequest.InferRequestedOutputTensor.newBuilder()
+                .setName("last_hidden_state").build();
+        StatusRuntimeException twice = assertThrows(StatusRuntimeException.class, () -> kiln.modelInfer(miniLm(true, 101, 102)
+                .toBuilder().addOutputs(same).addOutputs(same).build()));
+        assertEquals(Status.Code.INVALID_ARGUMENT, twice.getStatus().getCode());
+        assertTrue(twice.getStatus().getDescription().contains("'last_hidden_state' is asked for more than once"),
+                twice.getStatus().getDescription());
     }
 
     @Test

@@ -94,6 +94,15 @@ class InferErrorsTest {
         expect400(MINILM, body, "unknown output 'pooled'");
     }
 
+    /** Each copy was answered again, past max-answer-bytes (weighed once): 80 MB answers, a silent hang, OOM. */
+    @Test
+    void anOutputAskedForTwice() {
+        Map<String, Object> body = new java.util.HashMap<>(V2.helloWorld());
+        body.put("outputs", List.of(Map.of("name", "last_hidden_state"),
+                Map.of("name", "last_hidden_state", "parameters", Map.of("binary_data", true))));
+        expect400(MINILM, body, "output 'last_hidden_state' is asked for more than once");
+    }
+
     @Test
     void badValues() {
         V2.rescanAndIndex().statusCode(200);
