@@ -31,7 +31,11 @@ final class V2ResponseWriter {
         List<OutputTensor> chosen = chosen(request, outputs);
         List<OutputTensor> binary = new ArrayList<>();
         AnswerChunks out = new AnswerChunks(estimate(request, chosen));
-        try (JsonGenerator g = json.createGenerator(out)) {
+        // Closed by hand, not by try-with-resources: when writing ran out of heap, closing threw the JVM's
+        // one shared OutOfMemoryError again, and adding it to itself as suppressed became an
+        // IllegalArgumentException (500) instead of the OutOfMemoryError Kiln answers 507.
+        try {
+            JsonGenerator g = json.createGenerator(out);
             g.writeStartObject();
             g.writeStringField("model_name", model);
             g.writeStringField("model_version", version);
@@ -59,6 +63,7 @@ final class V2ResponseWriter {
             }
             g.writeEndArray();
             g.writeEndObject();
+            g.close();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
