@@ -36,6 +36,7 @@ public class RuntimeSettings {
     private static final Logger LOG = Logger.getLogger(RuntimeSettings.class);
     /** How long a settings change waits for another replica's. */
     private static final Duration LOCK_WAIT = Duration.ofSeconds(10);
+    private static final Duration MAX_IDLE_AFTER = Duration.ofDays(365);
     private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(us|ms|s|m|h|d)");
 
     private final Path file;
@@ -162,8 +163,11 @@ public class RuntimeSettings {
                 idle = parseDuration(u.telemetryIdleAfter());
                 if (idle.isNegative() || idle.isZero()) {
                     problems.add("telemetry_idle_after must be positive, got '" + u.telemetryIdleAfter() + "'");
+                } else if (idle.compareTo(MAX_IDLE_AFTER) > 0) {
+                    // Past this, writing it back in milliseconds overflowed (500, attack finding).
+                    problems.add("telemetry_idle_after must be at most 365d, got '" + u.telemetryIdleAfter() + "'");
                 }
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | ArithmeticException e) {
                 problems.add("telemetry_idle_after is not a duration (use 30m, 2h, 1d or PT90S), got '"
                         + u.telemetryIdleAfter() + "'");
             }

@@ -48,6 +48,12 @@ class SetupEndpointsTest {
                     .post("/api/v1/setup/config").then().statusCode(400)
                     .body("error", containsString("warmup_iterations must be between 0 and 100"))
                     .body("error", containsString("telemetry_idle_after is not a duration"));
+            // Such durations overflowed when the settings were written back (500); the file keeps its value.
+            for (String huge : new String[]{"106751991167300d", "PT2562047788015215H", "99999999999d", "366d"}) {
+                given().contentType("application/json").body("{\"telemetry_idle_after\": \"" + huge + "\"}")
+                        .post("/api/v1/setup/config").then().statusCode(400)
+                        .body("error", containsString("telemetry_idle_after"));
+            }
             given().contentType("application/json").body("{\"lazyload\": true}")
                     .post("/api/v1/setup/config").then().statusCode(400).body("error", equalTo("unknown field 'lazyload'"));
             given().contentType("application/json").body("{\"lazy_load\": \"sometimes\"}")
