@@ -196,6 +196,7 @@ public class Installer {
             staging = repository.newStagingDirectory("install-" + job.id);
             Path modelDir = staging.resolve("model");
             String sha = source.isOci() ? oci.pull(source, r.sha256(), staging, modelDir, job) : fetch(source, r, staging, modelDir, job);
+            refuseVersionFolders(modelDir);
             // A version added to a model keeps the model's own manifest: the staged one would only be dropped.
             if (r.version() == null || registry.model(r.name()).isEmpty()) {
                 AtomicFiles.write(modelDir.resolve(ModelEntry.MANIFEST_FILE), repository.toYaml(manifest(r, sha)));
@@ -225,6 +226,23 @@ public class Installer {
             }
             runningByName.remove(r.name(), job);
             job.release();
+        }
+    }
+
+    /**
+     * An install brings one version. Version folders inside it (2/model.onnx beside model.onnx) were
+     * served after it, never opened by the install: a broken one was FAILED, took the replicas out of
+     * readiness, and the install still answered done.
+     */
+    private static void refuseVersionFolders(Path modelDir) throws InstallStepException, java.io.IOException {
+        List<String> folders;
+        try (java.util.stream.Stream<Path> top = java.nio.file.Files.list(modelDir)) {
+            folders = top.filter(java.nio.file.Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(n -> VersionNumber.parse(n).isPresent()).sorted().toList();
+        }
+        if (!folders.isEmpty()) {
+            throw new InstallStepException("the source holds version folder(s) " + folders + ": an install brings one version;"
+                    + " install each with \"version\": N");
         }
     }
 

@@ -189,6 +189,27 @@ class InstallTest {
         Admin.uninstall("inst-zip").statusCode(200);
     }
 
+    /** A version folder inside an archive was served unopened: a broken one took readiness down after "done". */
+    @Test
+    void anArchiveWithVersionFoldersIsRefused() throws Exception {
+        Startup.awaitStarted();
+        ByteArrayOutputStream tgz = new ByteArrayOutputStream();
+        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(tgz))) {
+            for (Map.Entry<String, byte[]> f : Map.of("model.onnx", identity, "2/model.onnx", "garbage".getBytes()).entrySet()) {
+                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
+                e.setSize(f.getValue().length);
+                tar.putArchiveEntry(e);
+                tar.write(f.getValue());
+                tar.closeArchiveEntry();
+            }
+        }
+        Admin.install(request("inst-vers", server.serve("/vers.tar.gz", tgz.toByteArray(), Mode.NORMAL), null), true)
+                .statusCode(422).body("status", equalTo("failed"))
+                .body("error", containsString("version folder(s) [2]"));
+        assertNothingLeft("inst-vers");
+        io.restassured.RestAssured.given().get("/q/health/ready").then().statusCode(200);
+    }
+
     /** A zip and a tar.gz of about 260 KB that expand to 256 MiB each: refused at unpack with the numbers, nothing left. */
     @Test
     void archiveBombsAreRefusedAtUnpackWithTheirNumbers() throws Exception {
