@@ -265,6 +265,9 @@ class InstallTest {
         String url = server.serve("/x.onnx", identity, Mode.NORMAL);
         Admin.install(Map.of("name", "Bad Name", "url", url, "category", "text"), false).statusCode(400)
                 .body("error", containsString("invalid model name"));
+        // GET /v2/models/stats is every model's statistics: a model so named could not be reached there.
+        Admin.install(Map.of("name", "stats", "url", url, "category", "text"), false).statusCode(400)
+                .body("error", containsString("are not [stats]"));
         Admin.install(Map.of("name", "x", "category", "text"), false).statusCode(400).body("error", equalTo("field 'url' is required"));
         Admin.install(Map.of("name", "x", "url", url), false).statusCode(400).body("error", containsString("field 'category' is required"));
         Admin.install(Map.of("name", "x", "url", url, "category", "text", "sha256", "xyz"), false).statusCode(400)
