@@ -37,6 +37,7 @@ final class GrpcTensors {
         InferTensorContents c = in.getContents();
         long count = TensorShapes.elements(name, shape);
         if (type == Datatype.BYTES) {
+            TensorShapes.strings(name, shape);
             check(name, type, count, c.getBytesContentsCount());
             String[] values = new String[(int) count];
             Utf8Text text = new Utf8Text(name);

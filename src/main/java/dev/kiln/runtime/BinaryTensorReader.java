@@ -22,7 +22,7 @@ public final class BinaryTensorReader {
         long count = TensorShapes.elements(name, shape);
         ByteBuffer in = data.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         if (type == Datatype.BYTES) {
-            return strings(name, shape, count, in);
+            return strings(name, shape, TensorShapes.strings(name, shape), in);
         }
         if (!type.creatable()) {
             throw new InvalidTensorException("input '" + name + "': datatype " + type + " cannot be created through ONNX Runtime's Java API");

@@ -24,7 +24,7 @@ public final class JsonTensorReader {
     /** The parser stands on the value of {@code data}; it is left on that value's last token. */
     public static TensorBuffer read(JsonParser p, String name, Datatype type, long[] shape) throws IOException {
         long count = TensorShapes.elements(name, shape);
-        Sink sink = type == Datatype.BYTES ? new Strings(name, (int) count) : new Numbers(name, type, count);
+        Sink sink = type == Datatype.BYTES ? new Strings(name, (int) TensorShapes.strings(name, shape)) : new Numbers(name, type, count);
         JsonToken t = p.currentToken();
         if (t != JsonToken.START_ARRAY) {
             if (count != 1 || t == JsonToken.START_OBJECT) {

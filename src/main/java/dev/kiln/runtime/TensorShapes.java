@@ -8,11 +8,27 @@ public final class TensorShapes {
 
     /** Beyond this many elements a tensor cannot be held in one buffer. */
     private static final long MAX_ELEMENTS = Integer.MAX_VALUE / 8;
+    /** The most BYTES elements one input tensor may hold. */
+    public static final int MAX_STRINGS = 65_536;
 
     private TensorShapes() {
     }
 
     /** The number of elements, or a 400 when the shape is negative or too large. */
+    /**
+     * The elements of a BYTES input, at most {@link #MAX_STRINGS}: each becomes a Java String and then a
+     * native string in ONNX Runtime, ten times or more its four bytes on the wire, so a body within
+     * every byte limit (8,000,000 empty elements, 32 MB) took the heap (507).
+     */
+    public static long strings(String name, long[] shape) {
+        long count = elements(name, shape);
+        if (count > MAX_STRINGS) {
+            throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " holds " + count
+                    + " BYTES elements; at most " + MAX_STRINGS + " are accepted in one tensor");
+        }
+        return count;
+    }
+
     public static long elements(String name, long[] shape) {
         long count = 1;
         for (long d : shape) {

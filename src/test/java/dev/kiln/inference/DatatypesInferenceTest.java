@@ -107,6 +107,26 @@ class DatatypesInferenceTest {
         }
     }
 
+    /**
+     * Each BYTES element becomes a Java String and a native string: 8,000,000 empty ones (32 MB on the
+     * wire, within every byte limit) took the heap (507). At most 65,536 in one tensor, JSON or binary.
+     */
+    @Test
+    void aBytesTensorHoldsAtMost65536Elements() throws Exception {
+        V2.rescanAndIndex().statusCode(200);
+        java.util.List<String> fits = java.util.Collections.nCopies(65_536, "");
+        V2.infer("tiny-bytes", Map.of("inputs", List.of(V2.input("X", "BYTES", List.of(65_536L), fits)))).statusCode(200);
+        V2.infer("tiny-bytes", Map.of("inputs", List.of(V2.input("X", "BYTES", List.of(65_537L), java.util.Collections.nCopies(65_537, "")))))
+                .statusCode(400).body("error", containsString("holds 65537 BYTES elements; at most 65536"));
+        String header = "{\"inputs\":[{\"name\":\"X\",\"datatype\":\"BYTES\",\"shape\":[8000000],"
+                + "\"parameters\":{\"binary_data_size\":32000000}}]}";
+        byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = java.util.Arrays.copyOf(h, h.length + 32_000_000); // 8,000,000 zero lengths
+        io.restassured.RestAssured.given().header("Inference-Header-Content-Length", h.length).contentType("application/octet-stream")
+                .body(body).post("/v2/models/tiny-bytes/infer").then().statusCode(400)
+                .body("error", containsString("holds 8000000 BYTES elements; at most 65536"));
+    }
+
     @Test
     void metadataReportsDynamicDimensionsAsMinusOne() {
         V2.rescanAndIndex().statusCode(200);
