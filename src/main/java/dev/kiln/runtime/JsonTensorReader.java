@@ -127,9 +127,9 @@ public final class JsonTensorReader {
         @Override
         public void put(JsonParser p, JsonToken t, long i) throws IOException {
             switch (type) {
-                case FP32 -> out.putFloat(floating(p, t, i));
-                case FP64 -> out.putDouble(t == JsonToken.VALUE_STRING ? special(p, i) : numberCheck(p, t, i).getDoubleValue());
-                case FP16 -> out.putShort(Fp16Conversions.floatToFp16(floating(p, t, i)));
+                case FP32 -> out.putFloat(finite(floating(p, t, i), t, p, i));
+                case FP64 -> out.putDouble(t == JsonToken.VALUE_STRING ? special(p, i) : finite(numberCheck(p, t, i).getDoubleValue(), t, p, i));
+                case FP16 -> out.putShort(fp16(floating(p, t, i), t, p, i));
                 case INT64 -> out.putLong(integer(p, t, i, Long.MIN_VALUE, Long.MAX_VALUE));
                 case INT32 -> out.putInt((int) integer(p, t, i, Integer.MIN_VALUE, Integer.MAX_VALUE));
                 case INT16 -> out.putShort((short) integer(p, t, i, Short.MIN_VALUE, Short.MAX_VALUE));
@@ -147,6 +147,28 @@ public final class JsonTensorReader {
 
         private float floating(JsonParser p, JsonToken t, long i) throws IOException {
             return t == JsonToken.VALUE_STRING ? (float) special(p, i) : numberCheck(p, t, i).getFloatValue();
+        }
+
+        /**
+         * A number written out that does not fit the type is refused, as an integer's is: 1e39 became
+         * FP32 Infinity without a word. "Infinity" spelt out is still Infinity.
+         */
+        private double finite(double v, JsonToken t, JsonParser p, long i) throws IOException {
+            if (t != JsonToken.VALUE_STRING && Double.isInfinite(v)) {
+                throw new InvalidTensorException("input '" + name + "': value " + shown(p) + " at position " + i
+                        + " is out of range for " + type + " (write \"Infinity\" for infinity)");
+            }
+            return v;
+        }
+
+        private float finite(float v, JsonToken t, JsonParser p, long i) throws IOException {
+            return (float) finite((double) v, t, p, i);
+        }
+
+        private short fp16(float v, JsonToken t, JsonParser p, long i) throws IOException {
+            short h = Fp16Conversions.floatToFp16(finite(v, t, p, i));
+            finite((double) Fp16Conversions.fp16ToFloat(h), t, p, i);
+            return h;
         }
 
         private JsonParser numberCheck(JsonParser p, JsonToken t, long i) throws IOException {

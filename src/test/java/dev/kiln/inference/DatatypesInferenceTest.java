@@ -107,6 +107,20 @@ class DatatypesInferenceTest {
         }
     }
 
+    /** A number too large for its float type was turned into Infinity without a word; integers were always checked. */
+    @Test
+    void floatsThatOverflowTheirTypeAreRefusedAndInfinitySpeltOutIsKept() {
+        V2.rescanAndIndex().statusCode(200);
+        V2.infer("tiny-fp32", Map.of("inputs", List.of(V2.input("X", "FP32", List.of(1L), List.of(new java.math.BigDecimal("1e39"))))))
+                .statusCode(400).body("error", containsString("out of range for FP32"));
+        V2.infer("tiny-fp16", Map.of("inputs", List.of(V2.input("X", "FP16", List.of(1L), List.of(70000)))))
+                .statusCode(400).body("error", containsString("out of range for FP16"));
+        V2.infer("tiny-fp64", Map.of("inputs", List.of(V2.input("X", "FP64", List.of(1L), List.of(new java.math.BigDecimal("1e400"))))))
+                .statusCode(400).body("error", containsString("out of range for FP64"));
+        V2.infer("tiny-fp16", Map.of("inputs", List.of(V2.input("X", "FP16", List.of(2L), List.of(65504, "-Infinity")))))
+                .statusCode(200).body(containsString("[65504.0,\"-Infinity\"]"));
+    }
+
     /**
      * Each BYTES element becomes a Java String and a native string: 8,000,000 empty ones (32 MB on the
      * wire, within every byte limit) took the heap (507). At most 65,536 in one tensor, JSON or binary.
