@@ -100,6 +100,11 @@ final class ArchiveUnpacker {
                 if (e.isSymbolicLink() || e.isLink()) {
                     throw new InstallStepException("the archive holds a link (" + ClientText.printable(e.getName(), 100) + "); links are not allowed");
                 }
+                // A FIFO or a device became an empty regular file: say so rather than install what the archive did not hold.
+                if (e.isFIFO() || e.isCharacterDevice() || e.isBlockDevice()) {
+                    throw new InstallStepException("the archive holds " + ClientText.printable(e.getName(), 100)
+                            + ", neither a file nor a directory (a FIFO or a device); only files and directories are allowed");
+                }
                 Path target = safeTarget(dir, e.getName());
                 if (target != null) {
                     guard.declare(e.isDirectory() ? 0 : e.getSize());

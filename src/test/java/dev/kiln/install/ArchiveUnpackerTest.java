@@ -66,6 +66,24 @@ class ArchiveUnpackerTest {
         assertEquals(0, written(model));
     }
 
+    /** A FIFO entry was written as an empty regular file. */
+    @Test
+    void aFifoOrADeviceInATarIsRefused() throws Exception {
+        for (byte type : new byte[]{org.apache.commons.compress.archivers.tar.TarConstants.LF_FIFO,
+                org.apache.commons.compress.archivers.tar.TarConstants.LF_CHR}) {
+            java.io.ByteArrayOutputStream tgz = new java.io.ByteArrayOutputStream();
+            try (var tar = new org.apache.commons.compress.archivers.tar.TarArchiveOutputStream(
+                    new org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream(tgz))) {
+                tar.putArchiveEntry(new org.apache.commons.compress.archivers.tar.TarArchiveEntry("pipe", type));
+                tar.closeArchiveEntry();
+            }
+            Path model = tmp.resolve("model-" + type);
+            InstallStepException e = assertThrows(InstallStepException.class,
+                    () -> ArchiveUnpacker.unpack(archive(tgz.toByteArray()), model, DEFAULTS));
+            assertTrue(e.getMessage().contains("pipe, neither a file nor a directory"), e.getMessage());
+        }
+    }
+
     @Test
     void aTarGzBombIsRefusedBeforeItsEntryIsWritten() throws Exception {
         byte[] bomb = Bombs.tarGz(BOMB);
