@@ -24,7 +24,7 @@ record TextInputs(List<Item> items) {
                     + " or an array of such arrays");
         }
         if (input.isTextual()) {
-            return new TextInputs(List.of(new Item(input.textValue(), null)));
+            return new TextInputs(List.of(new Item(text(input, "input"), null)));
         }
         if (!input.isArray()) {
             throw OpenAiException.invalid("input", "'input' must be a string or an array, not " + input.getNodeType().name().toLowerCase());
@@ -38,19 +38,37 @@ record TextInputs(List<Item> items) {
         if (input.get(0).isIntegralNumber()) {
             return new TextInputs(List.of(new Item(null, tokens(input, "input"))));
         }
+        // One form per request, as OpenAI's four: strings, or arrays of token ids, not both.
+        boolean texts = input.get(0).isTextual();
         List<Item> items = new ArrayList<>(input.size());
         for (int i = 0; i < input.size(); i++) {
             JsonNode n = input.get(i);
             String where = "input[" + i + "]";
-            if (n.isTextual()) {
-                items.add(new Item(n.textValue(), null));
-            } else if (n.isArray()) {
+            if (texts && n.isTextual()) {
+                items.add(new Item(text(n, where), null));
+            } else if (!texts && n.isArray()) {
                 items.add(new Item(null, tokens(n, where)));
             } else {
-                throw OpenAiException.invalid("input", where + " must be a string or an array of token ids");
+                throw OpenAiException.invalid("input", where + " must be " + (texts ? "a string, as input[0] is" : "an array of token ids, as input[0] is")
+                        + " (an array of strings or an array of arrays of token ids, not both)");
             }
         }
         return new TextInputs(items);
+    }
+
+    /** Text that UTF-8 can carry: an unpaired surrogate ("\ud800") was dropped and embedded as "" (V2 refuses it too). */
+    private static String text(JsonNode n, String where) {
+        String s = n.textValue();
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw OpenAiException.invalid("input", where + " holds an unpaired surrogate at character " + i
+                        + ": it has no UTF-8 form");
+            }
+        }
+        return s;
     }
 
     private static long[] tokens(JsonNode array, String where) {

@@ -292,6 +292,16 @@ class EmbeddingsTest {
                 .then().statusCode(400).body("error.param", equalTo("input"));
         given().contentType("application/json").body(Map.of("model", Q, "input", List.of("a", 3))).post("/v1/embeddings")
                 .then().statusCode(400).body("error.message", containsString("input[1]"));
+        // Both forms in one request were accepted; an unpaired surrogate was embedded as "" (V2 refuses it).
+        given().contentType("application/json").body(Map.of("model", Q, "input", List.of("a", List.of(101, 102)))).post("/v1/embeddings")
+                .then().statusCode(400).body("error.message", containsString("input[1] must be a string, as input[0] is"));
+        given().contentType("application/json").body(Map.of("model", Q, "input", List.of(List.of(101, 102), "a"))).post("/v1/embeddings")
+                .then().statusCode(400).body("error.message", containsString("input[1] must be an array of token ids"));
+        given().contentType("application/json").body("{\"model\": \"" + Q + "\", \"input\": \"a\\ud800b\"}").post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("input"))
+                .body("error.message", containsString("unpaired surrogate at character 1"));
+        given().contentType("application/json").body("{\"model\": \"" + Q + "\", \"input\": [\"\\ud83d\\ude00 ok\"]}").post("/v1/embeddings")
+                .then().statusCode(200);
         given().contentType("application/json").body(Map.of("model", Q, "input", "x", "encoding_format", "hex")).post("/v1/embeddings")
                 .then().statusCode(400).body("error.param", equalTo("encoding_format"));
         given().contentType("application/json").body(Map.of("input", "x")).post("/v1/embeddings")
