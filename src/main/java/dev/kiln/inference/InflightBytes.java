@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * A body is held by its declared length (or the largest accepted, when it declares none) from before
  * its first byte, so a client could hold the whole budget by starting bodies it never sends, and every
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
- * of bodies still arriving, after their first second, slower than ai.models.inference.min-body-rate:
- * they are refused (408) and their bytes given to the request that needs them; a body arriving at that
- * rate keeps its place. A client that opens a new body every second can still hold the budget: only
+ * of bodies still arriving, after their first second, slower than ai.models.inference.min-body-rate or
+ * too slowly to bring the bytes they hold within 30 s: they are refused (408) and their bytes given to
+ * the request that needs them; a body arriving fast enough keeps its place. A client that opens a new body every second can still hold the budget: only
  * charging bodies by the bytes they have sent would stop that, and the HTTP layer reads them for us.
  */
 @ApplicationScoped
@@ -70,7 +70,14 @@ public class InflightBytes {
          */
         private boolean stalled(long now) {
             double age = (now - since) / 1e9;
-            return age >= GRACE_SECONDS && !released.get() && !arrival.arrived() && arrival.bytesRead() < minBodyRate * age;
+            if (age < GRACE_SECONDS || released.get() || arrival.arrived()) {
+                return false;
+            }
+            long read = arrival.bytesRead();
+            // Also too slow for what it holds: a chunked body is held at max-request-bytes, and one sent at
+            // 300 KB/s (above the floor) held the whole budget for 224 s.
+            double rate = read / age;
+            return read < minBodyRate * age || (bytes - read) > rate * MAX_REMAINING_SECONDS;
         }
 
         private double rate(long now) {
@@ -81,11 +88,14 @@ public class InflightBytes {
             close();
             arrival.refuse("the request body arrived at " + arrival.bytesRead() + " of " + bytes + " bytes in "
                     + Math.round((System.nanoTime() - since) / 1e6) + " ms, slower than " + minBodyRate
-                    + " bytes/s (ai.models.inference.min-body-rate), while another request needed the bytes it held");
+                    + " bytes/s (ai.models.inference.min-body-rate) or too slowly to bring the bytes it holds within "
+                    + Math.round(MAX_REMAINING_SECONDS) + " s, while another request needed them");
         }
     }
 
     private static final double GRACE_SECONDS = 1.0;
+    /** A body that, at its rate so far, would still need longer than this for the bytes it holds is stalled. */
+    private static final double MAX_REMAINING_SECONDS = 30.0;
 
     private final AtomicLong held = new AtomicLong();
     private final Set<Reservation> arriving = ConcurrentHashMap.newKeySet();

@@ -152,17 +152,8 @@ class InstallTest {
 
     @Test
     void archivesAreUnpackedWithTheirSideFiles() throws Exception {
-        ByteArrayOutputStream tgz = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(tgz))) {
-            for (Map.Entry<String, byte[]> f : Map.of("pkg/model.onnx", identity, "pkg/vocab.txt", "a\nb\n".getBytes()).entrySet()) {
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-                e.setSize(f.getValue().length);
-                tar.putArchiveEntry(e);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
-        }
-        Admin.install(request("inst-tar", server.serve("/m.tar.gz", tgz.toByteArray(), Mode.NORMAL), null), true).statusCode(200);
+        byte[] tgz = tarGz(Map.of("pkg/model.onnx", identity, "pkg/vocab.txt", "a\nb\n".getBytes()));
+        Admin.install(request("inst-tar", server.serve("/m.tar.gz", tgz, Mode.NORMAL), null), true).statusCode(200);
         assertTrue(Files.exists(TestRepository.ROOT.resolve("inst-tar/vocab.txt")));
         inferIdentity("inst-tar");
 
@@ -193,9 +184,18 @@ class InstallTest {
     @Test
     void anArchiveWithVersionFoldersIsRefused() throws Exception {
         Startup.awaitStarted();
+        byte[] tgz = tarGz(Map.of("model.onnx", identity, "2/model.onnx", "garbage".getBytes()));
+        Admin.install(request("inst-vers", server.serve("/vers.tar.gz", tgz, Mode.NORMAL), null), true)
+                .statusCode(422).body("status", equalTo("failed"))
+                .body("error", containsString("version folder(s) [2]"));
+        assertNothingLeft("inst-vers");
+        io.restassured.RestAssured.given().get("/q/health/ready").then().statusCode(200);
+    }
+
+    static byte[] tarGz(Map<String, byte[]> files) throws java.io.IOException {
         ByteArrayOutputStream tgz = new ByteArrayOutputStream();
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(tgz))) {
-            for (Map.Entry<String, byte[]> f : Map.of("model.onnx", identity, "2/model.onnx", "garbage".getBytes()).entrySet()) {
+            for (Map.Entry<String, byte[]> f : files.entrySet()) {
                 TarArchiveEntry e = new TarArchiveEntry(f.getKey());
                 e.setSize(f.getValue().length);
                 tar.putArchiveEntry(e);
@@ -203,11 +203,7 @@ class InstallTest {
                 tar.closeArchiveEntry();
             }
         }
-        Admin.install(request("inst-vers", server.serve("/vers.tar.gz", tgz.toByteArray(), Mode.NORMAL), null), true)
-                .statusCode(422).body("status", equalTo("failed"))
-                .body("error", containsString("version folder(s) [2]"));
-        assertNothingLeft("inst-vers");
-        io.restassured.RestAssured.given().get("/q/health/ready").then().statusCode(200);
+        return tgz.toByteArray();
     }
 
     /** A zip and a tar.gz of about 260 KB that expand to 256 MiB each: refused at unpack with the numbers, nothing left. */
