@@ -86,6 +86,27 @@ final class V2ResponseWriter {
         return elements * jsonBytesPerElement(type);
     }
 
+    /**
+     * BYTES answers in JSON, weighed now that their strings are out: before the run each element was
+     * taken at 16 bytes, and a control character prints as six ("\u0001"), so one 11 MB element made a
+     * 66 MB answer past max-answer-bytes and a few at once took the heap. A char prints as at most six.
+     */
+    static void checkStrings(String model, V2Request request, List<OutputTensor> outputs, long maxAnswer) {
+        long bytes = 0;
+        for (OutputTensor o : chosen(request, outputs)) {
+            if (o.type() == Datatype.BYTES && !request.binary(o.name())) {
+                for (String s : o.strings()) {
+                    bytes += 6L * s.length() + 3;
+                }
+            }
+        }
+        if (bytes > maxAnswer) {
+            throw new dev.kiln.errors.KilnError(dev.kiln.errors.KilnError.Kind.TOO_LARGE, "the answer of '" + model
+                    + "' would take up to " + bytes + " bytes as JSON strings, more than Kiln writes"
+                    + " (ai.models.inference.max-answer-bytes " + maxAnswer + "): ask for binary outputs", null, null);
+        }
+    }
+
     /** The most one element takes in JSON with its comma: "-9223372036854775808," for INT64, "-2.2250738585072014E-308," for FP64. */
     static int jsonBytesPerElement(Datatype type) {
         return switch (type) {

@@ -141,6 +141,23 @@ class DatatypesInferenceTest {
                 .body("error", containsString("holds 8000000 BYTES elements; at most 65536"));
     }
 
+    /** One 12 MB element of control characters answered 72 MB of JSON ("\u0001" each), past max-answer-bytes. */
+    @Test
+    void aBytesAnswerIsWeighedAsTheJsonItPrints() {
+        V2.rescanAndIndex().statusCode(200);
+        int n = 12_000_000;
+        String header = "{\"inputs\":[{\"name\":\"X\",\"datatype\":\"BYTES\",\"shape\":[1],"
+                + "\"parameters\":{\"binary_data_size\":" + (n + 4) + "}}]}";
+        byte[] h = header.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] body = new byte[h.length + 4 + n];
+        System.arraycopy(h, 0, body, 0, h.length);
+        java.nio.ByteBuffer.wrap(body, h.length, 4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(n);
+        java.util.Arrays.fill(body, h.length + 4, body.length, (byte) 1);
+        io.restassured.RestAssured.given().header("Inference-Header-Content-Length", h.length).contentType("application/octet-stream")
+                .body(body).post("/v2/models/tiny-bytes/infer").then().statusCode(413)
+                .body("error", containsString("as JSON strings, more than Kiln writes"));
+    }
+
     @Test
     void metadataReportsDynamicDimensionsAsMinusOne() {
         V2.rescanAndIndex().statusCode(200);
