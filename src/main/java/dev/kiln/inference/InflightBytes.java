@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * its first byte, so a client could hold the whole budget by starting bodies it never sends, and every
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their first second, slower than ai.models.inference.min-body-rate or
- * too slowly to bring the bytes they hold within 30 s: they are refused (408) and their bytes given to
+ * too slowly to bring the bytes they hold within 120 s: they are refused (408) and their bytes given to
  * the request that needs them; a body arriving fast enough keeps its place. A client that opens a new body every second can still hold the budget: only
  * charging bodies by the bytes they have sent would stop that, and the HTTP layer reads them for us.
  */
@@ -95,7 +95,7 @@ public class InflightBytes {
 
     private static final double GRACE_SECONDS = 1.0;
     /** A body that, at its rate so far, would still need longer than this for the bytes it holds is stalled. */
-    private static final double MAX_REMAINING_SECONDS = 30.0;
+    private static final double MAX_REMAINING_SECONDS = 120.0;
 
     private final AtomicLong held = new AtomicLong();
     private final Set<Reservation> arriving = ConcurrentHashMap.newKeySet();

@@ -180,7 +180,12 @@ class MemoryBoundsIT {
         String log = Files.readString(PackagedKiln.log(kiln.port));
         System.out.printf("64 detection clients for 15 s: %s, %d unanswered%n", statuses, unanswered.get());
         assertEquals(0, unanswered.get(), "every request answered: " + statuses);
-        assertTrue(statuses.keySet().stream().allMatch(s -> s == 200 || s == 503), "only 200 and 503: " + statuses);
+        // 408: a body that came too slowly while others needed its room (InflightBytes): 64 client threads
+        // starved of CPU beside the server send some that slowly; a few, and never anything else.
+        assertTrue(statuses.keySet().stream().allMatch(s -> s == 200 || s == 503 || s == 408), "only 200, 503 and 408: " + statuses);
+        int total = statuses.values().stream().mapToInt(AtomicInteger::get).sum();
+        int slow = statuses.getOrDefault(408, new AtomicInteger()).get();
+        assertTrue(slow <= Math.max(5, total / 50), "few 408s: " + statuses);
         assertTrue(statuses.containsKey(200), "some were served: " + statuses);
         assertFalse(log.contains("OutOfMemoryError"), "no OutOfMemoryError in the log");
         assertNothingInFlight();
