@@ -70,7 +70,7 @@ public class InflightBytes {
          */
         private boolean stalled(long now) {
             double age = (now - since) / 1e9;
-            if (age < GRACE_SECONDS || released.get() || arrival.arrived()) {
+            if (minBodyRate <= 0 || age < GRACE_SECONDS || released.get() || arrival.arrived()) {
                 return false;
             }
             long read = arrival.bytesRead();
