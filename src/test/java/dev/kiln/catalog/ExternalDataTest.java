@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.runtime.ExternalDataOnnx;
+import dev.kiln.testing.Archives;
 import dev.kiln.testing.Json;
 import dev.kiln.testing.ModelServer;
 import dev.kiln.testing.ModelServer.Mode;
@@ -23,13 +24,9 @@ import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
 import io.restassured.response.ValidatableResponse;
 import jakarta.inject.Inject;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -180,7 +177,7 @@ class ExternalDataTest {
             String absolute = server.serve("/absolute.onnx", ExternalDataOnnx.initializer(SECRET.toString(), 0, LENGTH), Mode.NORMAL);
             install("inst-absolute", absolute).statusCode(422).body("status", equalTo("failed"))
                     .body("error", startsWith("validate: model.onnx reads external data for tensor 'W' from '"));
-            String relative = server.serve("/relative.tar.gz", tarGz(Map.of("model.onnx",
+            String relative = server.serve("/relative.tar.gz", Archives.tarGz(Map.of("model.onnx",
                     ExternalDataOnnx.initializer("../../../external-data-secret.txt", 0, LENGTH))), Mode.NORMAL);
             install("inst-relative", relative).statusCode(422).body("error", containsString("'..' is not allowed"));
             for (String name : List.of("inst-absolute", "inst-relative")) {
@@ -191,7 +188,7 @@ class ExternalDataTest {
                 assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith(".kiln-tmp-")), "staging left behind");
             }
 
-            String legit = server.serve("/legit.tar.gz", tarGz(Map.of("model.onnx", ExternalDataOnnx.addWeights("model.onnx.data", 3),
+            String legit = server.serve("/legit.tar.gz", Archives.tarGz(Map.of("model.onnx", ExternalDataOnnx.addWeights("model.onnx.data", 3),
                     "model.onnx.data", ExternalDataOnnx.floats(10f, 20f, 30f))), Mode.NORMAL);
             install("inst-legit", legit).statusCode(200).body("model_state", equalTo("READY"));
             V2.infer("inst-legit", Map.of("inputs", List.of(V2.input("X", "FP32", List.of(3L), List.of(1.0, 2.0, 3.0)))))
@@ -203,20 +200,6 @@ class ExternalDataTest {
         return given().header("Authorization", ADMIN).contentType("application/json")
                 .body(Map.of("name", name, "url", url, "category", "text"))
                 .post("/api/v1/setup/ai-models/install?wait=true").then();
-    }
-
-    private static byte[] tarGz(Map<String, byte[]> files) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(out))) {
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-                e.setSize(f.getValue().length);
-                tar.putArchiveEntry(e);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
-        }
-        return out.toByteArray();
     }
 
     private static JsonNode index(String authorization) {

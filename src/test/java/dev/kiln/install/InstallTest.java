@@ -3,6 +3,7 @@ package dev.kiln.install;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kiln.runtime.TinyOnnx;
 import dev.kiln.testing.Admin;
+import dev.kiln.testing.Archives;
 import dev.kiln.testing.Json;
 import dev.kiln.testing.ModelServer;
 import dev.kiln.testing.ModelServer.Mode;
@@ -13,9 +14,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.response.Response;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -152,7 +150,7 @@ class InstallTest {
 
     @Test
     void archivesAreUnpackedWithTheirSideFiles() throws Exception {
-        byte[] tgz = tarGz(Map.of("pkg/model.onnx", identity, "pkg/vocab.txt", "a\nb\n".getBytes()));
+        byte[] tgz = Archives.tarGz(Map.of("pkg/model.onnx", identity, "pkg/vocab.txt", "a\nb\n".getBytes()));
         Admin.install(request("inst-tar", server.serve("/m.tar.gz", tgz, Mode.NORMAL), null), true).statusCode(200);
         assertTrue(Files.exists(TestRepository.ROOT.resolve("inst-tar/vocab.txt")));
         inferIdentity("inst-tar");
@@ -184,26 +182,12 @@ class InstallTest {
     @Test
     void anArchiveWithVersionFoldersIsRefused() throws Exception {
         Startup.awaitStarted();
-        byte[] tgz = tarGz(Map.of("model.onnx", identity, "2/model.onnx", "garbage".getBytes()));
+        byte[] tgz = Archives.tarGz(Map.of("model.onnx", identity, "2/model.onnx", "garbage".getBytes()));
         Admin.install(request("inst-vers", server.serve("/vers.tar.gz", tgz, Mode.NORMAL), null), true)
                 .statusCode(422).body("status", equalTo("failed"))
                 .body("error", containsString("version folder(s) [2]"));
         assertNothingLeft("inst-vers");
         io.restassured.RestAssured.given().get("/q/health/ready").then().statusCode(200);
-    }
-
-    static byte[] tarGz(Map<String, byte[]> files) throws java.io.IOException {
-        ByteArrayOutputStream tgz = new ByteArrayOutputStream();
-        try (TarArchiveOutputStream tar = new TarArchiveOutputStream(new GzipCompressorOutputStream(tgz))) {
-            for (Map.Entry<String, byte[]> f : files.entrySet()) {
-                TarArchiveEntry e = new TarArchiveEntry(f.getKey());
-                e.setSize(f.getValue().length);
-                tar.putArchiveEntry(e);
-                tar.write(f.getValue());
-                tar.closeArchiveEntry();
-            }
-        }
-        return tgz.toByteArray();
     }
 
     /** A zip and a tar.gz of about 260 KB that expand to 256 MiB each: refused at unpack with the numbers, nothing left. */
