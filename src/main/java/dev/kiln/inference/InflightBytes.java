@@ -23,8 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their first second, slower than ai.models.inference.min-body-rate or
  * too slowly to bring the bytes they hold within 120 s: they are refused (408) and their bytes given to
- * the request that needs them; a body arriving fast enough keeps its place. A client that opens a new body every second can still hold the budget: only
- * charging bodies by the bytes they have sent would stop that, and the HTTP layer reads them for us.
+ * the request that needs them; a body arriving fast enough keeps its place. A client that opens a new
+ * body every second can still hold the budget: only charging bodies by the bytes they have sent would
+ * stop that, and the HTTP layer reads them for us.
  */
 @ApplicationScoped
 public class InflightBytes {
@@ -76,8 +77,7 @@ public class InflightBytes {
             long read = arrival.bytesRead();
             // Also too slow for what it holds: a chunked body is held at max-request-bytes, and one sent at
             // 300 KB/s (above the floor) held the whole budget for 224 s.
-            double rate = read / age;
-            return read < minBodyRate * age || (bytes - read) > rate * MAX_REMAINING_SECONDS;
+            return read < minBodyRate * age || (bytes - read) > rate(now) * MAX_REMAINING_SECONDS;
         }
 
         private double rate(long now) {
