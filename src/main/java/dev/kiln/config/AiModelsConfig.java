@@ -168,7 +168,8 @@ public interface AiModelsConfig {
          * Bytes a second a request body must arrive at, on average since its head, to keep its place in
          * max-queued-bytes when another request needs the room: a slower one, a second or more after its
          * head, is refused with 408 (a body is held by its declared length from its first byte, so one
-         * that trickled held it for good). 0 turns this off.
+         * that trickled held it for good). Its sender's address (IPv6: its /64) is then on probation for a
+         * minute: its bodies have no grace second. 0 turns this off.
          */
         @WithDefault("262144")
         long minBodyRate();

@@ -2,9 +2,11 @@ package dev.kiln.inference;
 
 import dev.kiln.config.AiModelsConfig;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,9 +25,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their first second, slower than ai.models.inference.min-body-rate or
  * too slowly to bring the bytes they hold within 120 s: they are refused (408) and their bytes given to
- * the request that needs them; a body arriving fast enough keeps its place. A client that opens a new
- * body every second can still hold the budget: only charging bodies by the bytes they have sent would
- * stop that, and the HTTP layer reads them for us.
+ * the request that needs them; a body arriving fast enough keeps its place. The first second is grace
+ * (a busy event loop reads honest bodies late, and TCP starts slowly), so a client that reconnected after
+ * each 408 held the budget for that second every time and denied 95 % of inference: a peer (an IPv4
+ * address, an IPv6 /64) whose body was refused is on probation for a minute, and its bodies have no
+ * grace: they keep their place only while they arrive at the minimum rate from their first byte.
  */
 @ApplicationScoped
 public class InflightBytes {
@@ -42,6 +46,9 @@ public class InflightBytes {
 
         /** Ends the request with a refusal that says why (from any thread). */
         void refuse(String reason);
+
+        /** Who sends it: the key a refused body puts on probation. */
+        String peer();
     }
 
     /** Held bytes given back exactly once, whoever ends the request. */
@@ -71,10 +78,14 @@ public class InflightBytes {
          */
         private boolean stalled(long now) {
             double age = (now - since) / 1e9;
-            if (minBodyRate <= 0 || age < GRACE_SECONDS || released.get() || arrival.arrived()) {
+            double grace = onProbation(arrival.peer(), now) ? 0 : GRACE_SECONDS;
+            if (minBodyRate <= 0 || age < grace || released.get() || arrival.arrived()) {
                 return false;
             }
             long read = arrival.bytesRead();
+            if (read >= bytes) {
+                return false; // all here, its end not yet parsed (a 57-byte body was refused 1 ms after its head)
+            }
             // Also too slow for what it holds: a chunked body is held at max-request-bytes, and one sent at
             // 300 KB/s (above the floor) held the whole budget for 224 s.
             return read < minBodyRate * age || (bytes - read) > rate(now) * MAX_REMAINING_SECONDS;
@@ -86,6 +97,7 @@ public class InflightBytes {
 
         private void refuse() {
             close();
+            putOnProbation(arrival.peer());
             arrival.refuse("the request body arrived at " + arrival.bytesRead() + " of " + bytes + " bytes in "
                     + Math.round((System.nanoTime() - since) / 1e6) + " ms, slower than " + minBodyRate
                     + " bytes/s (ai.models.inference.min-body-rate) or too slowly to bring the bytes it holds within "
@@ -96,9 +108,15 @@ public class InflightBytes {
     private static final double GRACE_SECONDS = 1.0;
     /** A body that, at its rate so far, would still need longer than this for the bytes it holds is stalled. */
     private static final double MAX_REMAINING_SECONDS = 120.0;
+    private static final long PROBATION_NANOS = 60_000_000_000L;
+    /** Peers remembered at once; past it a new one is not, rather than forgetting one that is. */
+    private static final int MAX_ON_PROBATION = 16_384;
+    private static final Logger LOG = Logger.getLogger(InflightBytes.class);
 
     private final AtomicLong held = new AtomicLong();
     private final Set<Reservation> arriving = ConcurrentHashMap.newKeySet();
+    /** Peer to the time its probation ends. */
+    private final Map<String, Long> probation = new ConcurrentHashMap<>();
     private final long limit;
     private final long maxAnswer;
     private final long minBodyRate;
@@ -153,6 +171,27 @@ public class InflightBytes {
             any = true;
         }
         return any;
+    }
+
+    private boolean onProbation(String peer, long now) {
+        Long until = probation.get(peer);
+        return until != null && now - until < 0;
+    }
+
+    private void putOnProbation(String peer) {
+        long now = System.nanoTime();
+        if (probation.size() >= MAX_ON_PROBATION) {
+            probation.values().removeIf(until -> now - until >= 0);
+            if (probation.size() >= MAX_ON_PROBATION) {
+                return;
+            }
+        }
+        Long before = probation.put(peer, now + PROBATION_NANOS);
+        if (before == null || now - before >= 0) {
+            LOG.infof("%s sent a request body too slowly to keep its place in max-queued-bytes: for %d s its bodies"
+                    + " keep their place only while they arrive at %d bytes/s from their first byte", peer,
+                    PROBATION_NANOS / 1_000_000_000L, minBodyRate);
+        }
     }
 
     /** The budget in bytes. */

@@ -61,7 +61,7 @@ final class SettingsCatalog {
             new Row("ai.models.inference.max-queued-bytes", "bytes", "268435456", false,
                     "Request bytes the inference queue may hold before 503", s -> s.config().inference().maxQueuedBytes()),
             new Row("ai.models.inference.min-body-rate", "bytes/s", "262144", false,
-                    "A body arriving slower than this, a second after its head, gives its room in max-queued-bytes to a request that needs it (408)",
+                    "A body arriving slower than this, a second after its head, gives its room in max-queued-bytes to a request that needs it (408); its sender then has no grace second for 60 s",
                     s -> s.config().inference().minBodyRate()),
             new Row("ai.models.registry.drain-timeout", "duration", "10s", false,
                     "How long an unload waits for in-flight requests before answering 409", s -> s.config().registry().drainTimeout()),

@@ -6,6 +6,11 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.Arrays;
 
 /**
  * An inference request's body while it arrives, as the inflight budget sees it. Refused, it ends the
@@ -22,6 +27,28 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
     @Override
     public boolean arrived() {
         return request.isEnded();
+    }
+
+    /**
+     * The address the connection comes from (not a forwarded header, which the sender writes): an IPv4
+     * address, or an IPv6 address's /64, the block one host is usually given.
+     */
+    @Override
+    public String peer() {
+        SocketAddress address = request.connection().remoteAddress();
+        String host = address == null ? null : address.hostAddress();
+        if (host == null) {
+            return "unknown";
+        }
+        try {
+            byte[] raw = InetAddress.getByName(host).getAddress(); // a literal: no lookup
+            if (raw.length == 16) {
+                return InetAddress.getByAddress(Arrays.copyOf(Arrays.copyOf(raw, 8), 16)).getHostAddress() + "/64";
+            }
+        } catch (UnknownHostException notLiteral) {
+            // kept as given
+        }
+        return host;
     }
 
     @Override

@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code quarkus.http.limits.max-body-size}, which follows the inference setting. A body that runs
  * a model is also admitted against the bytes inference may hold ({@link InflightBytes}) before it is
  * read: by its declared length, or by the largest inference body when it declares none; while it
- * arrives slower than ai.models.inference.min-body-rate, a request that needs the room takes it.
+ * arrives slower than ai.models.inference.min-body-rate, a request that needs the room takes it (and
+ * the sender, by its address, is on probation: see {@link InflightBytes}).
  */
 public class BodyLimits {
 

@@ -154,8 +154,10 @@ class BodyLimitsTest {
         Startup.awaitStarted();
         // The warm-up's rehearsals hold answers in the same budget: this test needs all of it.
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(rehearsal::idle);
-        try (java.net.Socket large = new java.net.Socket("127.0.0.1", RestAssured.port);
-             java.net.Socket declared = new java.net.Socket("127.0.0.1", RestAssured.port)) {
+        // From another address than the request that needs the room: a refused body puts its sender on probation.
+        java.net.InetAddress stallers = java.net.InetAddress.getByName("127.0.0.2");
+        try (java.net.Socket large = new java.net.Socket("127.0.0.1", RestAssured.port, stallers, 0);
+             java.net.Socket declared = new java.net.Socket("127.0.0.1", RestAssured.port, stallers, 0)) {
             large.getOutputStream().write(("POST /v2/models/ppocr-cls/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Content-Length: 2000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
             declared.getOutputStream().write(("POST /v2/models/ppocr-cls/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -173,6 +175,63 @@ class BodyLimitsTest {
             assertTrue(replies.stream().allMatch(r -> r.equals("still waiting")
                     || r.startsWith("HTTP/1.1 408") && r.contains("ai.models.inference.min-body-rate")), replies.toString());
         }
+    }
+
+    /**
+     * A client that opens a new stalled body as soon as the last one is refused got a fresh grace second
+     * each time, and held the budget through it: one request a second was answered, the rest got 503.
+     * Once refused, its address is on probation and its bodies keep their place only while they arrive.
+     */
+    @Test
+    void aClientThatReconnectsAfterEachRefusalDoesNotHoldTheBudget() throws Exception {
+        Startup.awaitStarted();
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(rehearsal::idle);
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger stalledRefused = new java.util.concurrent.atomic.AtomicInteger();
+        Thread staller = new Thread(() -> {
+            while (!stop.get()) {
+                try (java.net.Socket s = new java.net.Socket("127.0.0.1", RestAssured.port,
+                        java.net.InetAddress.getByName("127.0.0.3"), 0)) {
+                    s.getOutputStream().write(("POST /v2/models/ppocr-cls/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            + "Content-Length: 2000000\r\n\r\n{").getBytes(StandardCharsets.US_ASCII));
+                    s.setSoTimeout(3_000);
+                    RawHttp.Reply reply = RawHttp.read(s.getInputStream());
+                    if (reply.status() == 408) {
+                        stalledRefused.incrementAndGet();
+                    } else {
+                        Thread.sleep(10); // refused before its body (503): the room was taken
+                    }
+                } catch (Exception e) {
+                    // reconnect
+                }
+            }
+        });
+        staller.start();
+        Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+        try {
+            Thread.sleep(300); // its first body holds 2 of the 3 MB
+            byte[] body = detRequest();
+            // Its first body has its grace second: requests get 503 until one takes that body's room.
+            long first = System.nanoTime() + 10_000_000_000L;
+            while (stalledRefused.get() == 0 && System.nanoTime() < first) {
+                RawHttp.send(RestAssured.port, "POST", "/v2/models/ppocr-v4-det/infer", Map.of("Content-Type", "application/json"), body);
+            }
+            long end = System.nanoTime() + 6_000_000_000L;
+            while (System.nanoTime() < end) {
+                RawHttp.Reply r = RawHttp.send(RestAssured.port, "POST", "/v2/models/ppocr-v4-det/infer",
+                        Map.of("Content-Type", "application/json"), body);
+                statuses.merge(r.status(), 1, Integer::sum);
+            }
+        } finally {
+            stop.set(true);
+            staller.join(10_000);
+        }
+        int total = statuses.values().stream().mapToInt(Integer::intValue).sum();
+        int ok = statuses.getOrDefault(200, 0);
+        System.out.printf("beside a client reconnecting a stalled body: %s, %d of its bodies refused%n", statuses, stalledRefused.get());
+        assertTrue(stalledRefused.get() >= 2, "the stalled bodies were refused: " + stalledRefused.get());
+        // Before probation: about one answered a second, the rest 503 (the budget held by each new body's grace).
+        assertTrue(ok >= total * 0.9, "requests answered beside it: " + statuses);
     }
 
     /** What the server sent before it closed the connection, or "still waiting" if it kept it open 3 s. */
