@@ -11,6 +11,7 @@ import io.vertx.core.net.SocketAddress;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.regex.Pattern;
 
 /**
  * An inference request's body while it arrives, as the inflight budget sees it. Refused, it ends the
@@ -18,6 +19,8 @@ import java.util.Arrays;
  * the body would otherwise be read as the next request); an HTTP/2 stream is reset, its connection kept.
  */
 record ArrivingBody(HttpServerRequest request, Context loop) implements InflightBytes.Arrival {
+
+    private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]+)?");
 
     @Override
     public long bytesRead() {
@@ -36,15 +39,21 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
     @Override
     public String peer() {
         SocketAddress address = request.connection().remoteAddress();
-        String host = address == null ? null : address.hostAddress();
+        return peerOf(address == null ? null : address.hostAddress());
+    }
+
+    static String peerOf(String host) {
         if (host == null) {
             return "unknown";
         }
+        if (!LITERAL.matcher(host).matches()) {
+            return host; // not an address: never looked up
+        }
         try {
-            byte[] raw = InetAddress.getByName(host).getAddress(); // a literal: no lookup
-            if (raw.length == 16) {
-                return InetAddress.getByAddress(Arrays.copyOf(Arrays.copyOf(raw, 8), 16)).getHostAddress() + "/64";
-            }
+            InetAddress parsed = InetAddress.getByName(host); // ::ffff:a.b.c.d becomes a.b.c.d
+            byte[] raw = parsed.getAddress();
+            return raw.length == 16 ? InetAddress.getByAddress(Arrays.copyOf(Arrays.copyOf(raw, 8), 16)).getHostAddress() + "/64"
+                    : parsed.getHostAddress();
         } catch (UnknownHostException notLiteral) {
             // kept as given
         }
