@@ -22,6 +22,16 @@ public class RouterFailures {
                 ctx.next();
                 return;
             }
+            if (ctx.response().closed()) {
+                LOG.warnf("a request failed after its connection closed: %s", ctx.failure());
+                return;
+            }
+            if (outOfMemory(ctx.failure())) {
+                // As later on the path: the heap is the request's problem to wait out, not a fault to log.
+                ctx.response().setStatusCode(507).putHeader("Content-Type", "application/json")
+                        .end(new JsonObject().put("error", ErrorMapper.OUT_OF_MEMORY).encode());
+                return;
+            }
             int status = ctx.statusCode() >= 400 ? ctx.statusCode() : 500;
             String message = switch (status) {
                 case 400 -> "malformed request: the path, query string or headers cannot be decoded";
@@ -36,5 +46,14 @@ public class RouterFailures {
             ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                     .end(new JsonObject().put("error", message).encode());
         });
+    }
+
+    private static boolean outOfMemory(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof OutOfMemoryError) {
+                return true;
+            }
+        }
+        return false;
     }
 }
