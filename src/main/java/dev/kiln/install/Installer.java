@@ -232,16 +232,24 @@ public class Installer {
     /**
      * An install brings one version. Version folders inside it (2/model.onnx beside model.onnx) were
      * served after it, never opened by the install: a broken one was FAILED, took the replicas out of
-     * readiness, and the install still answered done.
+     * readiness, and the install still answered done. A folder named with digits that spell no version
+     * (007, 0) is refused too: whoever made it meant a version, and none would be served.
      */
     private static void refuseVersionFolders(Path modelDir) throws InstallStepException, java.io.IOException {
-        List<String> folders;
+        List<String> numbered;
         try (java.util.stream.Stream<Path> top = java.nio.file.Files.list(modelDir)) {
-            folders = top.filter(java.nio.file.Files::isDirectory).map(p -> p.getFileName().toString())
-                    .filter(n -> VersionNumber.parse(n).isPresent()).sorted().toList();
+            numbered = top.filter(java.nio.file.Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(n -> n.chars().allMatch(c -> c >= '0' && c <= '9')).sorted().toList();
         }
+        List<String> folders = numbered.stream().filter(n -> VersionNumber.parse(n).isPresent()).toList();
         if (!folders.isEmpty()) {
             throw new InstallStepException("the source holds version folder(s) " + folders + ": an install brings one version;"
+                    + " install each with \"version\": N");
+        }
+        // 007/ was installed beside model.onnx and never served: the repository reads no version from it.
+        if (!numbered.isEmpty()) {
+            throw new InstallStepException("the source holds folder(s) " + numbered + " named like versions that are not"
+                    + " version numbers (1 to " + VersionNumber.MAX + ", no leading zeros): an install brings one version;"
                     + " install each with \"version\": N");
         }
     }

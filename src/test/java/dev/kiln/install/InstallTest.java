@@ -187,6 +187,11 @@ class InstallTest {
                 .statusCode(422).body("status", equalTo("failed"))
                 .body("error", containsString("version folder(s) [2]"));
         assertNothingLeft("inst-vers");
+        byte[] zeros = Archives.tarGz(Map.of("model.onnx", identity, "007/model.onnx", identity));
+        Admin.install(request("inst-vers0", server.serve("/vers0.tar.gz", zeros, Mode.NORMAL), null), true)
+                .statusCode(422).body("status", equalTo("failed"))
+                .body("error", containsString("folder(s) [007] named like versions that are not version numbers"));
+        assertNothingLeft("inst-vers0");
         io.restassured.RestAssured.given().get("/q/health/ready").then().statusCode(200);
     }
 
