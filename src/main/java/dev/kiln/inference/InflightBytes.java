@@ -55,12 +55,14 @@ public class InflightBytes {
     public final class Reservation implements AutoCloseable {
         private final long bytes;
         private final Arrival arrival;
+        private final String peer;
         private final long since = System.nanoTime();
         private final AtomicBoolean released = new AtomicBoolean();
 
         private Reservation(long bytes, Arrival arrival) {
             this.bytes = bytes;
             this.arrival = arrival;
+            this.peer = arrival == null ? null : arrival.peer();
         }
 
         @Override
@@ -78,7 +80,7 @@ public class InflightBytes {
          */
         private boolean stalled(long now) {
             double age = (now - since) / 1e9;
-            double grace = onProbation(arrival.peer(), now) ? 0 : GRACE_SECONDS;
+            double grace = onProbation(peer, now) ? 0 : GRACE_SECONDS;
             if (minBodyRate <= 0 || age < grace || released.get() || arrival.arrived()) {
                 return false;
             }
@@ -97,7 +99,7 @@ public class InflightBytes {
 
         private void refuse() {
             close();
-            putOnProbation(arrival.peer());
+            putOnProbation(peer);
             arrival.refuse("the request body arrived at " + arrival.bytesRead() + " of " + bytes + " bytes in "
                     + Math.round((System.nanoTime() - since) / 1e6) + " ms, slower than " + minBodyRate
                     + " bytes/s (ai.models.inference.min-body-rate) or too slowly to bring the bytes it holds within "
