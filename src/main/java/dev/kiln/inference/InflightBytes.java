@@ -2,11 +2,11 @@ package dev.kiln.inference;
 
 import dev.kiln.config.AiModelsConfig;
 import jakarta.enterprise.context.ApplicationScoped;
-import org.jboss.logging.Logger;
+import io.quarkus.scheduler.Scheduled;
 
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,13 +23,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * A body is held by its declared length (or the largest accepted, when it declares none) from before
  * its first byte, so a client could hold the whole budget by starting bodies it never sends, and every
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
- * of bodies still arriving, after their first second, slower than ai.models.inference.min-body-rate or
- * too slowly to bring the bytes they hold within 120 s: they are refused (408) and their bytes given to
- * the request that needs them; a body arriving fast enough keeps its place. The first second is grace
- * (a busy event loop reads honest bodies late, and TCP starts slowly), so a client that reconnected after
- * each 408 held the budget for that second every time and denied 95 % of inference: a peer (an IPv4
- * address, an IPv6 /64) whose body was refused is on probation for a minute, and its bodies have no
- * grace: they keep their place only while they arrive at the minimum rate from their first byte.
+ * of bodies still arriving, after their grace second ({@link SlowSenders}), slower than
+ * ai.models.inference.min-body-rate, too slowly to bring the bytes they hold within 120 s, or not at all
+ * for 5 s: they are refused (408) and their bytes given to the request that needs them; a body arriving
+ * fast enough keeps its place. A body from which nothing comes for ai.models.connections.idle-timeout
+ * is refused whether or not its room is needed.
  */
 @ApplicationScoped
 public class InflightBytes {
@@ -58,6 +56,9 @@ public class InflightBytes {
         private final String peer;
         private final long since = System.nanoTime();
         private final AtomicBoolean released = new AtomicBoolean();
+        /** The bytes read when last looked at, and since when: scans and the sweep look (races only blur them). */
+        private volatile long lastRead;
+        private volatile long lastProgress = since;
 
         private Reservation(long bytes, Arrival arrival) {
             this.bytes = bytes;
@@ -67,66 +68,94 @@ public class InflightBytes {
 
         @Override
         public void close() {
-            if (released.compareAndSet(false, true)) {
-                held.addAndGet(-bytes);
-                arriving.remove(this);
+            release();
+        }
+
+        private boolean release() {
+            if (!released.compareAndSet(false, true)) {
+                return false;
             }
+            held.addAndGet(-bytes);
+            arriving.remove(this);
+            return true;
+        }
+
+        /** Still arriving: not given back, not all here. */
+        private boolean arriving() {
+            return !released.get() && !arrival.arrived() && arrival.bytesRead() < bytes;
+        }
+
+        /** How long no byte of it has come, as far as the looks at it tell. */
+        private long quietNanos(long now) {
+            long read = arrival.bytesRead();
+            if (read != lastRead) {
+                lastRead = read;
+                lastProgress = now;
+            }
+            return now - lastProgress;
         }
 
         /**
-         * Still arriving after its first second, and slower than the minimum rate over its whole life so
-         * far. Not sooner: in a burst a busy event loop reads an honest body late (a 1.2 MB body had
-         * 34 KB read after 49 ms while eight came at once on two cores).
+         * Why it may not keep its place when another request needs the room, or null. Not in its grace
+         * second: in a burst a busy event loop reads an honest body late (a 1.2 MB body had 34 KB read
+         * after 49 ms while eight came at once on two cores).
          */
-        private boolean stalled(long now) {
+        private String stalled(long now) {
             double age = (now - since) / 1e9;
-            double grace = onProbation(peer, now) ? 0 : GRACE_SECONDS;
-            if (minBodyRate <= 0 || age < grace || released.get() || arrival.arrived()) {
-                return false;
+            if (minBodyRate <= 0 || !arriving() || age < (senders.noGrace(peer, now) ? 0 : GRACE_SECONDS)) {
+                return null;
             }
             long read = arrival.bytesRead();
-            if (read >= bytes) {
-                return false; // all here, its end not yet parsed (a 57-byte body was refused 1 ms after its head)
+            if (read < minBodyRate * age) {
+                return "it arrived at " + read + " of " + bytes + " bytes in " + Math.round(age * 1000) + " ms, slower than "
+                        + minBodyRate + " bytes/s (ai.models.inference.min-body-rate)";
             }
-            // Also too slow for what it holds: a chunked body is held at max-request-bytes, and one sent at
-            // 300 KB/s (above the floor) held the whole budget for 224 s.
-            return read < minBodyRate * age || (bytes - read) > rate(now) * MAX_REMAINING_SECONDS;
+            // A chunked body is held at max-request-bytes, and one sent at 300 KB/s (above the floor) held
+            // the whole budget for 224 s.
+            if (bytes - read > rate(now) * MAX_REMAINING_SECONDS) {
+                return "at " + Math.round(rate(now)) + " bytes/s the " + (bytes - read) + " bytes it holds still to come would take more than "
+                        + Math.round(MAX_REMAINING_SECONDS) + " s (a body of undeclared length is held at"
+                        + " ai.models.inference.max-request-bytes: send Content-Length)";
+            }
+            // 33.6 MB sent at once, then nothing: fast on average, and held the budget until the connection died.
+            if (quietNanos(now) >= QUIET_NANOS) {
+                return "no byte of it came for " + (quietNanos(now) / 1_000_000) + " ms";
+            }
+            return null;
         }
 
         private double rate(long now) {
             return arrival.bytesRead() / Math.max(1e-9, (now - since) / 1e9);
         }
 
-        private void refuse() {
-            close();
-            putOnProbation(peer);
-            arrival.refuse("the request body arrived at " + arrival.bytesRead() + " of " + bytes + " bytes in "
-                    + Math.round((System.nanoTime() - since) / 1e6) + " ms, slower than " + minBodyRate
-                    + " bytes/s (ai.models.inference.min-body-rate) or too slowly to bring the bytes it holds within "
-                    + Math.round(MAX_REMAINING_SECONDS) + " s, while another request needed them");
+        private void refuse(String why) {
+            if (!release()) {
+                return;
+            }
+            senders.refused(peer, System.nanoTime(), minBodyRate);
+            arrival.refuse("the request body was refused: " + why);
         }
     }
 
     private static final double GRACE_SECONDS = 1.0;
     /** A body that, at its rate so far, would still need longer than this for the bytes it holds is stalled. */
     private static final double MAX_REMAINING_SECONDS = 120.0;
-    private static final long PROBATION_NANOS = 60_000_000_000L;
-    /** Peers remembered at once; past it a new one is not, rather than forgetting one that is. */
-    private static final int MAX_ON_PROBATION = 16_384;
-    private static final Logger LOG = Logger.getLogger(InflightBytes.class);
+    /** A body from which nothing came for this long is stalled when its room is needed. */
+    private static final long QUIET_NANOS = 5_000_000_000L;
 
     private final AtomicLong held = new AtomicLong();
     private final Set<Reservation> arriving = ConcurrentHashMap.newKeySet();
-    /** Peer to the time its probation ends. */
-    private final Map<String, Long> probation = new ConcurrentHashMap<>();
+    private final SlowSenders senders = new SlowSenders();
     private final long limit;
     private final long maxAnswer;
     private final long minBodyRate;
+    private final Duration bodyIdle;
 
     public InflightBytes(AiModelsConfig config) {
         this.limit = config.inference().maxQueuedBytes().orElse(Runtime.getRuntime().maxMemory() / 4);
         this.maxAnswer = config.inference().maxAnswerBytes().orElse(Math.min(64L << 20, limit / 2));
         this.minBodyRate = config.inference().minBodyRate();
+        this.bodyIdle = config.connections().idleTimeout();
     }
 
     /**
@@ -162,37 +191,35 @@ public class InflightBytes {
     /** Refuses stalled bodies, slowest first, until {@code needed} bytes fit (or none is left); true when any was. */
     private boolean refuseStalled(long needed) {
         long now = System.nanoTime();
-        List<Reservation> stalled = arriving.stream().filter(r -> r.stalled(now))
-                .sorted(Comparator.comparingDouble(r -> r.rate(now))).toList();
+        record Stalled(Reservation body, String why, double rate) {
+        }
+        List<Stalled> stalled = arriving.stream().map(r -> new Stalled(r, r.stalled(now), r.rate(now)))
+                .filter(s -> s.why() != null).sorted(Comparator.comparingDouble(Stalled::rate)).toList();
         boolean any = false;
-        for (Reservation r : stalled) {
+        for (Stalled s : stalled) {
             if (held.get() + needed <= limit) {
                 break;
             }
-            r.refuse();
+            s.body().refuse(s.why() + ", while another request needed its room in ai.models.inference.max-queued-bytes");
             any = true;
         }
         return any;
     }
 
-    private boolean onProbation(String peer, long now) {
-        Long until = probation.get(peer);
-        return until != null && now - until < 0;
-    }
-
-    private void putOnProbation(String peer) {
-        long now = System.nanoTime();
-        if (probation.size() >= MAX_ON_PROBATION) {
-            probation.values().removeIf(until -> now - until >= 0);
-            if (probation.size() >= MAX_ON_PROBATION) {
-                return;
-            }
+    /**
+     * Bodies from which nothing came for the idle timeout are refused, room needed or not: a body is read
+     * on the event loop, not by a worker with a read timeout, so nothing else would end them.
+     */
+    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void refuseSilentBodies() {
+        if (bodyIdle.isZero() || bodyIdle.isNegative()) {
+            return; // the idle timeout is off
         }
-        Long before = probation.put(peer, now + PROBATION_NANOS);
-        if (before == null || now - before >= 0) {
-            LOG.infof("%s sent a request body too slowly to keep its place in max-queued-bytes: for %d s its bodies"
-                    + " keep their place only while they arrive at %d bytes/s from their first byte", peer,
-                    PROBATION_NANOS / 1_000_000_000L, minBodyRate);
+        long now = System.nanoTime();
+        for (Reservation r : arriving) {
+            if (r.arriving() && r.quietNanos(now) >= bodyIdle.toNanos()) {
+                r.refuse("no byte of it came for " + bodyIdle.toSeconds() + " s (ai.models.connections.idle-timeout)");
+            }
         }
     }
 

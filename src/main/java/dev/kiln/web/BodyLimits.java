@@ -5,6 +5,7 @@ import dev.kiln.inference.InflightBytes;
 import dev.kiln.security.MethodRoles;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
+import io.smallrye.mutiny.Uni;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.container.ResourceInfo;
 import jakarta.ws.rs.core.Response;
@@ -44,12 +45,15 @@ public class BodyLimits {
     }
 
     @ServerRequestFilter
-    public Optional<Response> limit(RoutingContext context, ResteasyReactiveContainerRequestContext request, ResourceInfo resource) {
+    public Uni<Response> limit(RoutingContext context, ResteasyReactiveContainerRequestContext request, ResourceInfo resource) {
         Optional<Response> refused = declared(context.request(), resource);
-        if (refused.isPresent() || !roles.runsModels(resource) || !readsBody(resource)) {
-            return refused;
+        if (refused.isEmpty() && roles.runsModels(resource) && readsBody(resource)) {
+            refused = admitted(context, request);
+            if (refused.isEmpty()) {
+                return WholeBody.gather(context, request, config.inference().maxRequestBytes());
+            }
         }
-        return admitted(context, request);
+        return Uni.createFrom().item(refused.orElse(null));
     }
 
     /**

@@ -91,10 +91,11 @@ public class ErrorMapper {
             }
             return error(413, "request body too large");
         }
-        if (request.response().closed()) {
-            // The client left, or Kiln closed the connection itself (a body refused as too slow): no one
-            // to answer; one line, not the 70 of a stack trace (three of 46 such refusals logged one).
-            LOG.warnf("a request failed after its connection closed: %s", e);
+        if (request.response().closed() || request.response().ended()) {
+            // The client left, or Kiln answered and closed the connection itself (a body refused as too
+            // slow): no one to answer, and nothing for an operator to do (three of 46 such refusals logged
+            // a 70-line stack trace, then a second one for writing an answer twice).
+            LOG.debugf("a request failed after it was answered or its connection closed: %s", e);
             return null;
         }
         if (e.getCause() instanceof OutOfMemoryError) {

@@ -37,11 +37,14 @@ class ConnectionTimeoutsTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("ai.models.connections.header-timeout", "2s", "ai.models.connections.idle-timeout", "3s",
-                    "ai.models.install.allow-http", "true", "ai.models.install.allow-private-networks", "true");
+                    "ai.models.install.allow-http", "true", "ai.models.install.allow-private-networks", "true",
+                    // few enough that bodies held by workers would take them all
+                    "quarkus.thread-pool.max-threads", String.valueOf(WORKERS));
         }
     }
 
     static final String HEAD = "GET /q/health/live HTTP/1.1\r\nHost: localhost\r\n";
+    static final int WORKERS = 8;
 
     @ConfigProperty(name = "quarkus.http.test-port")
     int port;
@@ -164,6 +167,64 @@ class ConnectionTimeoutsTest {
             RawHttp.Reply reply = RawHttp.read(s.getInputStream());
             assertEquals(200, reply.status(), reply.body());
             assertTrue(ms > 5_000, "the upload took " + ms + " ms");
+        }
+    }
+
+    /** An embeddings body of about 30 KB: past the 10 KB that Quarkus used to gather before a worker read the rest. */
+    static byte[] largeEmbeddingsBody() {
+        return ("{\"model\": \"all-minilm-l6-v2-q\", \"input\": \"" + "a slow body ".repeat(2_500) + "\"}").getBytes(StandardCharsets.UTF_8);
+    }
+
+    Socket startBody(byte[] body, int sent) throws IOException {
+        Socket s = new Socket("127.0.0.1", port);
+        OutputStream out = s.getOutputStream();
+        out.write(("POST /v1/embeddings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+                + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(body, 0, sent);
+        out.flush();
+        return s;
+    }
+
+    /** A body that stops coming gets 408 with a JSON reason once nothing of it came for the idle timeout. */
+    @Test
+    void aBodyThatStopsComingGets408AfterTheIdleTimeout() throws Exception {
+        Startup.awaitStarted();
+        byte[] body = largeEmbeddingsBody();
+        long t0 = System.nanoTime();
+        try (Socket s = startBody(body, 12_000)) {
+            s.setSoTimeout(15_000);
+            RawHttp.Reply reply = RawHttp.read(s.getInputStream());
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(408, reply.status(), reply.body());
+            assertTrue(reply.body().contains("ai.models.connections.idle-timeout"), reply.body());
+            assertTrue(ms >= 2_800 && ms <= 8_000, "answered after " + ms + " ms");
+        }
+    }
+
+    /**
+     * More stopped bodies than there are worker threads: a body is gathered on the event loop, so the
+     * workers stay free. Each used to hold a worker, blocked reading, for the 60 s read timeout, and every
+     * other request with a body over 10 KB waited.
+     */
+    @Test
+    void bodiesThatStopDoNotHoldTheWorkers() throws Exception {
+        Startup.awaitStarted();
+        byte[] body = largeEmbeddingsBody();
+        java.util.List<Socket> stopped = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < WORKERS + 4; i++) {
+                stopped.add(startBody(body, 12_000));
+            }
+            Thread.sleep(300);
+            long t0 = System.nanoTime();
+            RawHttp.Reply reply = RawHttp.send(port, "POST", "/v1/embeddings", Map.of("Content-Type", "application/json"), body);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertEquals(200, reply.status(), reply.body());
+            assertTrue(ms < 2_500, "answered after " + ms + " ms, before the stopped bodies' idle timeout");
+        } finally {
+            for (Socket s : stopped) {
+                s.close();
+            }
         }
     }
 
