@@ -14,14 +14,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * body's grace second and denied 95 % of inference. And when many senders lost it within that minute,
  * nobody has it: sixty-two addresses taking turns, each sending a head and nothing more, denied 80 %.
  */
-final class SlowSenders {
+public final class SlowSenders {
 
     private static final Logger LOG = Logger.getLogger(SlowSenders.class);
     static final long PROBATION_NANOS = 60_000_000_000L;
     /** Senders remembered at once; past it a new one is not, rather than forgetting one that is. */
     private static final int MAX_REMEMBERED = 16_384;
     /** This many senders put on probation within one probation's length: bodies are held from many addresses. */
-    static final int MANY = 16;
+    public static final int MANY = 16;
 
     /** Sender to the time its probation ends. */
     private final Map<String, Long> probation = new ConcurrentHashMap<>();
