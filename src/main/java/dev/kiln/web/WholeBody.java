@@ -59,7 +59,9 @@ final class WholeBody {
                     done.complete(null);
                 }
             });
-            http.resume(); // Quarkus paused it for whoever reads the body: nothing flowed before the handlers
+            // Quarkus paused it for whoever reads the body, so nothing flowed before the handlers; resumed
+            // through Quarkus, which first answers "Expect: 100-continue" (curl waited a second for it).
+            ((ResteasyReactiveRequestContext) request.getServerRequestContext()).serverRequest().resumeRequestInput();
         });
     }
 

@@ -185,6 +185,33 @@ class ConnectionTimeoutsTest {
         return s;
     }
 
+    /** A client that asks before sending its body (curl does past 1 MB) is told to go on at once, not after its own timeout. */
+    @Test
+    void aClientThatExpectsContinueIsToldToGoOn() throws Exception {
+        Startup.awaitStarted();
+        byte[] body = largeEmbeddingsBody();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(5_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v1/embeddings HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long t0 = System.nanoTime();
+            InputStream in = s.getInputStream();
+            StringBuilder interim = new StringBuilder();
+            while (!interim.toString().endsWith("\r\n\r\n")) {
+                interim.append((char) in.read());
+            }
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(interim.toString().startsWith("HTTP/1.1 100 Continue"), interim.toString());
+            assertTrue(ms < 900, "told to go on after " + ms + " ms");
+            out.write(body);
+            out.flush();
+            RawHttp.Reply reply = RawHttp.read(in);
+            assertEquals(200, reply.status(), reply.body());
+        }
+    }
+
     /** A body that stops coming gets 408 with a JSON reason once nothing of it came for the idle timeout. */
     @Test
     void aBodyThatStopsComingGets408AfterTheIdleTimeout() throws Exception {
