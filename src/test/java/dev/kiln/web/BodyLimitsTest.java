@@ -218,6 +218,7 @@ class BodyLimitsTest {
         });
         staller.start();
         Map<Integer, Integer> statuses = new java.util.TreeMap<>();
+        List<String> refusals = new ArrayList<>();
         ErrorLog errors = new ErrorLog();
         try {
             Thread.sleep(300); // its first body holds 2 of the 3 MB
@@ -232,13 +233,16 @@ class BodyLimitsTest {
                 RawHttp.Reply r = RawHttp.send(RestAssured.port, "POST", "/v2/models/ppocr-v4-det/infer",
                         Map.of("Content-Type", "application/json"), body);
                 statuses.merge(r.status(), 1, Integer::sum);
+                if (r.status() != 200 && refusals.size() < 3) {
+                    refusals.add(r.status() + " " + r.body());
+                }
             }
         } finally {
             stop.set(true);
             staller.join(10_000);
             errors.close();
         }
-        System.out.printf("beside stalled bodies: %s, %d of them refused%n", statuses, stalledRefused.get());
+        System.out.printf("beside stalled bodies: %s, %d of them refused; first refusals: %s%n", statuses, stalledRefused.get(), refusals);
         assertTrue(stalledRefused.get() >= 2, "the stalled bodies were refused: " + stalledRefused.get());
         // A body refused mid-read fails its request after the connection is closed: nothing to log as ERROR.
         errors.assertEmpty();
