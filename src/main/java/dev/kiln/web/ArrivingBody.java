@@ -67,6 +67,9 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
             return;
         }
         loop.runOnContext(ignored -> {
+            if (request.isEnded()) {
+                return; // it came whole while the refusal was on its way: its method runs and answers
+            }
             if (request.version() == HttpVersion.HTTP_2) {
                 request.response().reset(8); // CANCEL
                 return;

@@ -54,7 +54,9 @@ final class WholeBody {
                 }
             });
             http.endHandler(ended -> {
-                if (!refused[0]) {
+                if (context.response().ended()) {
+                    done.fail(new IllegalStateException("the body was refused before it ended")); // answered: nothing to run
+                } else if (!refused[0]) {
                     ((ResteasyReactiveRequestContext) request.getServerRequestContext()).setInputStream(stream(whole));
                     done.complete(null);
                 }
