@@ -165,8 +165,8 @@ class BodyLimitsTest {
     @Test
     void aClientThatReconnectsAfterEachRefusalDoesNotHoldTheBudget() throws Exception {
         Map<Integer, Integer> statuses = besideStalledBodiesFrom(n -> "127.0.0.3", 1);
-        // Before probation: about one answered a second, the rest 503 (the budget held by each new body's grace).
-        assertAnswered(statuses, 0.9);
+        // Before probation: about one answered a second, the rest 503 (5 of 1,960 in one run); since, 86-100 %.
+        assertAnswered(statuses, 0.8);
     }
 
     /**
@@ -179,7 +179,8 @@ class BodyLimitsTest {
     void manyAddressesTakingTurnsDoNotHoldTheBudget() throws Exception {
         Map<Integer, Integer> statuses = besideStalledBodiesFrom(n -> "127.0.1." + (1 + n % 60),
                 dev.kiln.inference.SlowSenders.MANY);
-        assertAnswered(statuses, 0.8);
+        // Without the rule 5 of 7,050; with it 79-100 % (on a loaded host an honest body not read yet loses its grace too).
+        assertAnswered(statuses, 0.6);
     }
 
     private static void assertAnswered(Map<Integer, Integer> statuses, double share) {
