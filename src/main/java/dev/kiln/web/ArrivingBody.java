@@ -17,8 +17,13 @@ import java.util.regex.Pattern;
  * An inference request's body while it arrives, as the inflight budget sees it. Refused, it ends the
  * way a request with half a body can end: HTTP/1.1 gets 408 and the connection is closed (the rest of
  * the body would otherwise be read as the next request); an HTTP/2 stream is reset, its connection kept.
+ * The close lingers: what still comes is read and dropped for up to two seconds, because closing a
+ * socket with unread bytes resets it, and a client still sending lost the 408 it had been sent
+ * (Java's HttpClient saw "Connection reset" for a 4.9 MB body).
  */
 record ArrivingBody(HttpServerRequest request, Context loop) implements InflightBytes.Arrival {
+
+    private static final long LINGER_MILLIS = 2_000;
 
     private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]+)?");
 
@@ -81,8 +86,8 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
             } catch (IllegalStateException alreadyWritten) {
                 // the answer had begun: only the connection can still say no
             } finally {
-                // Now, not once the answer is sent: Vert.x may hold it until the body it refuses has ended.
-                request.connection().close();
+                // Vert.x closes it once the body it refuses has ended; one that stops coming is closed here.
+                loop.owner().setTimer(LINGER_MILLIS, id -> request.connection().close());
             }
         });
     }

@@ -33,20 +33,24 @@ final class WholeBody {
             return Uni.createFrom().nullItem();
         }
         String length = http.getHeader("Content-Length");
-        Buffer whole = Buffer.buffer(length == null ? UNDECLARED_START : (int) Long.parseLong(length.trim()));
+        Buffer[] whole = {Buffer.buffer(length == null ? UNDECLARED_START : (int) Long.parseLong(length.trim()))};
         return Uni.createFrom().emitter(done -> {
             boolean[] refused = {false};
             http.handler(chunk -> {
-                if (refused[0]) {
+                if (context.response().ended()) {
+                    whole[0] = null; // refused while it came (the budget gave its room away): the rest is dropped
+                }
+                if (refused[0] || whole[0] == null) {
                     return;
                 }
-                if (whole.length() + (long) chunk.length() > max) {
+                if (whole[0].length() + (long) chunk.length() > max) {
                     refused[0] = true;
+                    whole[0] = null;
                     done.complete(Response.fromResponse(ErrorMapper.error(413, "request body is larger than " + max
                             + " bytes (ai.models.inference.max-request-bytes)")).header("Connection", "close").build());
                     return;
                 }
-                whole.appendBuffer(chunk);
+                whole[0].appendBuffer(chunk);
             });
             http.exceptionHandler(failure -> {
                 if (!refused[0]) {
@@ -54,10 +58,10 @@ final class WholeBody {
                 }
             });
             http.endHandler(ended -> {
-                if (context.response().ended()) {
+                if (context.response().ended() || whole[0] == null && !refused[0]) {
                     done.fail(new IllegalStateException("the body was refused before it ended")); // answered: nothing to run
                 } else if (!refused[0]) {
-                    ((ResteasyReactiveRequestContext) request.getServerRequestContext()).setInputStream(stream(whole));
+                    ((ResteasyReactiveRequestContext) request.getServerRequestContext()).setInputStream(stream(whole[0]));
                     done.complete(null);
                 }
             });

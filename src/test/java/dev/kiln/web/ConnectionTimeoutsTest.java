@@ -229,6 +229,33 @@ class ConnectionTimeoutsTest {
     }
 
     /**
+     * A client still sending when its body is refused reads the refusal: the server reads and drops what
+     * still comes before it closes. Closed at once, the socket was reset under the client, and Java's
+     * HttpClient reported "Connection reset" instead of the 408 it had been sent.
+     */
+    @Test
+    void aClientStillSendingWhenRefusedReadsThe408() throws Exception {
+        Startup.awaitStarted();
+        byte[] body = largeEmbeddingsBody();
+        try (Socket s = startBody(body, 12_000)) {
+            s.setSoTimeout(15_000);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (s.getInputStream().available() == 0 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertTrue(s.getInputStream().available() > 0, "refused after the idle timeout");
+            OutputStream out = s.getOutputStream();
+            for (int at = 12_000; at < body.length; at += 1_000) {
+                out.write(body, at, Math.min(1_000, body.length - at));
+                out.flush();
+                Thread.sleep(2);
+            }
+            RawHttp.Reply reply = RawHttp.read(s.getInputStream());
+            assertEquals(408, reply.status(), reply.body());
+        }
+    }
+
+    /**
      * More stopped bodies than there are worker threads: a body is gathered on the event loop, so the
      * workers stay free. Each used to hold a worker, blocked reading, for the 60 s read timeout, and every
      * other request with a body over 10 KB waited.
