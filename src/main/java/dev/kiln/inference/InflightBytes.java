@@ -7,11 +7,13 @@ import io.quarkus.scheduler.Scheduled;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 
 /**
  * The memory inference may hold at once: request bodies from before they are read until they are
@@ -24,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * its first byte, so a client could hold the whole budget by starting bodies it never sends, and every
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their grace second ({@link SlowSenders}), slower than
- * ai.models.inference.min-body-rate, too slowly to bring the bytes they hold within 120 s, or not at all
+ * ai.models.inference.min-body-rate (shared by the bodies one sender has arriving), too slowly to bring the bytes they hold within 120 s, or not at all
  * for 5 s: they are refused (408) and their bytes given to the request that needs them; a body arriving
  * fast enough keeps its place. A body from which nothing comes for ai.models.connections.idle-timeout
  * is refused whether or not its room is needed.
@@ -98,9 +100,12 @@ public class InflightBytes {
         /**
          * Why it may not keep its place when another request needs the room, or null. Not in its grace
          * second: in a burst a busy event loop reads an honest body late (a 1.2 MB body had 34 KB read
-         * after 49 ms while eight came at once on two cores).
+         * after 49 ms while eight came at once on two cores). A sender is held to min-body-rate across the
+         * {@code bodies} it has arriving, not in each: one client sending 26 bodies at once over one pipe
+         * shares it (64 starved client threads on one address got 26 of 525 bodies refused at 256 KB/s each).
          */
-        private String stalled(long now) {
+        private String stalled(long now, int bodies) {
+            double floor = (double) minBodyRate / bodies;
             double age = (now - since) / 1e9;
             if (minBodyRate <= 0 || !arriving() || age < (senders.noGrace(peer, now) ? 0 : GRACE_SECONDS)) {
                 return null;
@@ -109,9 +114,10 @@ public class InflightBytes {
             if (read == 0 && age < FIRST_BYTE_SECONDS) {
                 return null; // not read yet: under load an honest body is read late even with no grace (0 bytes at 1 ms)
             }
-            if (read < minBodyRate * age) {
+            if (read < floor * age) {
                 return "it arrived at " + read + " of " + bytes + " bytes in " + Math.round(age * 1000) + " ms, slower than "
-                        + minBodyRate + " bytes/s (ai.models.inference.min-body-rate)";
+                        + Math.round(floor) + " bytes/s (ai.models.inference.min-body-rate " + minBodyRate
+                        + (bodies > 1 ? " shared by the " + bodies + " bodies its sender has arriving)" : ")");
             }
             // A chunked body is held at max-request-bytes, and one sent at 300 KB/s (above the floor) held
             // the whole budget for 224 s.
@@ -131,9 +137,9 @@ public class InflightBytes {
             return arrival.bytesRead() / Math.max(1e-9, (now - since) / 1e9);
         }
 
-        private void refuse(String why) {
+        private void refuse(String why, int bodies) {
             long now = System.nanoTime();
-            boolean barelyAny = arrival.bytesRead() < minBodyRate / 16.0 * ((now - since) / 1e9) || quietNanos(now) >= QUIET_NANOS;
+            boolean barelyAny = arrival.bytesRead() < minBodyRate / 16.0 / bodies * ((now - since) / 1e9) || quietNanos(now) >= QUIET_NANOS;
             if (!release()) {
                 return;
             }
@@ -221,16 +227,20 @@ public class InflightBytes {
 
     private boolean refuseStalledNow(long needed) {
         long now = System.nanoTime();
-        record Stalled(Reservation body, String why, double rate) {
+        record Stalled(Reservation body, int bodies, String why, double rate) {
         }
-        List<Stalled> stalled = arriving.stream().map(r -> new Stalled(r, r.stalled(now), r.rate(now)))
-                .filter(s -> s.why() != null).sorted(Comparator.comparingDouble(Stalled::rate)).toList();
+        Map<String, Long> bodiesBySender = arriving.stream().filter(Reservation::arriving)
+                .collect(Collectors.groupingBy(r -> String.valueOf(r.peer), Collectors.counting()));
+        List<Stalled> stalled = arriving.stream().map(r -> {
+            int bodies = bodiesBySender.getOrDefault(String.valueOf(r.peer), 1L).intValue();
+            return new Stalled(r, bodies, r.stalled(now, bodies), r.rate(now));
+        }).filter(s -> s.why() != null).sorted(Comparator.comparingDouble(Stalled::rate)).toList();
         boolean any = false;
         for (Stalled s : stalled) {
             if (held.get() + needed <= limit) {
                 break;
             }
-            s.body().refuse(s.why() + ", while another request needed its room in ai.models.inference.max-queued-bytes");
+            s.body().refuse(s.why() + ", while another request needed its room in ai.models.inference.max-queued-bytes", s.bodies());
             any = true;
         }
         return any;
@@ -248,7 +258,7 @@ public class InflightBytes {
         long now = System.nanoTime();
         for (Reservation r : arriving) {
             if (r.arriving() && r.quietNanos(now) >= bodyIdle.toNanos()) {
-                r.refuse("no byte of it came for " + bodyIdle.toSeconds() + " s (ai.models.connections.idle-timeout)");
+                r.refuse("no byte of it came for " + bodyIdle.toSeconds() + " s (ai.models.connections.idle-timeout)", 1);
             }
         }
     }

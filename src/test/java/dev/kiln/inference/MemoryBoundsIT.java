@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -149,6 +150,7 @@ class MemoryBoundsIT {
         System.arraycopy(pixels.array(), 0, body, header.length, pixels.capacity());
         Map<Integer, AtomicInteger> statuses = new ConcurrentHashMap<>();
         AtomicInteger unanswered = new AtomicInteger();
+        Set<String> why = ConcurrentHashMap.newKeySet(); // the reasons of 408s and unanswered requests, for the failure message
         long end = System.nanoTime() + 15_000_000_000L;
         ExecutorService clients = Executors.newFixedThreadPool(64);
         List<Future<?>> running = new ArrayList<>();
@@ -160,13 +162,18 @@ class MemoryBoundsIT {
                                 .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/octet-stream")
                                 .header("Inference-Header-Content-Length", String.valueOf(header.length))
                                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-                        int status = HTTP.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+                        HttpResponse<String> r = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+                        int status = r.statusCode();
                         statuses.computeIfAbsent(status, s -> new AtomicInteger()).incrementAndGet();
+                        if (status == 408 && why.size() < 8) {
+                            why.add(r.body().replaceAll("[0-9]+", "N"));
+                        }
                         if (status == 503) {
                             Thread.sleep(200);
                         }
                     } catch (java.io.IOException e) {
                         unanswered.incrementAndGet();
+                        why.add("unanswered: " + e);
                     } catch (InterruptedException e) {
                         return;
                     }
@@ -178,14 +185,14 @@ class MemoryBoundsIT {
         }
         clients.shutdown();
         String log = Files.readString(PackagedKiln.log(kiln.port));
-        System.out.printf("64 detection clients for 15 s: %s, %d unanswered%n", statuses, unanswered.get());
-        assertEquals(0, unanswered.get(), "every request answered: " + statuses);
+        System.out.printf("64 detection clients for 15 s: %s, %d unanswered; %s%n", statuses, unanswered.get(), why);
+        assertEquals(0, unanswered.get(), "every request answered: " + statuses + " " + why);
         // 408: a body that came too slowly while others needed its room (InflightBytes): 64 client threads
         // starved of CPU beside the server send some that slowly; a few, and never anything else.
         assertTrue(statuses.keySet().stream().allMatch(s -> s == 200 || s == 503 || s == 408), "only 200, 503 and 408: " + statuses);
         int total = statuses.values().stream().mapToInt(AtomicInteger::get).sum();
         int slow = statuses.getOrDefault(408, new AtomicInteger()).get();
-        assertTrue(slow <= Math.max(5, total / 50), "few 408s: " + statuses);
+        assertTrue(slow <= Math.max(5, total / 50), "few 408s: " + statuses + " " + why);
         assertTrue(statuses.containsKey(200), "some were served: " + statuses);
         assertFalse(log.contains("OutOfMemoryError"), "no OutOfMemoryError in the log");
         assertNothingInFlight();
