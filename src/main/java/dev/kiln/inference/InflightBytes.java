@@ -26,7 +26,8 @@ import java.util.stream.Collectors;
  * its first byte, so a client could hold the whole budget by starting bodies it never sends, and every
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their grace second ({@link SlowSenders}), slower than
- * ai.models.inference.min-body-rate (shared by the bodies one sender has arriving), too slowly to bring the bytes they hold within 120 s, or not at all
+ * ai.models.inference.min-body-rate (shared by the bodies one sender has arriving), too slowly to bring the bytes they hold within 120 s
+ * (less for a body holding more than a sixteenth of the budget: the whole budget, 7.5 s), or not at all
  * for 5 s: they are refused (408) and their bytes given to the request that needs them; a body arriving
  * fast enough keeps its place. A body from which nothing comes for ai.models.connections.idle-timeout
  * is refused whether or not its room is needed.
@@ -120,17 +121,28 @@ public class InflightBytes {
                         + (bodies > 1 ? " shared by the " + bodies + " bodies its sender has arriving)" : ")");
             }
             // A chunked body is held at max-request-bytes, and one sent at 300 KB/s (above the floor) held
-            // the whole budget for 224 s.
-            if (bytes - read > rate(now) * MAX_REMAINING_SECONDS) {
+            // the whole budget for 224 s; a 64 MiB one at 600 KB/s held it for 110 s. The larger its share
+            // of the budget, the sooner a body must bring what it holds.
+            double within = remainingSecondsAllowed();
+            if (bytes - read > rate(now) * within) {
                 return "at " + Math.round(rate(now)) + " bytes/s the " + (bytes - read) + " bytes it holds still to come would take more than "
-                        + Math.round(MAX_REMAINING_SECONDS) + " s (a body of undeclared length is held at"
-                        + " ai.models.inference.max-request-bytes: send Content-Length)";
+                        + Math.round(within) + " s (a body holding " + Math.round(100.0 * bytes / limit) + " % of"
+                        + " ai.models.inference.max-queued-bytes must come within " + Math.round(within) + " s; a body of"
+                        + " undeclared length is held at ai.models.inference.max-request-bytes: send Content-Length)";
             }
             // 33.6 MB sent at once, then nothing: fast on average, and held the budget until the connection died.
             if (quietNanos(now) >= QUIET_NANOS) {
                 return "no byte of it came for " + (quietNanos(now) / 1_000_000) + " ms";
             }
             return null;
+        }
+
+        /**
+         * How long, at its rate so far, a body may still take to bring the bytes it holds: 120 s up to a
+         * sixteenth of the budget, less in proportion above (the whole budget: 7.5 s).
+         */
+        private double remainingSecondsAllowed() {
+            return MAX_REMAINING_SECONDS * Math.min(1.0, limit / (double) LONG_HOLD_SHARE / bytes);
         }
 
         private double rate(long now) {
@@ -156,6 +168,8 @@ public class InflightBytes {
     private static final double GRACE_SECONDS = 1.0;
     /** A body that, at its rate so far, would still need longer than this for the bytes it holds is stalled. */
     private static final double MAX_REMAINING_SECONDS = 120.0;
+    /** Bodies up to this part of the budget (1/16) may take {@link #MAX_REMAINING_SECONDS}; larger ones less. */
+    private static final int LONG_HOLD_SHARE = 16;
     /** A body from which nothing came for this long is stalled when its room is needed. */
     private static final long QUIET_NANOS = 5_000_000_000L;
     /** A body with no grace of which nothing has been read yet is not judged before this. */

@@ -1,0 +1,113 @@
+package dev.kiln.inference;
+
+import dev.kiln.config.AiModelsConfig;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The budget's rules on bodies still arriving, on the real configuration mapping and the real clock. */
+class InflightBytesTest {
+
+    static final long BUDGET = 3_000_000;
+
+    /** A body arriving steadily at {@code rate} bytes a second since it was made. */
+    static final class Steady implements InflightBytes.Arrival {
+        final long since = System.nanoTime();
+        final double rate;
+        final String peer;
+        final List<String> refusals = new CopyOnWriteArrayList<>();
+
+        Steady(double rate, String peer) {
+            this.rate = rate;
+            this.peer = peer;
+        }
+
+        @Override
+        public long bytesRead() {
+            return (long) (rate * (System.nanoTime() - since) / 1e9);
+        }
+
+        @Override
+        public boolean arrived() {
+            return false;
+        }
+
+        @Override
+        public void refuse(String reason) {
+            refusals.add(reason);
+        }
+
+        @Override
+        public String peer() {
+            return peer;
+        }
+    }
+
+    static InflightBytes budget() {
+        SmallRyeConfig config = new SmallRyeConfigBuilder().withMapping(AiModelsConfig.class)
+                .withConverter(java.time.Duration.class, 200, new io.quarkus.runtime.configuration.DurationConverter())
+                .withDefaultValues(Map.of("ai.models.inference.max-queued-bytes", String.valueOf(BUDGET))).build();
+        return new InflightBytes(config.getConfigMapping(AiModelsConfig.class));
+    }
+
+    /**
+     * A body above min-body-rate that holds most of the budget and would take 8 s more gives its room:
+     * a 64 MiB body at 600 KB/s held the whole budget of a 256 MB heap for 110 s, within the 120 s
+     * every body used to have.
+     */
+    @Test
+    void aLargeBodyArrivingSlowlyGivesItsRoom() throws Exception {
+        InflightBytes inflight = budget();
+        Steady large = new Steady(300_000, "10.0.0.1"); // above 262,144 B/s; 2.9 MB in ~9.7 s
+        assertTrue(inflight.tryReserveBody(2_900_000, large).isPresent());
+        Thread.sleep(1_100);
+        Optional<InflightBytes.Reservation> next = inflight.tryReserveBody(1_000_000, new Steady(10_000_000, "10.0.0.2"));
+        assertTrue(next.isPresent(), "the large slow body gave its room");
+        assertEquals(1, large.refusals.size());
+        assertTrue(large.refusals.get(0).contains("97 % of ai.models.inference.max-queued-bytes must come within 8 s"),
+                large.refusals.get(0));
+    }
+
+    /** A small body at the same rate may take its time: it holds a sixteenth of the budget or less. */
+    @Test
+    void aSmallBodyArrivingAsSlowlyKeepsItsPlace() throws Exception {
+        InflightBytes inflight = budget();
+        Steady small = new Steady(300_000, "10.0.0.1");
+        assertTrue(inflight.tryReserveBody(180_000, small).isPresent());
+        assertTrue(inflight.tryReserveBody(2_800_000, new Steady(10_000_000, "10.0.0.2")).isPresent());
+        Thread.sleep(1_100);
+        assertTrue(inflight.tryReserveBody(100_000, new Steady(10_000_000, "10.0.0.3")).isEmpty(), "nothing to refuse");
+        assertEquals(List.of(), small.refusals);
+    }
+
+    /**
+     * min-body-rate is shared by one sender's bodies: ten bodies from one address at 40 KB/s each (400
+     * KB/s in all) keep their place; one body at 40 KB/s alone does not.
+     */
+    @Test
+    void oneSendersBodiesShareTheMinimumRate() throws Exception {
+        InflightBytes inflight = budget();
+        List<Steady> shared = new CopyOnWriteArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            Steady body = new Steady(40_000, "10.0.0.1");
+            shared.add(body);
+            assertTrue(inflight.tryReserveBody(100_000, body).isPresent());
+        }
+        Steady alone = new Steady(40_000, "10.0.0.9");
+        assertTrue(inflight.tryReserveBody(100_000, alone).isPresent());
+        assertTrue(inflight.tryReserveBody(1_900_000, new Steady(10_000_000, "10.0.0.2")).isPresent());
+        Thread.sleep(1_100);
+        assertTrue(inflight.tryReserveBody(100_000, new Steady(10_000_000, "10.0.0.3")).isPresent(), "the lone slow body gave its room");
+        assertEquals(1, alone.refusals.size());
+        assertTrue(alone.refusals.get(0).contains("slower than 262144 bytes/s"), alone.refusals.get(0));
+        assertTrue(shared.stream().allMatch(b -> b.refusals.isEmpty()), "the shared bodies kept their place");
+    }
+}
