@@ -2,6 +2,7 @@ package dev.kiln.inference;
 
 import ai.onnxruntime.OrtException;
 import dev.kiln.errors.KilnError;
+import dev.kiln.errors.OutOfMemory;
 
 import java.util.concurrent.CompletionException;
 
@@ -17,9 +18,9 @@ final class Failures {
 
     static Throwable of(String model, Throwable t) {
         Throwable f = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-        if (f instanceof OutOfMemoryError) {
+        if (OutOfMemory.in(f)) {
             return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "Kiln ran out of memory answering '" + model
-                    + "' (" + f.getMessage() + "): retry shortly, or send fewer rows", 1, f);
+                    + "': retry shortly, or send fewer rows", 1, f);
         }
         if (f instanceof OrtException ort) {
             return refusal(model, ort);

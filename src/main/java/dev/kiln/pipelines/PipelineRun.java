@@ -1,6 +1,7 @@
 package dev.kiln.pipelines;
 
 import dev.kiln.errors.KilnError;
+import dev.kiln.errors.OutOfMemory;
 import dev.kiln.inference.InferenceCall;
 import dev.kiln.inference.ModelInputs;
 import dev.kiln.registry.Lease;
@@ -165,7 +166,7 @@ final class PipelineRun<T> {
         if (f instanceof KilnError) {
             return f;
         }
-        if (f instanceof OutOfMemoryError) {
+        if (OutOfMemory.in(f)) {
             return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "Kiln ran out of memory running pipeline '" + name + "': retry shortly",
                     1, f);
         }

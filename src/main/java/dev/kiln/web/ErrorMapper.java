@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.kiln.errors.JsonErrors;
 import dev.kiln.errors.KilnError;
+import dev.kiln.errors.OutOfMemory;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
@@ -98,7 +99,7 @@ public class ErrorMapper {
             LOG.debugf("a request failed after it was answered or its connection closed: %s", e);
             return null;
         }
-        if (e.getCause() instanceof OutOfMemoryError) {
+        if (OutOfMemory.in(e)) {
             return error(507, OUT_OF_MEMORY);
         }
         LOG.error("unexpected failure", e);

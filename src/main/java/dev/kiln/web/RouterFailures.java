@@ -1,5 +1,6 @@
 package dev.kiln.web;
 
+import dev.kiln.errors.OutOfMemory;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,10 +24,11 @@ public class RouterFailures {
                 return;
             }
             if (ctx.response().closed()) {
-                LOG.warnf("a request failed after its connection closed: %s", ctx.failure());
+                // As in ErrorMapper: the client left or Kiln closed it (a refused body): no one to answer.
+                LOG.debugf("a request failed after its connection closed: %s", ctx.failure());
                 return;
             }
-            if (outOfMemory(ctx.failure())) {
+            if (OutOfMemory.in(ctx.failure())) {
                 // As later on the path: the heap is the request's problem to wait out, not a fault to log.
                 ctx.response().setStatusCode(507).putHeader("Content-Type", "application/json")
                         .end(new JsonObject().put("error", ErrorMapper.OUT_OF_MEMORY).encode());
@@ -46,14 +48,5 @@ public class RouterFailures {
             ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
                     .end(new JsonObject().put("error", message).encode());
         });
-    }
-
-    private static boolean outOfMemory(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof OutOfMemoryError) {
-                return true;
-            }
-        }
-        return false;
     }
 }
