@@ -152,13 +152,16 @@ public class InflightBytes {
         private void refuse(String why, int bodies) {
             long now = System.nanoTime();
             boolean barelyAny = arrival.bytesRead() < minBodyRate / 16.0 / bodies * ((now - since) / 1e9) || quietNanos(now) >= QUIET_NANOS;
+            boolean large = bytes * LONG_HOLD_SHARE > limit;
             if (!release()) {
                 return;
             }
-            // Probation only for a body that sent next to nothing or stopped: an honest body slowed by a
+            // Probation for a body that sent next to nothing, stopped, or held a large share of the budget
+            // (one at 600 KB/s reconnecting after each 408 held the whole budget through each new grace
+            // second: 16 of 557 answered); not for a small body merely slow: an honest one slowed by a
             // starved client (64 threads beside the server) put its address on probation, and every
             // body from it lost its grace: 48 of 463 were 408.
-            if (barelyAny) {
+            if (barelyAny || large) {
                 senders.refused(peer, now, minBodyRate);
             }
             arrival.refuse("the request body was refused: " + why);

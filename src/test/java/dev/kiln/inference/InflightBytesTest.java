@@ -76,6 +76,24 @@ class InflightBytesTest {
                 large.refusals.get(0));
     }
 
+    /**
+     * A sender whose large body was refused has no grace second for the next one: at 600 KB/s, reconnecting
+     * after each 408, one sender held the whole budget through each new body's grace second (16 of 557
+     * other calls answered).
+     */
+    @Test
+    void aSenderWhoseLargeBodyWasRefusedHasNoGraceForTheNext() throws Exception {
+        InflightBytes inflight = budget();
+        assertTrue(inflight.tryReserveBody(2_900_000, new Steady(300_000, "10.0.0.1")).isPresent());
+        Thread.sleep(1_100);
+        inflight.tryReserveBody(1_000_000, new Steady(10_000_000, "10.0.0.2")).orElseThrow().close();
+        Steady again = new Steady(300_000, "10.0.0.1");
+        assertTrue(inflight.tryReserveBody(2_900_000, again).isPresent());
+        Thread.sleep(200);
+        assertTrue(inflight.tryReserveBody(1_000_000, new Steady(10_000_000, "10.0.0.3")).isPresent(), "its next body gave its room at once");
+        assertEquals(1, again.refusals.size());
+    }
+
     /** A small body at the same rate may take its time: it holds a sixteenth of the budget or less. */
     @Test
     void aSmallBodyArrivingAsSlowlyKeepsItsPlace() throws Exception {
