@@ -124,15 +124,17 @@ public class InflightBytes {
             // the whole budget for 224 s; a 64 MiB one at 600 KB/s held it for 110 s. The larger its share
             // of the budget, the sooner a body must bring what it holds.
             double within = remainingSecondsAllowed();
-            if (bytes - read > rate(now) * within) {
-                return "at " + Math.round(rate(now)) + " bytes/s the " + (bytes - read) + " bytes it holds still to come would take more than "
+            double rate = read / age;
+            if (bytes - read > rate * within) {
+                return "at " + Math.round(rate) + " bytes/s the " + (bytes - read) + " bytes it holds still to come would take more than "
                         + Math.round(within) + " s (a body holding " + Math.round(100.0 * bytes / limit) + " % of"
                         + " ai.models.inference.max-queued-bytes must come within " + Math.round(within) + " s; a body of"
                         + " undeclared length is held at ai.models.inference.max-request-bytes: send Content-Length)";
             }
             // 33.6 MB sent at once, then nothing: fast on average, and held the budget until the connection died.
-            if (quietNanos(now) >= QUIET_NANOS) {
-                return "no byte of it came for " + (quietNanos(now) / 1_000_000) + " ms";
+            long quiet = quietNanos(now);
+            if (quiet >= QUIET_NANOS) {
+                return "no byte of it came for " + quiet / 1_000_000 + " ms";
             }
             return null;
         }

@@ -33,6 +33,7 @@ final class WholeBody {
             return Uni.createFrom().nullItem();
         }
         String length = http.getHeader("Content-Length");
+        ResteasyReactiveRequestContext rest = (ResteasyReactiveRequestContext) request.getServerRequestContext();
         Buffer[] whole = {Buffer.buffer(length == null ? UNDECLARED_START : (int) Long.parseLong(length.trim()))};
         return Uni.createFrom().emitter(done -> {
             boolean[] refused = {false};
@@ -61,13 +62,13 @@ final class WholeBody {
                 if (context.response().ended() || whole[0] == null && !refused[0]) {
                     done.fail(new IllegalStateException("the body was refused before it ended")); // answered: nothing to run
                 } else if (!refused[0]) {
-                    ((ResteasyReactiveRequestContext) request.getServerRequestContext()).setInputStream(stream(whole[0]));
+                    rest.setInputStream(stream(whole[0]));
                     done.complete(null);
                 }
             });
             // Quarkus paused it for whoever reads the body, so nothing flowed before the handlers; resumed
             // through Quarkus, which first answers "Expect: 100-continue" (curl waited a second for it).
-            ((ResteasyReactiveRequestContext) request.getServerRequestContext()).serverRequest().resumeRequestInput();
+            rest.serverRequest().resumeRequestInput();
         });
     }
 
