@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their grace second ({@link SlowSenders}), slower than
  * ai.models.inference.min-body-rate (shared by the bodies one sender has arriving), too slowly to bring the bytes they hold within 120 s
- * (less for a body holding more than a sixteenth of the budget: the whole budget, 7.5 s), or not at all
+ * (less for a sender whose bodies hold more than an eighth of the budget: the whole budget, 15 s), or not at all
  * for 5 s: they are refused (408) and their bytes given to the request that needs them; a body arriving
  * fast enough keeps its place. A body from which nothing comes for ai.models.connections.idle-timeout
  * is refused whether or not its room is needed.
@@ -101,35 +101,38 @@ public class InflightBytes {
         /**
          * Why it may not keep its place when another request needs the room, or null. Not in its grace
          * second: in a burst a busy event loop reads an honest body late (a 1.2 MB body had 34 KB read
-         * after 49 ms while eight came at once on two cores). A sender is held to min-body-rate across the
-         * {@code bodies} it has arriving, not in each: one client sending 26 bodies at once over one pipe
-         * shares it (64 starved client threads on one address got 26 of 525 bodies refused at 256 KB/s each).
+         * after 49 ms while eight came at once on two cores). Judged with the other bodies its sender has
+         * arriving ({@code sender}): min-body-rate is shared by them (one client sending 26 bodies at once
+         * over one pipe shares it: 64 starved client threads on one address got 26 of 525 bodies refused
+         * at 256 KB/s each), and so is the time they may take, or one body split in sixteen would escape it.
          */
-        private String stalled(long now, int bodies) {
-            double floor = (double) minBodyRate / bodies;
+        private String stalled(long now, Sender sender) {
             double age = (now - since) / 1e9;
+            boolean probation = senders.onProbation(peer, now);
             if (minBodyRate <= 0 || !arriving() || age < (senders.noGrace(peer, now) ? 0 : GRACE_SECONDS)) {
                 return null;
             }
             long read = arrival.bytesRead();
-            if (read == 0 && age < FIRST_BYTE_SECONDS) {
+            if (read == 0 && age < FIRST_BYTE_SECONDS && !probation) {
                 return null; // not read yet: under load an honest body is read late even with no grace (0 bytes at 1 ms)
             }
+            double floor = (double) minBodyRate / sender.bodies();
             if (read < floor * age) {
                 return "it arrived at " + read + " of " + bytes + " bytes in " + Math.round(age * 1000) + " ms, slower than "
                         + Math.round(floor) + " bytes/s (ai.models.inference.min-body-rate " + minBodyRate
-                        + (bodies > 1 ? " shared by the " + bodies + " bodies its sender has arriving)" : ")");
+                        + (sender.bodies() > 1 ? " shared by the " + sender.bodies() + " bodies its sender has arriving)" : ")");
             }
             // A chunked body is held at max-request-bytes, and one sent at 300 KB/s (above the floor) held
-            // the whole budget for 224 s; a 64 MiB one at 600 KB/s held it for 110 s. The larger its share
-            // of the budget, the sooner a body must bring what it holds.
-            double within = remainingSecondsAllowed();
-            double rate = read / age;
-            if (bytes - read > rate * within) {
-                return "at " + Math.round(rate) + " bytes/s the " + (bytes - read) + " bytes it holds still to come would take more than "
-                        + Math.round(within) + " s (a body holding " + Math.round(100.0 * bytes / limit) + " % of"
-                        + " ai.models.inference.max-queued-bytes must come within " + Math.round(within) + " s; a body of"
-                        + " undeclared length is held at ai.models.inference.max-request-bytes: send Content-Length)";
+            // the whole budget for 224 s; a 64 MiB one at 600 KB/s held it for 110 s; sixteen bodies of a
+            // sixteenth each from one address, at 289 KB/s in all, held it for as long as they liked.
+            double within = sender.secondsAllowed(limit);
+            if (sender.toCome() > sender.rate() * within) {
+                return "at " + Math.round(sender.rate()) + " bytes/s the " + sender.toCome() + " bytes "
+                        + (sender.bodies() > 1 ? "its sender's " + sender.bodies() + " bodies hold" : "it holds")
+                        + " still to come would take more than " + Math.round(within) + " s (bodies holding "
+                        + Math.round(100.0 * sender.held() / limit) + " % of ai.models.inference.max-queued-bytes must come within "
+                        + Math.round(within) + " s; a body of undeclared length is held at ai.models.inference.max-request-bytes:"
+                        + " send Content-Length)";
             }
             // 33.6 MB sent at once, then nothing: fast on average, and held the budget until the connection died.
             long quiet = quietNanos(now);
@@ -139,14 +142,6 @@ public class InflightBytes {
             return null;
         }
 
-        /**
-         * How long, at its rate so far, a body may still take to bring the bytes it holds: 120 s up to a
-         * sixteenth of the budget, less in proportion above (the whole budget: 7.5 s).
-         */
-        private double remainingSecondsAllowed() {
-            return MAX_REMAINING_SECONDS * Math.min(1.0, limit / (double) LONG_HOLD_SHARE / bytes);
-        }
-
         private double rate(long now) {
             return arrival.bytesRead() / Math.max(1e-9, (now - since) / 1e9);
         }
@@ -154,7 +149,7 @@ public class InflightBytes {
         private void refuse(String why, int bodies) {
             long now = System.nanoTime();
             boolean barelyAny = arrival.bytesRead() < minBodyRate / 16.0 / bodies * ((now - since) / 1e9) || quietNanos(now) >= QUIET_NANOS;
-            boolean large = bytes * LONG_HOLD_SHARE > limit;
+            boolean large = bytes * Sender.LONG_HOLD_SHARE > limit;
             if (!release()) {
                 return;
             }
@@ -170,11 +165,36 @@ public class InflightBytes {
         }
     }
 
+    /** The bodies one sender has arriving, judged together. */
+    record Sender(int bodies, long held, long toCome, double rate) {
+        /** A sender holding up to this part of the budget (1/8) may take {@link #MAX_REMAINING_SECONDS}; more, less. */
+        static final int LONG_HOLD_SHARE = 8;
+
+        static Sender of(List<Reservation> bodies, long now) {
+            long held = 0;
+            long toCome = 0;
+            double rate = 0;
+            for (Reservation r : bodies) {
+                long read = r.arrival.bytesRead();
+                held += r.bytes;
+                toCome += Math.max(0, r.bytes - read);
+                rate += read / Math.max(1e-9, (now - r.since) / 1e9);
+            }
+            return new Sender(bodies.size(), held, toCome, rate);
+        }
+
+        /**
+         * How long, at their rate so far, its bodies may still take to bring the bytes they hold: 120 s up
+         * to an eighth of the budget, less in proportion above (the whole budget: 15 s).
+         */
+        double secondsAllowed(long limit) {
+            return MAX_REMAINING_SECONDS * Math.min(1.0, limit / (double) LONG_HOLD_SHARE / held);
+        }
+    }
+
     private static final double GRACE_SECONDS = 1.0;
     /** A body that, at its rate so far, would still need longer than this for the bytes it holds is stalled. */
     private static final double MAX_REMAINING_SECONDS = 120.0;
-    /** Bodies up to this part of the budget (1/16) may take {@link #MAX_REMAINING_SECONDS}; larger ones less. */
-    private static final int LONG_HOLD_SHARE = 16;
     /** A body from which nothing came for this long is stalled when its room is needed. */
     private static final long QUIET_NANOS = 5_000_000_000L;
     /** A body with no grace of which nothing has been read yet is not judged before this. */
@@ -248,11 +268,12 @@ public class InflightBytes {
         long now = System.nanoTime();
         record Stalled(Reservation body, int bodies, String why, double rate) {
         }
-        Map<String, Long> bodiesBySender = arriving.stream().filter(Reservation::arriving)
-                .collect(Collectors.groupingBy(r -> String.valueOf(r.peer), Collectors.counting()));
-        List<Stalled> stalled = arriving.stream().map(r -> {
-            int bodies = bodiesBySender.getOrDefault(String.valueOf(r.peer), 1L).intValue();
-            return new Stalled(r, bodies, r.stalled(now, bodies), r.rate(now));
+        Map<String, Sender> senders = arriving.stream().filter(Reservation::arriving)
+                .collect(Collectors.groupingBy(r -> String.valueOf(r.peer))).entrySet().stream()
+                .collect(Collectors.toMap(Map.Entry::getKey, e -> Sender.of(e.getValue(), now)));
+        List<Stalled> stalled = arriving.stream().filter(Reservation::arriving).map(r -> {
+            Sender sender = senders.getOrDefault(String.valueOf(r.peer), Sender.of(List.of(r), now));
+            return new Stalled(r, sender.bodies(), r.stalled(now, sender), r.rate(now));
         }).filter(s -> s.why() != null).sorted(Comparator.comparingDouble(Stalled::rate)).toList();
         boolean any = false;
         for (Stalled s : stalled) {

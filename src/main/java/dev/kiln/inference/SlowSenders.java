@@ -30,8 +30,13 @@ public final class SlowSenders {
 
     /** Whether a body from {@code sender} arriving now has no grace second. */
     boolean noGrace(String sender, long now) {
+        return onProbation(sender, now) || many(now);
+    }
+
+    /** Whether a body from {@code sender} was refused as too slow within the last minute. */
+    boolean onProbation(String sender, long now) {
         Long until = probation.get(sender);
-        return until != null && now - until < 0 || many(now);
+        return until != null && now - until < 0;
     }
 
     private synchronized boolean many(long now) {

@@ -17,13 +17,16 @@ import java.util.regex.Pattern;
  * An inference request's body while it arrives, as the inflight budget sees it. Refused, it ends the
  * way a request with half a body can end: HTTP/1.1 gets 408 and the connection is closed (the rest of
  * the body would otherwise be read as the next request); an HTTP/2 stream is reset, its connection kept.
- * The close lingers: what still comes is read and dropped for up to two seconds, because closing a
- * socket with unread bytes resets it, and a client still sending lost the 408 it had been sent
- * (Java's HttpClient saw "Connection reset" for a 4.9 MB body).
+ * The close lingers: what still comes is read and dropped while it keeps coming (a pause of two
+ * seconds ends it, and so do 30 s), because closing a socket with unread bytes resets it, and a client
+ * still sending lost the 408 it had been sent (Java's HttpClient saw "Connection reset" for a 4.9 MB
+ * body; Python's urllib, which sends the whole body before it reads, "Broken pipe" after 2 s of a
+ * 60 MB one).
  */
 record ArrivingBody(HttpServerRequest request, Context loop) implements InflightBytes.Arrival {
 
-    private static final long LINGER_MILLIS = 2_000;
+    private static final long LINGER_PAUSE_MILLIS = 2_000;
+    private static final long LINGER_MAX_NANOS = 30_000_000_000L;
 
     private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]+)?");
 
@@ -86,9 +89,22 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
             } catch (IllegalStateException alreadyWritten) {
                 // the answer had begun: only the connection can still say no
             } finally {
-                // Vert.x closes it once the body it refuses has ended; one that stops coming is closed here.
-                loop.owner().setTimer(LINGER_MILLIS, id -> request.connection().close());
+                lingerThenClose();
             }
+        });
+    }
+
+    /** Vert.x closes the connection once the refused body has ended; one that pauses or goes on is closed here. */
+    private void lingerThenClose() {
+        long since = System.nanoTime();
+        long[] read = {request.bytesRead()};
+        loop.owner().setPeriodic(LINGER_PAUSE_MILLIS, id -> {
+            long now = request.bytesRead();
+            if (now == read[0] || request.isEnded() || System.nanoTime() - since > LINGER_MAX_NANOS) {
+                loop.owner().cancelTimer(id);
+                request.connection().close();
+            }
+            read[0] = now;
         });
     }
 }
