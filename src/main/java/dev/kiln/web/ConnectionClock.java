@@ -10,6 +10,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One HTTP connection's clock, first in its pipeline so it sees every byte before Vert.x does:
@@ -37,6 +38,8 @@ final class ConnectionClock extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private State state = State.IDLE;
     private ScheduledFuture<?> timer;
+    /** Request heads received on this connection. */
+    private final AtomicInteger heads = new AtomicInteger();
 
     ConnectionClock(long idleNanos, long headNanos) {
         this.idleNanos = idleNanos;
@@ -70,20 +73,28 @@ final class ConnectionClock extends ChannelInboundHandlerAdapter {
         super.channelInactive(ctx);
     }
 
-    /** The router has a whole request head; {@code http2}: it came as an HTTP/2 stream. */
-    void headReceived(boolean http2) {
+    /**
+     * The router has a whole request head; {@code http2}: it came as an HTTP/2 stream. Returns the
+     * request's number on this connection, for {@link #requestEnded}.
+     */
+    int headReceived(boolean http2) {
+        int request = heads.incrementAndGet();
         onLoop(() -> {
             if (state != State.HTTP2) {
                 state = http2 ? State.HTTP2 : State.REQUEST;
                 cancel();
             }
         });
+        return request;
     }
 
-    /** The response to an HTTP/1 request has ended: the connection waits for the next one. */
-    void requestEnded() {
+    /**
+     * HTTP/1 request number {@code request} has ended, its response and its body: the connection waits
+     * for the next one (unless the next one has already begun).
+     */
+    void requestEnded(int request) {
         onLoop(() -> {
-            if (state == State.REQUEST && ctx.channel().isActive()) {
+            if (state == State.REQUEST && request == heads.get() && ctx.channel().isActive()) {
                 state = State.IDLE;
                 arm(idleNanos);
             }

@@ -10,6 +10,7 @@ import io.quarkus.vertx.http.HttpServerStart;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.http.impl.HttpServerImpl;
 import io.vertx.core.impl.VertxInternal;
@@ -39,6 +40,7 @@ import java.util.Map;
 public class ConnectionTimeouts {
 
     private static final Logger LOG = Logger.getLogger(ConnectionTimeouts.class);
+    private static final long BODY_END_POLL_MILLIS = 50;
 
     private final AiModelsConfig.Connections config;
     private final Vertx vertx;
@@ -75,13 +77,28 @@ public class ConnectionTimeouts {
             ConnectionClock clock = base.channel().attr(ConnectionClock.KEY).get();
             if (clock != null) {
                 boolean http2 = rc.request().version() == HttpVersion.HTTP_2;
-                clock.headReceived(http2);
+                int request = clock.headReceived(http2);
                 if (!http2) {
-                    rc.addEndHandler(ended -> clock.requestEnded());
+                    rc.addEndHandler(ended -> onceBodyEnded(rc.request(), clock, request, System.nanoTime()));
                 }
             }
         }
         rc.next();
+    }
+
+    /**
+     * The connection waits for its next request once the response has ended and so has the body: a
+     * request refused before its body was read (503 at admission) still gets the rest of it, and those
+     * bytes started the next head's clock; a client that left the connection in its pool for the header
+     * timeout then found it answered 408 and closed (64 Java HttpClient threads: requests unanswered).
+     * A body that never ends is waited for as long as the idle timeout.
+     */
+    private void onceBodyEnded(HttpServerRequest http, ConnectionClock clock, int request, long since) {
+        if (http.isEnded() || System.nanoTime() - since > config.idleTimeout().toNanos()) {
+            clock.requestEnded(request);
+            return;
+        }
+        vertx.setTimer(BODY_END_POLL_MILLIS, id -> onceBodyEnded(http, clock, request, since));
     }
 
     @SuppressWarnings("unchecked")

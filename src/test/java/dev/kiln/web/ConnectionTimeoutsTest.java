@@ -229,6 +229,33 @@ class ConnectionTimeoutsTest {
     }
 
     /**
+     * A request refused before its body was read still gets the rest of its body, and a keep-alive
+     * connection then waits for its next request for the idle timeout: those bytes started the next
+     * head's clock, and a connection a client left in its pool got 408 and was closed after the header
+     * timeout (Java's HttpClient: "header parser received no bytes").
+     */
+    @Test
+    void theRestOfARefusedBodyDoesNotStartTheNextHeadsClock() throws Exception {
+        Startup.awaitStarted();
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(10_000);
+            OutputStream out = s.getOutputStream();
+            out.write(("POST /v2/repository/models/tiny/load HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 20000\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            RawHttp.Reply refused = RawHttp.read(s.getInputStream());
+            assertTrue(refused.status() >= 400, refused.status() + " " + refused.body()); // answered before its body came
+            out.write(new byte[20_000]);
+            out.flush();
+            Thread.sleep(2_500); // past the 2 s header timeout, within the 3 s idle timeout
+            out.write("GET /q/health/live HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            RawHttp.Reply next = RawHttp.read(s.getInputStream());
+            assertEquals(200, next.status(), next.body());
+        }
+    }
+
+    /**
      * A client still sending when its body is refused reads the refusal: the server reads and drops what
      * still comes before it closes. Closed at once, the socket was reset under the client, and Java's
      * HttpClient reported "Connection reset" instead of the 408 it had been sent.
