@@ -27,7 +27,7 @@ import java.util.stream.Collectors;
  * other request got 503 for as long as it trickled. So a reservation that does not fit takes the room
  * of bodies still arriving, after their grace second ({@link SlowSenders}), slower than
  * ai.models.inference.min-body-rate (shared by the bodies one sender has arriving), too slowly to bring the bytes they hold within 120 s
- * (less for a sender whose bodies hold more than an eighth of the budget: the whole budget, 15 s), or not at all
+ * (less for a sender whose bodies hold more than half the budget: the whole budget, 60 s), or not at all
  * for 5 s: they are refused (408) and their bytes given to the request that needs them; a body arriving
  * fast enough keeps its place. A body from which nothing comes for ai.models.connections.idle-timeout
  * is refused whether or not its room is needed.
@@ -167,8 +167,8 @@ public class InflightBytes {
 
     /** The bodies one sender has arriving, judged together. */
     record Sender(int bodies, long held, long toCome, double rate) {
-        /** A sender holding up to this part of the budget (1/8) may take {@link #MAX_REMAINING_SECONDS}; more, less. */
-        static final int LONG_HOLD_SHARE = 8;
+        /** A sender holding up to this part of the budget (half) may take {@link #MAX_REMAINING_SECONDS}; more, less. */
+        static final int LONG_HOLD_SHARE = 2;
 
         static Sender of(List<Reservation> bodies, long now) {
             long held = 0;
@@ -185,7 +185,7 @@ public class InflightBytes {
 
         /**
          * How long, at their rate so far, its bodies may still take to bring the bytes they hold: 120 s up
-         * to an eighth of the budget, less in proportion above (the whole budget: 15 s).
+         * to half the budget, less in proportion above (the whole budget: 60 s).
          */
         double secondsAllowed(long limit) {
             return MAX_REMAINING_SECONDS * Math.min(1.0, limit / (double) LONG_HOLD_SHARE / held);

@@ -79,14 +79,15 @@ class InflightBytesTest {
         Optional<InflightBytes.Reservation> next = inflight.tryReserveBody(8_000_000, new Steady(10_000_000, "10.0.0.2"));
         assertTrue(next.isPresent(), "the large slow body gave its room");
         assertEquals(1, large.refusals.size());
-        assertTrue(large.refusals.get(0).contains("bodies holding 89 % of ai.models.inference.max-queued-bytes must come within 17 s"),
+        assertTrue(large.refusals.get(0).contains("bodies holding 89 % of ai.models.inference.max-queued-bytes must come within 67 s"),
                 large.refusals.get(0));
     }
 
     /**
      * Split in sixteen bodies from one address, each a sixteenth of the budget and fast enough alone (40
      * KB/s: 120 s for its 4 MB, over its sixteenth of min-body-rate), they are judged together: the
-     * whole budget, at 640 KB/s in all. Judged one by one, 289 KB/s held the budget for as long as it liked.
+     * whole budget, at 640 KB/s in all (104 s, over the 60 s the whole budget has). Judged one by one,
+     * 289 KB/s held the budget for as long as it liked.
      */
     @Test
     void bodiesSplitFromOneSenderAreJudgedTogether() throws Exception {
