@@ -146,16 +146,18 @@ public class InflightBytes {
             return arrival.bytesRead() / Math.max(1e-9, (now - since) / 1e9);
         }
 
-        private void refuse(String why, int bodies) {
+        private void refuse(String why, Sender sender) {
+            int bodies = sender.bodies();
             long now = System.nanoTime();
             boolean barelyAny = arrival.bytesRead() < minBodyRate / 16.0 / bodies * ((now - since) / 1e9) || quietNanos(now) >= QUIET_NANOS;
-            boolean large = bytes * Sender.LONG_HOLD_SHARE > limit;
+            boolean large = sender.held() * Sender.LONG_HOLD_SHARE > limit;
             if (!release()) {
                 return;
             }
-            // Probation for a body that sent next to nothing, stopped, or held a large share of the budget
-            // (one at 600 KB/s reconnecting after each 408 held the whole budget through each new grace
-            // second: 16 of 557 answered); not for a small body merely slow: an honest one slowed by a
+            // Probation for a body that sent next to nothing, stopped, or whose sender held more than half
+            // the budget (one at 600 KB/s reconnecting after each 408 held the whole budget through each
+            // new grace second: 16 of 557 answered; sixteen bodies of a sixteenth each, 1,196 of 2,155);
+            // not for a small body merely slow: an honest one slowed by a
             // starved client (64 threads beside the server) put its address on probation, and every
             // body from it lost its grace: 48 of 463 were 408.
             if (barelyAny || large) {
@@ -266,21 +268,21 @@ public class InflightBytes {
 
     private boolean refuseStalledNow(long needed) {
         long now = System.nanoTime();
-        record Stalled(Reservation body, int bodies, String why, double rate) {
+        record Stalled(Reservation body, Sender sender, String why, double rate) {
         }
         Map<String, Sender> senders = arriving.stream().filter(Reservation::arriving)
                 .collect(Collectors.groupingBy(r -> String.valueOf(r.peer))).entrySet().stream()
                 .collect(Collectors.toMap(Map.Entry::getKey, e -> Sender.of(e.getValue(), now)));
         List<Stalled> stalled = arriving.stream().filter(Reservation::arriving).map(r -> {
             Sender sender = senders.getOrDefault(String.valueOf(r.peer), Sender.of(List.of(r), now));
-            return new Stalled(r, sender.bodies(), r.stalled(now, sender), r.rate(now));
+            return new Stalled(r, sender, r.stalled(now, sender), r.rate(now));
         }).filter(s -> s.why() != null).sorted(Comparator.comparingDouble(Stalled::rate)).toList();
         boolean any = false;
         for (Stalled s : stalled) {
             if (held.get() + needed <= limit) {
                 break;
             }
-            s.body().refuse(s.why() + ", while another request needed its room in ai.models.inference.max-queued-bytes", s.bodies());
+            s.body().refuse(s.why() + ", while another request needed its room in ai.models.inference.max-queued-bytes", s.sender());
             any = true;
         }
         return any;
@@ -298,7 +300,7 @@ public class InflightBytes {
         long now = System.nanoTime();
         for (Reservation r : arriving) {
             if (r.arriving() && r.quietNanos(now) >= bodyIdle.toNanos()) {
-                r.refuse("no byte of it came for " + bodyIdle.toSeconds() + " s (ai.models.connections.idle-timeout)", 1);
+                r.refuse("no byte of it came for " + bodyIdle.toSeconds() + " s (ai.models.connections.idle-timeout)", Sender.of(List.of(r), now));
             }
         }
     }
