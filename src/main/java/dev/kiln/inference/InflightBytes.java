@@ -156,9 +156,8 @@ public class InflightBytes {
             }
             // Probation for a body that sent next to nothing, stopped, or whose sender held more than half
             // the budget (one at 600 KB/s reconnecting after each 408 held the whole budget through each
-            // new grace second: 16 of 557 answered; sixteen bodies of a sixteenth each, 1,196 of 2,155);
-            // not for a small body merely slow: an honest one slowed by a
-            // starved client (64 threads beside the server) put its address on probation, and every
+            // new grace second: 16 of 557 answered); not for a small body merely slow: an honest one slowed
+            // by a starved client (64 threads beside the server) put its address on probation, and every
             // body from it lost its grace: 48 of 463 were 408.
             if (barelyAny || large) {
                 senders.refused(peer, now, minBodyRate);
