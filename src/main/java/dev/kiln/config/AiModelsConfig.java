@@ -317,6 +317,12 @@ public interface AiModelsConfig {
          */
         @WithDefault("60s")
         Duration idleTimeout();
+
+        /**
+         * HTTP connections one sender (an IPv4 address, an IPv6 /64) may have open at once; past it a new
+         * one is closed as it is accepted. Unset: a quarter of the file descriptors the process may open.
+         */
+        OptionalInt maxPerAddress();
     }
 
     /** Images read by /v1/ocr and by the image.decode pipeline step. */

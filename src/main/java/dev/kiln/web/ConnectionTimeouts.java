@@ -62,8 +62,9 @@ public class ConnectionTimeouts {
                 LOG.warnf("no listening socket found for port %d: HTTP header and idle timeouts are off", port);
                 return;
             }
+            ConnectionsPerAddress perAddress = new ConnectionsPerAddress(config.maxPerAddress().orElseGet(ConnectionsPerAddress::byDefault));
             server.pipeline().addFirst("kiln-accept-watcher", new AcceptWatcher(config.idleTimeout().toNanos(),
-                    config.headerTimeout().toNanos()));
+                    config.headerTimeout().toNanos(), perAddress));
             LOG.debugf("HTTP connections on port %d: idle timeout %s, header timeout %s", port, config.idleTimeout(),
                     config.headerTimeout());
         } catch (ReflectiveOperationException | RuntimeException e) {
@@ -121,15 +122,21 @@ public class ConnectionTimeouts {
     private static final class AcceptWatcher extends ChannelInboundHandlerAdapter {
         private final long idleNanos;
         private final long headNanos;
+        private final ConnectionsPerAddress perAddress;
 
-        AcceptWatcher(long idleNanos, long headNanos) {
+        AcceptWatcher(long idleNanos, long headNanos, ConnectionsPerAddress perAddress) {
             this.idleNanos = idleNanos;
             this.headNanos = headNanos;
+            this.perAddress = perAddress;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
             if (msg instanceof Channel accepted) {
+                if (!perAddress.admit(accepted)) {
+                    accepted.unsafe().closeForcibly(); // never registered with a loop: Vert.x never sees it
+                    return;
+                }
                 accepted.pipeline().addFirst("kiln-connection-clock", new ConnectionClock(idleNanos, headNanos));
             }
             super.channelRead(ctx, msg);

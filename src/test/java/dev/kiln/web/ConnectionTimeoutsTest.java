@@ -39,12 +39,14 @@ class ConnectionTimeoutsTest {
             return Map.of("ai.models.connections.header-timeout", "2s", "ai.models.connections.idle-timeout", "3s",
                     "ai.models.install.allow-http", "true", "ai.models.install.allow-private-networks", "true",
                     // few enough that bodies held by workers would take them all
-                    "quarkus.thread-pool.max-threads", String.valueOf(WORKERS));
+                    "quarkus.thread-pool.max-threads", String.valueOf(WORKERS),
+                    "ai.models.connections.max-per-address", String.valueOf(MAX_PER_ADDRESS));
         }
     }
 
     static final String HEAD = "GET /q/health/live HTTP/1.1\r\nHost: localhost\r\n";
     static final int WORKERS = 8;
+    static final int MAX_PER_ADDRESS = 32;
 
     @ConfigProperty(name = "quarkus.http.test-port")
     int port;
@@ -226,6 +228,47 @@ class ConnectionTimeoutsTest {
             assertTrue(reply.body().contains("ai.models.connections.idle-timeout"), reply.body());
             assertTrue(ms >= 2_800 && ms <= 8_000, "answered after " + ms + " ms");
         }
+    }
+
+    /**
+     * One address may hold no more than its share of connections: two addresses opening 21,000 silent
+     * connections took all but one of the process's file descriptors, and honest calls waited 30 s.
+     * Past the cap a connection is closed as it is accepted; others are served, and the address may
+     * connect again once its connections close.
+     */
+    @Test
+    void oneAddressMayNotHoldMoreThanItsShareOfConnections() throws Exception {
+        Startup.awaitStarted();
+        java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.6");
+        java.util.List<Socket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_PER_ADDRESS; i++) {
+                held.add(new Socket("127.0.0.1", port, other, 0));
+            }
+            Thread.sleep(300); // all accepted and counted
+            try (Socket over = new Socket("127.0.0.1", port, other, 0)) {
+                over.setSoTimeout(5_000);
+                over.getOutputStream().write("GET /q/health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                assertEquals(-1, over.getInputStream().read(), "closed as it was accepted");
+            } catch (SocketException reset) {
+                // closed as it was accepted, and the request written to it reset it
+            }
+            assertEquals(200, RawHttp.send(port, "GET", "/q/health/live", Map.of(), null).status(), "another address is served");
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> {
+            try (Socket again = new Socket("127.0.0.1", port, other, 0)) {
+                again.setSoTimeout(5_000);
+                again.getOutputStream().write("GET /q/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                return RawHttp.read(again.getInputStream()).status() == 200;
+            } catch (IOException closed) {
+                return false;
+            }
+        });
     }
 
     /**
