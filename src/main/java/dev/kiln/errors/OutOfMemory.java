@@ -11,11 +11,16 @@ public final class OutOfMemory {
     }
 
     public static boolean in(Throwable failure) {
+        return find(failure) != null;
+    }
+
+    /** The OutOfMemoryError among the failure's causes (itself included), or null. */
+    public static OutOfMemoryError find(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof OutOfMemoryError) {
-                return true;
+            if (t instanceof OutOfMemoryError oom) {
+                return oom;
             }
         }
-        return false;
+        return null;
     }
 }

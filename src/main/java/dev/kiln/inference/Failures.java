@@ -18,9 +18,10 @@ final class Failures {
 
     static Throwable of(String model, Throwable t) {
         Throwable f = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
-        if (OutOfMemory.in(f)) {
+        OutOfMemoryError oom = OutOfMemory.find(f);
+        if (oom != null) {
             return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "Kiln ran out of memory answering '" + model
-                    + "': retry shortly, or send fewer rows", 1, f);
+                    + "' (" + oom.getMessage() + "): retry shortly, or send fewer rows", 1, f);
         }
         if (f instanceof OrtException ort) {
             return refusal(model, ort);

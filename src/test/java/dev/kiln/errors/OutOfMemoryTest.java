@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.util.concurrent.CompletionException;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class OutOfMemoryTest {
@@ -15,6 +16,7 @@ class OutOfMemoryTest {
         assertTrue(OutOfMemory.in(heap));
         assertTrue(OutOfMemory.in(new CompletionException(heap)));
         assertTrue(OutOfMemory.in(new RuntimeException(new CompletionException(heap))), "two levels down, as RESTEasy wraps it");
+        assertSame(heap, OutOfMemory.find(new CompletionException(heap)));
     }
 
     @Test
