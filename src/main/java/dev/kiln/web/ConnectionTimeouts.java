@@ -92,10 +92,10 @@ public class ConnectionTimeouts {
      * request refused before its body was read (503 at admission) still gets the rest of it, and those
      * bytes started the next head's clock; a client that left the connection in its pool for the header
      * timeout then found it answered 408 and closed (64 Java HttpClient threads: requests unanswered).
-     * A body that never ends is waited for as long as the idle timeout.
+     * A body that never ends is waited for as long as the idle timeout, or until its connection closes.
      */
     private void onceBodyEnded(HttpServerRequest http, ConnectionClock clock, int request, long since) {
-        if (http.isEnded() || System.nanoTime() - since > config.idleTimeout().toNanos()) {
+        if (http.isEnded() || http.response().closed() || System.nanoTime() - since > config.idleTimeout().toNanos()) {
             clock.requestEnded(request);
             return;
         }
