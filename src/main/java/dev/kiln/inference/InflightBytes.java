@@ -176,10 +176,9 @@ public class InflightBytes {
             long toCome = 0;
             double rate = 0;
             for (Reservation r : bodies) {
-                long read = r.arrival.bytesRead();
                 held += r.bytes;
-                toCome += Math.max(0, r.bytes - read);
-                rate += read / Math.max(1e-9, (now - r.since) / 1e9);
+                toCome += Math.max(0, r.bytes - r.arrival.bytesRead());
+                rate += r.rate(now);
             }
             return new Sender(bodies.size(), held, toCome, rate);
         }
@@ -269,12 +268,12 @@ public class InflightBytes {
         long now = System.nanoTime();
         record Stalled(Reservation body, Sender sender, String why, double rate) {
         }
-        Map<String, Sender> senders = arriving.stream().filter(Reservation::arriving)
-                .collect(Collectors.groupingBy(r -> String.valueOf(r.peer))).entrySet().stream()
-                .collect(Collectors.toMap(Map.Entry::getKey, e -> Sender.of(e.getValue(), now)));
-        List<Stalled> stalled = arriving.stream().filter(Reservation::arriving).map(r -> {
-            Sender sender = senders.getOrDefault(String.valueOf(r.peer), Sender.of(List.of(r), now));
-            return new Stalled(r, sender, r.stalled(now, sender), r.rate(now));
+        // One look at who is arriving, so every body is judged with a sender that counts it.
+        Map<String, List<Reservation>> bySender = arriving.stream().filter(Reservation::arriving)
+                .collect(Collectors.groupingBy(r -> String.valueOf(r.peer)));
+        List<Stalled> stalled = bySender.values().stream().flatMap(bodies -> {
+            Sender sender = Sender.of(bodies, now);
+            return bodies.stream().map(r -> new Stalled(r, sender, r.stalled(now, sender), r.rate(now)));
         }).filter(s -> s.why() != null).sorted(Comparator.comparingDouble(Stalled::rate)).toList();
         boolean any = false;
         for (Stalled s : stalled) {
