@@ -1,15 +1,11 @@
 package dev.kiln.web;
 
-import io.netty.buffer.ByteBuf;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.core.ResteasyReactiveRequestContext;
 import org.jboss.resteasy.reactive.server.spi.ResteasyReactiveContainerRequestContext;
-
-import java.io.ByteArrayInputStream;
 
 /**
  * An inference body read whole on the event loop, with no thread waiting for it, before its method
@@ -20,11 +16,6 @@ import java.io.ByteArrayInputStream;
  * accepted is refused here, 413, as the stream used to refuse it.
  */
 final class WholeBody {
-
-    /** Room made before a byte has come: a head alone is not trusted with its declared length. */
-    private static final int FIRST_CAPACITY = 64 * 1024;
-    /** Once this part of its declared length has come, a body gets room for all of it, without more copies. */
-    private static final int PROVEN_SHARE = 16;
 
     private WholeBody() {
     }
@@ -37,8 +28,7 @@ final class WholeBody {
         }
         String length = http.getHeader("Content-Length");
         ResteasyReactiveRequestContext rest = (ResteasyReactiveRequestContext) request.getServerRequestContext();
-        long declared = length == null ? max : Long.parseLong(length.trim());
-        Buffer[] whole = {Buffer.buffer((int) Math.min(declared, FIRST_CAPACITY))};
+        BodyBytes[] whole = {new BodyBytes(length == null ? -1 : Long.parseLong(length.trim()))};
         return Uni.createFrom().emitter(done -> {
             boolean[] refused = {false};
             http.handler(chunk -> {
@@ -55,8 +45,7 @@ final class WholeBody {
                             + " bytes (ai.models.inference.max-request-bytes)")).header("Connection", "close").build());
                     return;
                 }
-                whole[0] = roomFor(whole[0], chunk.length(), declared, length != null);
-                whole[0].appendBuffer(chunk);
+                whole[0].append(chunk.getByteBuf());
             });
             http.exceptionHandler(failure -> {
                 if (!refused[0]) {
@@ -67,7 +56,7 @@ final class WholeBody {
                 if (context.response().ended() || whole[0] == null && !refused[0]) {
                     done.fail(new IllegalStateException("the body was refused before it ended")); // answered: nothing to run
                 } else if (!refused[0]) {
-                    rest.setInputStream(stream(whole[0]));
+                    rest.setInputStream(whole[0].stream());
                     done.complete(null);
                 }
             });
@@ -75,29 +64,5 @@ final class WholeBody {
             // through Quarkus, which first answers "Expect: 100-continue" (curl waited a second for it).
             rest.serverRequest().resumeRequestInput();
         });
-    }
-
-    /**
-     * A buffer with room for {@code more} bytes: doubled while the body is unproven, then all of its
-     * declared length at once. Made whole at the head, heads that never sent a byte made the heap
-     * allocate 8 MB each, 50 a second, and it spent its time in full collections (11 of 15 calls
-     * answered in 30 s, /q/health silent for two minutes after).
-     */
-    private static Buffer roomFor(Buffer gathered, int more, long declared, boolean isDeclared) {
-        ByteBuf bytes = gathered.getByteBuf();
-        long needed = (long) gathered.length() + more;
-        if (needed <= bytes.capacity()) {
-            return gathered;
-        }
-        long room = isDeclared && needed * PROVEN_SHARE >= declared ? declared : Math.min(declared, Math.max(needed, 2L * bytes.capacity()));
-        return Buffer.buffer((int) room).appendBuffer(gathered);
-    }
-
-    /** The bytes gathered, without copying them once more. */
-    private static ByteArrayInputStream stream(Buffer whole) {
-        ByteBuf bytes = whole.getByteBuf();
-        return bytes.hasArray()
-                ? new ByteArrayInputStream(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes())
-                : new ByteArrayInputStream(whole.getBytes());
     }
 }
