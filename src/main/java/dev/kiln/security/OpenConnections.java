@@ -1,4 +1,4 @@
-package dev.kiln.web;
+package dev.kiln.security;
 
 import dev.kiln.config.AiModelsConfig;
 import io.netty.channel.Channel;
@@ -78,7 +78,7 @@ public class OpenConnections {
 
     private static String senderOf(SocketAddress address) {
         return address instanceof InetSocketAddress inet && inet.getAddress() != null
-                ? ArrivingBody.peerOf(inet.getAddress().getHostAddress()) : String.valueOf(address);
+                ? SenderKey.of(inet.getAddress().getHostAddress()) : String.valueOf(address);
     }
 
     /**

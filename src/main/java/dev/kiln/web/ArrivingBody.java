@@ -1,17 +1,13 @@
 package dev.kiln.web;
 
 import dev.kiln.inference.InflightBytes;
+import dev.kiln.security.SenderKey;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.HttpVersion;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
-
-import java.net.InetAddress;
-import java.net.UnknownHostException;
-import java.util.Arrays;
-import java.util.regex.Pattern;
 
 /**
  * An inference request's body while it arrives, as the inflight budget sees it. Refused, it ends the
@@ -27,8 +23,6 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
 
     private static final long LINGER_PAUSE_MILLIS = 2_000;
     private static final long LINGER_MAX_NANOS = 30_000_000_000L;
-
-    private static final Pattern LITERAL = Pattern.compile("[0-9a-fA-F:.]+(%[A-Za-z0-9_.-]+)?");
 
     @Override
     public long bytesRead() {
@@ -47,25 +41,7 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
     @Override
     public String peer() {
         SocketAddress address = request.connection().remoteAddress();
-        return peerOf(address == null ? null : address.hostAddress());
-    }
-
-    static String peerOf(String host) {
-        if (host == null) {
-            return "unknown";
-        }
-        if (!LITERAL.matcher(host).matches()) {
-            return host; // not an address: never looked up
-        }
-        try {
-            InetAddress parsed = InetAddress.getByName(host); // ::ffff:a.b.c.d becomes a.b.c.d
-            byte[] raw = parsed.getAddress();
-            return raw.length == 16 ? InetAddress.getByAddress(Arrays.copyOf(Arrays.copyOf(raw, 8), 16)).getHostAddress() + "/64"
-                    : parsed.getHostAddress();
-        } catch (UnknownHostException notLiteral) {
-            // kept as given
-        }
-        return host;
+        return SenderKey.of(address == null ? null : address.hostAddress());
     }
 
     @Override

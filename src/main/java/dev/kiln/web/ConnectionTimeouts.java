@@ -1,6 +1,7 @@
 package dev.kiln.web;
 
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.security.OpenConnections;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -44,10 +45,12 @@ public class ConnectionTimeouts {
 
     private final AiModelsConfig.Connections config;
     private final Vertx vertx;
+    private final OpenConnections openConnections;
 
-    public ConnectionTimeouts(AiModelsConfig config, Vertx vertx) {
+    public ConnectionTimeouts(AiModelsConfig config, Vertx vertx, OpenConnections openConnections) {
         this.config = config.connections();
         this.vertx = vertx;
+        this.openConnections = openConnections;
     }
 
     void routes(@Observes Router router) {
@@ -62,9 +65,8 @@ public class ConnectionTimeouts {
                 LOG.warnf("no listening socket found for port %d: HTTP header and idle timeouts are off", port);
                 return;
             }
-            ConnectionsPerAddress perAddress = new ConnectionsPerAddress(config.maxPerAddress().orElseGet(ConnectionsPerAddress::byDefault));
             server.pipeline().addFirst("kiln-accept-watcher", new AcceptWatcher(config.idleTimeout().toNanos(),
-                    config.headerTimeout().toNanos(), perAddress));
+                    config.headerTimeout().toNanos(), openConnections));
             LOG.debugf("HTTP connections on port %d: idle timeout %s, header timeout %s", port, config.idleTimeout(),
                     config.headerTimeout());
         } catch (ReflectiveOperationException | RuntimeException e) {
@@ -122,18 +124,18 @@ public class ConnectionTimeouts {
     private static final class AcceptWatcher extends ChannelInboundHandlerAdapter {
         private final long idleNanos;
         private final long headNanos;
-        private final ConnectionsPerAddress perAddress;
+        private final OpenConnections open;
 
-        AcceptWatcher(long idleNanos, long headNanos, ConnectionsPerAddress perAddress) {
+        AcceptWatcher(long idleNanos, long headNanos, OpenConnections open) {
             this.idleNanos = idleNanos;
             this.headNanos = headNanos;
-            this.perAddress = perAddress;
+            this.open = open;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
             if (msg instanceof Channel accepted) {
-                if (!perAddress.admit(accepted)) {
+                if (!open.admit(accepted)) {
                     accepted.unsafe().closeForcibly(); // never registered with a loop: Vert.x never sees it
                     return;
                 }

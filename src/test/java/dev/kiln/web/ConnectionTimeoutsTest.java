@@ -40,13 +40,16 @@ class ConnectionTimeoutsTest {
                     "ai.models.install.allow-http", "true", "ai.models.install.allow-private-networks", "true",
                     // few enough that bodies held by workers would take them all
                     "quarkus.thread-pool.max-threads", String.valueOf(WORKERS),
-                    "ai.models.connections.max-per-address", String.valueOf(MAX_PER_ADDRESS));
+                    "ai.models.connections.max-per-address", String.valueOf(MAX_PER_ADDRESS),
+                    "ai.models.connections.max", String.valueOf(MAX_CONNECTIONS));
         }
     }
 
     static final String HEAD = "GET /q/health/live HTTP/1.1\r\nHost: localhost\r\n";
     static final int WORKERS = 8;
     static final int MAX_PER_ADDRESS = 32;
+    /** Two and a half senders' shares: three addresses within their own share fill it. */
+    static final int MAX_CONNECTIONS = 80;
 
     @ConfigProperty(name = "quarkus.http.test-port")
     int port;
@@ -269,6 +272,112 @@ class ConnectionTimeoutsTest {
                 return false;
             }
         });
+    }
+
+    /**
+     * Many senders, each within its share, may not hold more connections than the total together: the
+     * process keeps the rest of its file descriptors. Past the total a connection from anyone is closed
+     * as it is accepted; once connections close, others are served again.
+     */
+    @Test
+    void allSendersTogetherMayNotHoldMoreThanTheTotal() throws Exception {
+        Startup.awaitStarted();
+        java.util.List<Socket> held = new java.util.ArrayList<>();
+        java.util.List<Socket> third = new java.util.ArrayList<>();
+        try {
+            for (String address : java.util.List.of("127.0.0.7", "127.0.0.8")) {
+                for (int i = 0; i < MAX_PER_ADDRESS; i++) {
+                    held.add(new Socket("127.0.0.1", port, java.net.InetAddress.getByName(address), 0));
+                }
+            }
+            for (int i = 0; i < MAX_PER_ADDRESS; i++) {
+                third.add(new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.9"), 0));
+            }
+            Thread.sleep(300); // all accepted or closed (the idle timeout, 3 s, is far off)
+            int closed = 0;
+            for (Socket s : third) {
+                if (closedByServer(s)) {
+                    closed++;
+                }
+            }
+            assertTrue(closed >= 3 * MAX_PER_ADDRESS - MAX_CONNECTIONS,
+                    "the third address's connections past the total are closed, within its own share: " + closed + " closed");
+            try (Socket anyone = new Socket("127.0.0.1", port)) {
+                anyone.setSoTimeout(5_000);
+                anyone.getOutputStream().write((HEAD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                assertEquals(-1, anyone.getInputStream().read(), "a sender with no connection is refused too while the total is held");
+            } catch (SocketException reset) {
+                // closed as it was accepted, and the request written to it reset it
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+            for (Socket s : third) {
+                s.close();
+            }
+        }
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> {
+            try {
+                return RawHttp.send(port, "GET", "/q/health/live", Map.of(), null).status() == 200;
+            } catch (IOException closed) {
+                return false;
+            }
+        });
+    }
+
+    /**
+     * The gRPC port counts with the HTTP port: an address holding its share of HTTP connections may not
+     * open gRPC ones beside them (silent gRPC connections from a few addresses would take the file
+     * descriptors the HTTP caps keep), while a gRPC connection within the caps is served.
+     */
+    @Test
+    void theGrpcPortCountsTowardsTheSameCaps() throws Exception {
+        Startup.awaitStarted();
+        java.net.InetAddress from = java.net.InetAddress.getByName("127.0.0.10");
+        try (Socket grpc = new Socket("127.0.0.1", grpcPort, from, 0)) {
+            assertTrue(http2Answers(grpc), "a gRPC connection within the caps gets the server's HTTP/2 settings");
+        }
+        java.util.List<Socket> held = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_PER_ADDRESS; i++) {
+                held.add(new Socket("127.0.0.1", port, from, 0));
+            }
+            Thread.sleep(300); // all accepted and counted
+            try (Socket grpc = new Socket("127.0.0.1", grpcPort, from, 0)) {
+                assertTrue(!http2Answers(grpc), "a gRPC connection past the address's share is closed as it is accepted");
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
+    }
+
+    /** Sends HTTP/2's client preface and an empty SETTINGS frame; true when the server answers with a frame. */
+    private static boolean http2Answers(Socket s) throws IOException {
+        s.setSoTimeout(5_000);
+        try {
+            OutputStream out = s.getOutputStream();
+            out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});
+            out.flush();
+            return s.getInputStream().read() >= 0;
+        } catch (SocketException reset) {
+            return false;
+        }
+    }
+
+    /** True when the server closed the connection: a read ends or is reset at once instead of waiting. */
+    private static boolean closedByServer(Socket s) throws IOException {
+        s.setSoTimeout(20);
+        try {
+            return s.getInputStream().read() == -1;
+        } catch (SocketTimeoutException open) {
+            return false;
+        } catch (SocketException reset) {
+            return true;
+        }
     }
 
     /**
