@@ -319,15 +319,15 @@ public interface AiModelsConfig {
         Duration idleTimeout();
 
         /**
-         * HTTP connections open at once, from all senders; past it a new one is closed as it is accepted.
-         * Unset: half the file descriptors the process may open, and no more than one per 32 KB of the
-         * largest heap (an idle connection costs a few KB of it; a flood of them must not take it all).
+         * Connections open at once, HTTP and gRPC, from all senders; past it a new one is closed as it is
+         * accepted. Unset: half the file descriptors the process may open, and no more than one per 32 KB
+         * of the largest heap (an idle connection holds about 3 KB of it; a flood must not take it all).
          */
         OptionalInt max();
 
         /**
-         * HTTP connections one sender (an IPv4 address, an IPv6 /64) may have open at once; past it a new
-         * one is closed as it is accepted. Unset: a quarter of {@code max}.
+         * Connections (HTTP and gRPC) one sender (an IPv4 address, an IPv6 /64) may have open at once; past
+         * it a new one is closed as it is accepted. Unset: a quarter of {@code max}.
          */
         OptionalInt maxPerAddress();
     }

