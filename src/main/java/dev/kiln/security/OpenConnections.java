@@ -83,8 +83,9 @@ public class OpenConnections {
 
     /**
      * The total when none is configured: half the file descriptors the process may open (the JVM raises
-     * its soft limit to the hard one at startup), so that models, the repository and the gRPC port keep
-     * the other half, and no more than one connection per 32 KB of the largest heap.
+     * its soft limit to the hard one at startup), so that models and the repository keep the other half
+     * (the gRPC port's connections count within it), and no more than one connection per 32 KB of the
+     * largest heap.
      */
     private static int maxByDefault() {
         long byHeap = Runtime.getRuntime().maxMemory() / HEAP_PER_CONNECTION;

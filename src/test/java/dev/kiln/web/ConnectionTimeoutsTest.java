@@ -245,22 +245,12 @@ class ConnectionTimeoutsTest {
         java.net.InetAddress other = java.net.InetAddress.getByName("127.0.0.6");
         java.util.List<Socket> held = new java.util.ArrayList<>();
         try {
-            for (int i = 0; i < MAX_PER_ADDRESS; i++) {
-                held.add(new Socket("127.0.0.1", port, other, 0));
-            }
+            connect(other, MAX_PER_ADDRESS, held);
             Thread.sleep(300); // all accepted and counted
-            try (Socket over = new Socket("127.0.0.1", port, other, 0)) {
-                over.setSoTimeout(5_000);
-                over.getOutputStream().write("GET /q/health/live HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
-                assertEquals(-1, over.getInputStream().read(), "closed as it was accepted");
-            } catch (SocketException reset) {
-                // closed as it was accepted, and the request written to it reset it
-            }
+            assertClosedAsAccepted(new Socket("127.0.0.1", port, other, 0), "closed as it was accepted");
             assertEquals(200, RawHttp.send(port, "GET", "/q/health/live", Map.of(), null).status(), "another address is served");
         } finally {
-            for (Socket s : held) {
-                s.close();
-            }
+            closeAll(held);
         }
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> {
             try (Socket again = new Socket("127.0.0.1", port, other, 0)) {
@@ -285,14 +275,9 @@ class ConnectionTimeoutsTest {
         java.util.List<Socket> held = new java.util.ArrayList<>();
         java.util.List<Socket> third = new java.util.ArrayList<>();
         try {
-            for (String address : java.util.List.of("127.0.0.7", "127.0.0.8")) {
-                for (int i = 0; i < MAX_PER_ADDRESS; i++) {
-                    held.add(new Socket("127.0.0.1", port, java.net.InetAddress.getByName(address), 0));
-                }
-            }
-            for (int i = 0; i < MAX_PER_ADDRESS; i++) {
-                third.add(new Socket("127.0.0.1", port, java.net.InetAddress.getByName("127.0.0.9"), 0));
-            }
+            connect(java.net.InetAddress.getByName("127.0.0.7"), MAX_PER_ADDRESS, held);
+            connect(java.net.InetAddress.getByName("127.0.0.8"), MAX_PER_ADDRESS, held);
+            connect(java.net.InetAddress.getByName("127.0.0.9"), MAX_PER_ADDRESS, third);
             Thread.sleep(300); // all accepted or closed (the idle timeout, 3 s, is far off)
             int closed = 0;
             for (Socket s : third) {
@@ -302,20 +287,10 @@ class ConnectionTimeoutsTest {
             }
             assertTrue(closed >= 3 * MAX_PER_ADDRESS - MAX_CONNECTIONS,
                     "the third address's connections past the total are closed, within its own share: " + closed + " closed");
-            try (Socket anyone = new Socket("127.0.0.1", port)) {
-                anyone.setSoTimeout(5_000);
-                anyone.getOutputStream().write((HEAD + "\r\n").getBytes(StandardCharsets.US_ASCII));
-                assertEquals(-1, anyone.getInputStream().read(), "a sender with no connection is refused too while the total is held");
-            } catch (SocketException reset) {
-                // closed as it was accepted, and the request written to it reset it
-            }
+            assertClosedAsAccepted(new Socket("127.0.0.1", port), "a sender with no connection is refused too while the total is held");
         } finally {
-            for (Socket s : held) {
-                s.close();
-            }
-            for (Socket s : third) {
-                s.close();
-            }
+            closeAll(held);
+            closeAll(third);
         }
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> {
             try {
@@ -340,17 +315,37 @@ class ConnectionTimeoutsTest {
         }
         java.util.List<Socket> held = new java.util.ArrayList<>();
         try {
-            for (int i = 0; i < MAX_PER_ADDRESS; i++) {
-                held.add(new Socket("127.0.0.1", port, from, 0));
-            }
+            connect(from, MAX_PER_ADDRESS, held);
             Thread.sleep(300); // all accepted and counted
             try (Socket grpc = new Socket("127.0.0.1", grpcPort, from, 0)) {
                 assertTrue(!http2Answers(grpc), "a gRPC connection past the address's share is closed as it is accepted");
             }
         } finally {
-            for (Socket s : held) {
-                s.close();
-            }
+            closeAll(held);
+        }
+    }
+
+    /** Opens {@code n} connections to the HTTP port from {@code from}, into {@code into}. */
+    private void connect(java.net.InetAddress from, int n, java.util.List<Socket> into) throws IOException {
+        for (int i = 0; i < n; i++) {
+            into.add(new Socket("127.0.0.1", port, from, 0));
+        }
+    }
+
+    private static void closeAll(java.util.List<Socket> sockets) throws IOException {
+        for (Socket s : sockets) {
+            s.close();
+        }
+    }
+
+    /** Asks for /q/health/live on {@code s} and expects no answer: the connection was closed as it was accepted. */
+    private static void assertClosedAsAccepted(Socket s, String why) throws IOException {
+        try (s) {
+            s.setSoTimeout(5_000);
+            s.getOutputStream().write((HEAD + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            assertEquals(-1, s.getInputStream().read(), why);
+        } catch (SocketException reset) {
+            // closed as it was accepted, and the request written to it reset it
         }
     }
 
