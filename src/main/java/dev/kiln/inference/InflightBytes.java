@@ -50,6 +50,9 @@ public class InflightBytes {
 
         /** Who sends it: the key a refused body puts on probation. */
         String peer();
+
+        /** Whether it said how long it is: one that did not is held at max-request-bytes. */
+        boolean lengthDeclared();
     }
 
     /** Held bytes given back exactly once, whoever ends the request. */
@@ -131,8 +134,8 @@ public class InflightBytes {
                         + (sender.bodies() > 1 ? "its sender's " + sender.bodies() + " bodies hold" : "it holds")
                         + " still to come would take more than " + Math.round(within) + " s (bodies holding "
                         + Math.round(100.0 * sender.held() / limit) + " % of ai.models.inference.max-queued-bytes must come within "
-                        + Math.round(within) + " s; a body of undeclared length is held at ai.models.inference.max-request-bytes:"
-                        + " send Content-Length)";
+                        + Math.round(within) + " s" + (arrival.lengthDeclared() ? ")"
+                        : "; this body declared no length, so it is held at ai.models.inference.max-request-bytes: send Content-Length)");
             }
             // 33.6 MB sent at once, then nothing: fast on average, and held the budget until the connection died.
             long quiet = quietNanos(now);

@@ -45,6 +45,11 @@ record ArrivingBody(HttpServerRequest request, Context loop) implements Inflight
     }
 
     @Override
+    public boolean lengthDeclared() {
+        return request.getHeader("Content-Length") != null;
+    }
+
+    @Override
     public void refuse(String reason) {
         if (loop == null) {
             request.connection().close();

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The budget's rules on bodies still arriving, on the real configuration mapping and the real clock. */
@@ -23,11 +24,17 @@ class InflightBytesTest {
         final long since = System.nanoTime();
         final double rate;
         final String peer;
+        final boolean declared;
         final List<String> refusals = new CopyOnWriteArrayList<>();
 
         Steady(double rate, String peer) {
+            this(rate, peer, true);
+        }
+
+        Steady(double rate, String peer, boolean declared) {
             this.rate = rate;
             this.peer = peer;
+            this.declared = declared;
         }
 
         @Override
@@ -48,6 +55,11 @@ class InflightBytesTest {
         @Override
         public String peer() {
             return peer;
+        }
+
+        @Override
+        public boolean lengthDeclared() {
+            return declared;
         }
     }
 
@@ -81,6 +93,23 @@ class InflightBytesTest {
         assertEquals(1, large.refusals.size());
         assertTrue(large.refusals.get(0).contains("bodies holding 89 % of ai.models.inference.max-queued-bytes must come within 67 s"),
                 large.refusals.get(0));
+        assertFalse(large.refusals.get(0).contains("Content-Length"), "it sent its length: " + large.refusals.get(0));
+    }
+
+    /**
+     * Only a body that declared no length is told to send one: the reason said "send Content-Length" to
+     * a 60 MB upload that had sent it, refused for arriving too slowly for what it held.
+     */
+    @Test
+    void onlyABodyOfUndeclaredLengthIsToldToSendContentLength() throws Exception {
+        InflightBytes inflight = budget(HEAP_256M);
+        Steady chunked = new Steady(600_000, "10.0.0.1", false);
+        assertTrue(inflight.tryReserveBody(60_000_000, chunked).isPresent());
+        Thread.sleep(1_100);
+        assertTrue(inflight.tryReserveBody(8_000_000, new Steady(10_000_000, "10.0.0.2")).isPresent());
+        assertEquals(1, chunked.refusals.size());
+        assertTrue(chunked.refusals.get(0).contains("this body declared no length, so it is held at ai.models.inference.max-request-bytes:"
+                + " send Content-Length"), chunked.refusals.get(0));
     }
 
     /**
