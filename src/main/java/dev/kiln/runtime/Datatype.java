@@ -3,7 +3,10 @@ package dev.kiln.runtime;
 import ai.onnxruntime.TensorInfo.OnnxTensorType;
 
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /** KServe V2 tensor datatypes and the ONNX element types they stand for. */
 public enum Datatype {
@@ -43,10 +46,16 @@ public enum Datatype {
     }
 
     public static Optional<Datatype> of(OnnxTensorType type) {
-        return Arrays.stream(values()).filter(d -> d.onnxType == type).findFirst();
+        return Optional.ofNullable(type == null ? null : BY_ONNX_TYPE.get(type));
     }
 
     public static Optional<Datatype> parse(String name) {
-        return Arrays.stream(values()).filter(d -> d.name().equals(name)).findFirst();
+        return Optional.ofNullable(name == null ? null : BY_NAME.get(name));
     }
+
+    // Looked up for every output of every call: a stream over values() cloned the array each time.
+    private static final Map<String, Datatype> BY_NAME = Arrays.stream(values())
+            .collect(Collectors.toUnmodifiableMap(Datatype::name, d -> d));
+    private static final Map<OnnxTensorType, Datatype> BY_ONNX_TYPE = Arrays.stream(values())
+            .collect(Collectors.toMap(d -> d.onnxType, d -> d, (a, b) -> a, () -> new EnumMap<>(OnnxTensorType.class)));
 }
