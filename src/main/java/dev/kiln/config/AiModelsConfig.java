@@ -330,6 +330,14 @@ public interface AiModelsConfig {
          * it a new one is closed as it is accepted. Unset: a quarter of {@code max}.
          */
         OptionalInt maxPerAddress();
+
+        /**
+         * gRPC calls one connection may have open at once (HTTP/2's SETTINGS_MAX_CONCURRENT_STREAMS:
+         * clients queue the rest; a stream past it is refused). The HTTP port's HTTP/2 has the same
+         * 100 by Vert.x's default; grpc-java's is unlimited.
+         */
+        @WithDefault("100")
+        int maxCallsPerConnection();
     }
 
     /** Images read by /v1/ocr and by the image.decode pipeline step. */

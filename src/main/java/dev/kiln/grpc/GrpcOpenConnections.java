@@ -1,5 +1,6 @@
 package dev.kiln.grpc;
 
+import dev.kiln.config.AiModelsConfig;
 import dev.kiln.security.OpenConnections;
 import io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.InternalProtocolNegotiator;
@@ -25,18 +26,24 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class GrpcOpenConnections implements ServerBuilderCustomizer<VertxServerBuilder> {
 
     private final OpenConnections open;
+    private final int callsPerConnection;
 
-    public GrpcOpenConnections(OpenConnections open) {
+    public GrpcOpenConnections(OpenConnections open, AiModelsConfig config) {
         this.open = open;
+        this.callsPerConnection = config.connections().maxCallsPerConnection();
     }
 
     @Override
     public void customize(GrpcServerConfiguration config, VertxServerBuilder builder) {
-        builder.nettyBuilder().protocolNegotiator(new Admitting(open, InternalProtocolNegotiators.serverPlaintext()));
+        builder.nettyBuilder().protocolNegotiator(new Admitting(open, callsPerConnection, InternalProtocolNegotiators.serverPlaintext()));
     }
 
-    /** The plaintext negotiator, behind the caps. */
-    private record Admitting(OpenConnections open, InternalProtocolNegotiator.ProtocolNegotiator plaintext)
+    /**
+     * The plaintext negotiator, behind the caps. It also holds an admitted connection to its calls from
+     * its first frame: Netty applies the SETTINGS_MAX_CONCURRENT_STREAMS the server sends only once the
+     * client acknowledges them, and a client that never read them opened 100,000 calls on one connection.
+     */
+    private record Admitting(OpenConnections open, int callsPerConnection, InternalProtocolNegotiator.ProtocolNegotiator plaintext)
             implements InternalProtocolNegotiator.ProtocolNegotiator {
 
         @Override
@@ -51,6 +58,7 @@ public class GrpcOpenConnections implements ServerBuilderCustomizer<VertxServerB
                 @Override
                 public void handlerAdded(ChannelHandlerContext ctx) {
                     if (open.admit(ctx.channel())) {
+                        grpc.connection().remote().maxActiveStreams(callsPerConnection);
                         ctx.pipeline().replace(this, null, next);
                     } else {
                         ctx.close();

@@ -39,6 +39,11 @@ public class OpenConnections {
         this.maxPerSender = config.connections().maxPerAddress().orElseGet(() -> perSenderByDefault(max));
     }
 
+    /** The total: ai.models.connections.max, or its default. */
+    public int max() {
+        return max;
+    }
+
     /** Counts an accepted connection until it closes; false (and nothing counted) when a cap is reached. */
     public boolean admit(Channel accepted) {
         String sender = senderOf(accepted.remoteAddress());
