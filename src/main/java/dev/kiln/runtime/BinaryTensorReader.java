@@ -1,8 +1,9 @@
 package dev.kiln.runtime;
 
+import dev.kiln.errors.ClientText;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * Reads one input of the V2 binary tensor data extension: the raw bytes of its elements,
@@ -30,7 +31,7 @@ public final class BinaryTensorReader {
         long expected = count * type.bytesPerElement();
         if (in.remaining() != expected) {
             throw new InvalidTensorException("input '" + name + "': binary_data_size is " + in.remaining() + " bytes but shape "
-                    + Arrays.toString(shape) + " of " + type + " takes " + expected);
+                    + ClientText.shape(shape) + " of " + type + " takes " + expected);
         }
         ByteBuffer out = TensorBuffer.allocate(type, count);
         if (ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN || type.bytesPerElement() == 1) {

@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.errors.ClientText;
+
 import ai.onnxruntime.platform.Fp16Conversions;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -7,7 +9,6 @@ import com.fasterxml.jackson.core.exc.InputCoercionException;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * Reads a V2 JSON {@code data} value straight from the parser into a {@link TensorBuffer}: one pass,
@@ -35,7 +36,7 @@ public final class JsonTensorReader {
             JsonToken first = p.nextToken();
             long n = first == JsonToken.START_ARRAY ? nested(p, name, shape, sink) : flat(p, name, count, first, sink);
             if (n != count) {
-                throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " needs "
+                throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape) + " needs "
                         + count + " values but data has " + n);
             }
         }
@@ -67,7 +68,7 @@ public final class JsonTensorReader {
             if (t == JsonToken.START_ARRAY) {
                 if (depth >= rank) {
                     throw new InvalidTensorException("input '" + name + "': data nests deeper than its shape "
-                            + Arrays.toString(shape));
+                            + ClientText.shape(shape));
                 }
                 checkRoom(name, shape, seen, depth);
                 depth++;
@@ -75,7 +76,7 @@ public final class JsonTensorReader {
             } else if (t == JsonToken.END_ARRAY) {
                 if (seen[depth] != shape[depth - 1]) {
                     throw new InvalidTensorException("input '" + name + "': an array at depth " + depth + " has " + seen[depth]
-                            + " elements but shape " + Arrays.toString(shape) + " says " + shape[depth - 1]);
+                            + " elements but shape " + ClientText.shape(shape) + " says " + shape[depth - 1]);
                 }
                 depth--;
                 if (depth == 0) {
@@ -86,7 +87,7 @@ public final class JsonTensorReader {
             } else {
                 if (depth != rank) {
                     throw new InvalidTensorException("input '" + name + "': values at depth " + depth + " but shape "
-                            + Arrays.toString(shape) + " has rank " + rank);
+                            + ClientText.shape(shape) + " has rank " + rank);
                 }
                 checkRoom(name, shape, seen, depth);
                 sink.put(p, t, n++);
@@ -98,7 +99,7 @@ public final class JsonTensorReader {
     private static void checkRoom(String name, long[] shape, long[] seen, int depth) {
         if (++seen[depth] > shape[depth - 1]) {
             throw new InvalidTensorException("input '" + name + "': an array at depth " + depth + " has more than the "
-                    + shape[depth - 1] + " elements shape " + Arrays.toString(shape) + " says");
+                    + shape[depth - 1] + " elements shape " + ClientText.shape(shape) + " says");
         }
     }
 

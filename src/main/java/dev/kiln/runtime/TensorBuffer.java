@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.errors.ClientText;
+
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -45,7 +47,7 @@ public final class TensorBuffer {
         long count = TensorShapes.elements(name, shape);
         if (type == Datatype.BYTES || !values.isDirect() || values.remaining() != count * type.bytesPerElement()) {
             throw new IllegalArgumentException("input '" + name + "': " + values.remaining() + " bytes (direct: "
-                    + values.isDirect() + ") for " + Arrays.toString(shape) + " of " + type);
+                    + values.isDirect() + ") for " + ClientText.shape(shape) + " of " + type);
         }
         return numeric(name, type, shape.clone(), values.slice().order(ByteOrder.nativeOrder()));
     }
@@ -53,7 +55,7 @@ public final class TensorBuffer {
     /** A BYTES tensor. */
     public static TensorBuffer ofStrings(String name, long[] shape, String[] values) {
         if (TensorShapes.elements(name, shape) != values.length) {
-            throw new IllegalArgumentException("input '" + name + "': " + values.length + " strings for " + Arrays.toString(shape));
+            throw new IllegalArgumentException("input '" + name + "': " + values.length + " strings for " + ClientText.shape(shape));
         }
         return strings(name, shape.clone(), values);
     }

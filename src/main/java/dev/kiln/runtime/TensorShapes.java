@@ -1,5 +1,7 @@
 package dev.kiln.runtime;
 
+import dev.kiln.errors.ClientText;
+
 import java.util.Arrays;
 import java.util.List;
 
@@ -23,7 +25,7 @@ public final class TensorShapes {
     public static long strings(String name, long[] shape) {
         long count = elements(name, shape);
         if (count > MAX_STRINGS) {
-            throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " holds " + count
+            throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape) + " holds " + count
                     + " BYTES elements; at most " + MAX_STRINGS + " are accepted in one tensor");
         }
         return count;
@@ -33,11 +35,11 @@ public final class TensorShapes {
         long count = 1;
         for (long d : shape) {
             if (d < 0) {
-                throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " has a negative dimension");
+                throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape) + " has a negative dimension");
             }
             count = Math.multiplyExact(count, d);
             if (count > MAX_ELEMENTS) {
-                throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " is too large");
+                throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape) + " is too large");
             }
         }
         return count;
@@ -52,15 +54,15 @@ public final class TensorShapes {
             throw new InvalidTensorException("input '" + name + "': 'shape' is missing");
         }
         if (shape.length != declared.length) {
-            throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " has rank " + shape.length
+            throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape) + " has rank " + shape.length
                     + " but the model expects rank " + declared.length + " " + Arrays.toString(declared));
         }
         for (int i = 0; i < shape.length; i++) {
             if (shape[i] < 0) {
-                throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape) + " has a negative dimension");
+                throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape) + " has a negative dimension");
             }
             if (declared[i] >= 0 && declared[i] != shape[i]) {
-                throw new InvalidTensorException("input '" + name + "': shape " + Arrays.toString(shape)
+                throw new InvalidTensorException("input '" + name + "': shape " + ClientText.shape(shape)
                         + " does not match the model's " + Arrays.toString(declared) + " at dimension " + i);
             }
             Long limit = limits != null && i < limits.size() ? limits.get(i) : null;
