@@ -15,12 +15,15 @@ import io.grpc.Status;
 import io.quarkus.grpc.GlobalInterceptor;
 import io.quarkus.grpc.api.ServerBuilderCustomizer;
 import io.quarkus.grpc.runtime.config.GrpcServerConfiguration;
+import io.quarkus.scheduler.Scheduled;
 import io.vertx.grpc.VertxServerBuilder;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -33,7 +36,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection may have {@code ai.models.connections.max-calls-per-connection} calls open, all
  * connections together {@code ai.models.connections.max} (past it a call is refused UNAVAILABLE at
  * its headers), and a message's bytes are charged to {@code ai.models.inference.max-queued-bytes} as
- * they come, until it is whole: one that does not fit is refused UNAVAILABLE and its bytes let go.
+ * they come, until it is whole: one that does not fit is refused UNAVAILABLE and its bytes let go, and
+ * one of which nothing came for {@code ai.models.connections.idle-timeout} is refused DEADLINE_EXCEEDED.
  */
 @ApplicationScoped
 @GlobalInterceptor
@@ -46,12 +50,32 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
     private final InflightBytes inflight;
     private final int maxOpen;
     private final int perConnection;
+    private final long idleNanos;
     private final AtomicInteger open = new AtomicInteger();
+    /** Calls whose message is on its way: the sweep ends those from which nothing came for the idle timeout. */
+    private final Set<Arriving> holding = ConcurrentHashMap.newKeySet();
 
     public GrpcArrivingCalls(InflightBytes inflight, OpenConnections connections, AiModelsConfig config) {
         this.inflight = inflight;
         this.maxOpen = connections.max();
         this.perConnection = config.connections().maxCallsPerConnection();
+        this.idleNanos = config.connections().idleTimeout().toNanos();
+    }
+
+    /**
+     * A message of which no byte came for ai.models.connections.idle-timeout is refused, as a REST body
+     * is: its call is in progress, so the connection's own idle timeout never ends it, and it kept its
+     * charge for as long as the client held it open.
+     */
+    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void refuseSilentMessages() {
+        if (idleNanos <= 0) {
+            return;
+        }
+        long now = System.nanoTime();
+        for (Arriving a : holding) {
+            a.refuseIfSilent(now);
+        }
     }
 
     @Override
@@ -142,8 +166,10 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
         private final List<InflightBytes.Reservation> held = new ArrayList<>();
         private long arrived;
         private long charged;
+        private long lastByte;
         private boolean whole;
         private boolean refused;
+        private Status refusal;
         private ServerCall<?, ?> call;
 
         @Override
@@ -160,6 +186,10 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
             this.call = call;
             if (refused) {
                 close();
+            } else if (!whole) {
+                // a call that never sends its message is ended too: it holds a place among the calls in all
+                lastByte = System.nanoTime();
+                holding.add(this);
             }
         }
 
@@ -169,19 +199,28 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
                 return;
             }
             arrived += bytes;
+            lastByte = System.nanoTime();
             if (arrived <= charged) {
                 return;
             }
             long step = Math.max(STEP, arrived - charged);
             Optional<InflightBytes.Reservation> r = inflight.tryReserve(step);
             if (r.isEmpty()) {
-                refused = true;
-                release();
-                close();
+                refuse(Status.UNAVAILABLE.withDescription("inference holds " + inflight.held() + " bytes of requests and answers;"
+                        + " this call's message, " + arrived + " bytes so far, does not fit beside them"
+                        + " (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly"));
                 return;
             }
             held.add(r.get());
             charged += step;
+            holding.add(this);
+        }
+
+        synchronized void refuseIfSilent(long now) {
+            if (!whole && !refused && now - lastByte >= idleNanos) {
+                refuse(Status.DEADLINE_EXCEEDED.withDescription("no byte of this call's message came for "
+                        + idleNanos / 1_000_000_000L + " s (ai.models.connections.idle-timeout); " + arrived + " bytes had come"));
+            }
         }
 
         @Override
@@ -198,6 +237,14 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
         private void release() {
             held.forEach(InflightBytes.Reservation::close);
             held.clear();
+            holding.remove(this);
+        }
+
+        private void refuse(Status why) {
+            refused = true;
+            refusal = why;
+            release();
+            close();
         }
 
         /** Ends the call; its service has not run (its message is not whole), so nothing else closes it meanwhile. */
@@ -206,9 +253,7 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
                 return;
             }
             try {
-                call.close(Status.UNAVAILABLE.withDescription("inference holds " + inflight.held() + " bytes of requests"
-                        + " and answers; this call's message, " + arrived + " bytes so far, does not fit beside them"
-                        + " (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly"), new Metadata());
+                call.close(refusal, new Metadata());
             } catch (IllegalStateException alreadyClosed) {
                 // it ended meanwhile
             }

@@ -45,7 +45,7 @@ class GrpcArrivingCallsTest {
     public static class SmallBudget implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("ai.models.inference.max-queued-bytes", String.valueOf(BUDGET),
+            return Map.of("ai.models.inference.max-queued-bytes", String.valueOf(BUDGET), "ai.models.connections.idle-timeout", "3s",
                     "ai.models.connections.max", String.valueOf(MAX_CALLS),
                     "ai.models.connections.max-calls-per-connection", String.valueOf(PER_CONNECTION));
         }
@@ -123,6 +123,25 @@ class GrpcArrivingCallsTest {
         assertEquals("14", refused.getHeader("grpc-status"), "UNAVAILABLE");
         assertTrue(refused.getHeader("grpc-message").contains("does not fit beside them"), refused.getHeader("grpc-message"));
         await().atMost(10, TimeUnit.SECONDS).until(() -> inflight.held() == before);
+    }
+
+    /**
+     * A call whose message stops coming is ended after the idle timeout and its bytes let go: its call is in
+     * progress, so the connection's idle timeout never applied, and it kept its charge for good.
+     */
+    @Test
+    void aMessageThatStopsComingIsEndedAfterTheIdleTimeout() throws Exception {
+        long before = inflight.held();
+        CompletableFuture<HttpClientResponse> answer = new CompletableFuture<>();
+        long t0 = System.nanoTime();
+        open(answer).write(Buffer.buffer(prefix(1_000_000)).appendBytes(new byte[20_000]));
+        await().atMost(5, TimeUnit.SECONDS).until(() -> inflight.held() > before);
+        HttpClientResponse ended = answer.get(15, TimeUnit.SECONDS);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertEquals("4", ended.getHeader("grpc-status"), "DEADLINE_EXCEEDED");
+        assertTrue(ended.getHeader("grpc-message").contains("ai.models.connections.idle-timeout"), ended.getHeader("grpc-message"));
+        assertTrue(ms >= 2_900, "not before the idle timeout: " + ms + " ms");
+        await().atMost(5, TimeUnit.SECONDS).until(() -> inflight.held() == before);
     }
 
     /** Calls past ai.models.connections.max, from any connections, are refused at their headers. */
