@@ -49,7 +49,6 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
 
     private final InflightBytes inflight;
     private final int maxOpen;
-    private final int perConnection;
     private final long idleNanos;
     private final AtomicInteger open = new AtomicInteger();
     /** Calls whose message is on its way: the sweep ends those from which nothing came for the idle timeout. */
@@ -58,7 +57,6 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
     public GrpcArrivingCalls(InflightBytes inflight, OpenConnections connections, AiModelsConfig config) {
         this.inflight = inflight;
         this.maxOpen = connections.max();
-        this.perConnection = config.connections().maxCallsPerConnection();
         this.idleNanos = config.connections().idleTimeout().toNanos();
     }
 
@@ -80,7 +78,6 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
 
     @Override
     public void customize(GrpcServerConfiguration config, VertxServerBuilder builder) {
-        builder.nettyBuilder().maxConcurrentCallsPerConnection(perConnection);
         builder.nettyBuilder().addStreamTracerFactory(new ServerStreamTracer.Factory() {
             @Override
             public ServerStreamTracer newServerStreamTracer(String method, Metadata headers) {
@@ -206,9 +203,7 @@ public class GrpcArrivingCalls implements ServerBuilderCustomizer<VertxServerBui
             long step = Math.max(STEP, arrived - charged);
             Optional<InflightBytes.Reservation> r = inflight.tryReserve(step);
             if (r.isEmpty()) {
-                refuse(Status.UNAVAILABLE.withDescription("inference holds " + inflight.held() + " bytes of requests and answers;"
-                        + " this call's message, " + arrived + " bytes so far, does not fit beside them"
-                        + " (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly"));
+                refuse(Status.UNAVAILABLE.withDescription(inflight.doesNotFit("this call's message, " + arrived + " bytes so far,")));
                 return;
             }
             held.add(r.get());

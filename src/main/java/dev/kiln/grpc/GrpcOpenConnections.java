@@ -35,6 +35,7 @@ public class GrpcOpenConnections implements ServerBuilderCustomizer<VertxServerB
 
     @Override
     public void customize(GrpcServerConfiguration config, VertxServerBuilder builder) {
+        builder.nettyBuilder().maxConcurrentCallsPerConnection(callsPerConnection); // what SETTINGS advertise
         builder.nettyBuilder().protocolNegotiator(new Admitting(open, callsPerConnection, InternalProtocolNegotiators.serverPlaintext()));
     }
 

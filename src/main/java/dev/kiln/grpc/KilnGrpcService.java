@@ -191,9 +191,8 @@ public class KilnGrpcService implements GRPCInferenceService {
     /** The message's bytes held in the inference budget until it is answered, as a REST body's are. */
     private InflightBytes.Reservation admitted(ModelInferRequest request) {
         long bytes = request.getSerializedSize();
-        return inflight.tryReserve(bytes).orElseThrow(() -> KilnError.unavailable("inference holds " + inflight.held()
-                + " bytes of requests and answers; this message of " + bytes + " bytes does not fit beside them"
-                + " (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly", 1));
+        return inflight.tryReserve(bytes).orElseThrow(() -> KilnError.unavailable(
+                inflight.doesNotFit("this message of " + bytes + " bytes"), 1));
     }
 
     /** Runs an RPC that needs the admin token: UNAUTHENTICATED without it, PERMISSION_DENIED when none is set in prod. */

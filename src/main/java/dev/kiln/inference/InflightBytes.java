@@ -306,6 +306,12 @@ public class InflightBytes {
         }
     }
 
+    /** Why {@code what} (a body, a message) was refused room: the one wording every transport answers with. */
+    public String doesNotFit(String what) {
+        return "inference holds " + held() + " bytes of requests and answers; " + what
+                + " does not fit beside them (ai.models.inference.max-queued-bytes " + limit + "); retry shortly";
+    }
+
     /** The budget in bytes. */
     public long limit() {
         return limit;

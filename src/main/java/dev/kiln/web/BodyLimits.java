@@ -66,9 +66,8 @@ public class BodyLimits {
         Optional<InflightBytes.Reservation> held = inflight.tryReserveBody(bytes,
                 new ArrivingBody(context.request(), io.vertx.core.Vertx.currentContext()));
         if (held.isEmpty()) {
-            return Optional.of(ErrorMapper.error(503, "inference holds " + inflight.held() + " bytes of requests and answers;"
-                    + " this body of " + bytes + " bytes" + (length == null ? " (undeclared: counted at the largest accepted)" : "")
-                    + " does not fit beside them (ai.models.inference.max-queued-bytes " + inflight.limit() + "); retry shortly"))
+            return Optional.of(ErrorMapper.error(503, inflight.doesNotFit("this body of " + bytes + " bytes"
+                    + (length == null ? " (undeclared: counted at the largest accepted)" : ""))))
                     .map(r -> Response.fromResponse(r).header("Retry-After", "1").build());
         }
         context.put(InflightBytes.BODY, held.get());
