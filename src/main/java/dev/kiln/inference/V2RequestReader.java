@@ -227,7 +227,10 @@ final class V2RequestReader {
         if (value instanceof Boolean b) {
             return b;
         }
-        throw KilnError.invalid("'" + name + "' in " + where + " must be true or false, not " + ClientText.printable(String.valueOf(value), 40));
+        // A string is quoted, so "true" in quotes does not read as the boolean the message asks for.
+        String given = value instanceof String text ? "the string \"" + ClientText.printable(text, 40) + "\""
+                : ClientText.printable(String.valueOf(value), 40);
+        throw KilnError.invalid("'" + name + "' in " + where + " must be true or false (a JSON boolean), not " + given);
     }
 
     private static long[] shape(JsonParser p, JsonToken t) throws IOException {

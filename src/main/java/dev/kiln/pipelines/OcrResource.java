@@ -139,10 +139,16 @@ public class OcrResource {
 
     private static byte[] base64(String image) {
         String data = image.startsWith("data:") && image.contains(",") ? image.substring(image.indexOf(',') + 1) : image;
+        byte[] file;
         try {
-            return Base64.getMimeDecoder().decode(data);
+            file = Base64.getMimeDecoder().decode(data);
         } catch (IllegalArgumentException e) {
             throw KilnError.invalid("field 'image' is not base64: " + e.getMessage());
         }
+        // The MIME decoder skips what is not base64, so "!!!" decodes to nothing: that is not an empty image.
+        if (file.length == 0 && !data.isBlank()) {
+            throw KilnError.invalid("field 'image' is not base64: it holds no base64 characters");
+        }
+        return file;
     }
 }

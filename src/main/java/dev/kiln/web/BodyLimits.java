@@ -1,6 +1,7 @@
 package dev.kiln.web;
 
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.errors.ClientText;
 import dev.kiln.inference.InflightBytes;
 import dev.kiln.security.MethodRoles;
 import io.vertx.core.http.HttpServerRequest;
@@ -46,7 +47,7 @@ public class BodyLimits {
 
     @ServerRequestFilter
     public Uni<Response> limit(RoutingContext context, ResteasyReactiveContainerRequestContext request, ResourceInfo resource) {
-        Optional<Response> refused = declared(context.request(), resource);
+        Optional<Response> refused = encoded(context.request(), resource).or(() -> declared(context.request(), resource));
         if (refused.isEmpty() && roles.runsModels(resource) && readsBody(resource)) {
             refused = admitted(context, request);
             if (refused.isEmpty()) {
@@ -76,6 +77,19 @@ public class BodyLimits {
         request.getServerRequestContext().registerCompletionCallback(failure -> held.get().close());
         context.addEndHandler(done -> held.get().close());
         return Optional.empty();
+    }
+
+    /**
+     * A compressed body is refused before it is read (415): Kiln does not inflate request bodies, so
+     * its limits are the bytes the models see, and a gzip body would otherwise fail as malformed JSON.
+     */
+    private Optional<Response> encoded(HttpServerRequest request, ResourceInfo resource) {
+        String encoding = request.getHeader("Content-Encoding");
+        if (encoding == null || encoding.isBlank() || encoding.trim().equalsIgnoreCase("identity") || !readsBody(resource)) {
+            return Optional.empty();
+        }
+        return Optional.of(ErrorMapper.error(415, "Content-Encoding '" + ClientText.printable(encoding.trim(), 40)
+                + "' is not supported: send the body uncompressed"));
     }
 
     private Optional<Response> declared(HttpServerRequest request, ResourceInfo resource) {

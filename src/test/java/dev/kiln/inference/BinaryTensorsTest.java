@@ -228,6 +228,9 @@ class BinaryTensorsTest {
         }
         given().contentType("application/json").body("{\"inputs\":[" + input + "],\"outputs\":[{\"name\":\"Y\",\"parameters\":{\"binary_data\":false}}]}")
                 .post("/v2/models/bin-fp16/infer").then().statusCode(200).body("outputs[0].data[0]", org.hamcrest.Matchers.equalTo(1.5f));
+        given().contentType("application/json").body("{\"inputs\":[" + input + "],\"outputs\":[{\"name\":\"Y\",\"parameters\":{\"binary_data\":\"true\"}}]}")
+                .post("/v2/models/bin-fp16/infer").then().statusCode(400)
+                .body("error", containsString("must be true or false (a JSON boolean), not the string \"true\""));
     }
 
     @Test

@@ -241,6 +241,8 @@ class PipelineTest {
                 .body("error.message", containsString("20000x20000 pixels, more than the limit of 20000000 pixels"));
         given().contentType("application/json").body("{\"image\": \"bm90IGFuIGltYWdl\"}").post("/v1/ocr").then().statusCode(400)
                 .body("error.message", equalTo("not a PNG or JPEG image"));
+        given().contentType("application/json").body("{\"image\": \"!!!\"}").post("/v1/ocr").then().statusCode(400)
+                .body("error.message", equalTo("field 'image' is not base64: it holds no base64 characters"));
         given().contentType("application/json").body("{\"picture\": \"x\"}").post("/v1/ocr").then().statusCode(400);
         given().contentType("application/json").body("{\"image\": \"x\", \"model\": \"nope\"}").post("/v1/ocr").then().statusCode(404)
                 .body("error.message", containsString("unknown pipeline 'nope' (pipelines here: ppocr"));
