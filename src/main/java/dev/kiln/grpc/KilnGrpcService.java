@@ -13,7 +13,7 @@ import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.security.AdminToken;
 import dev.kiln.telemetry.UsageTracker;
-import inference.GRPCInferenceService;
+import inference.MutinyGRPCInferenceServiceGrpc;
 import inference.ModelInferRequest;
 import inference.ModelInferResponse;
 import inference.ModelMetadataRequest;
@@ -32,6 +32,7 @@ import inference.ServerMetadataRequest;
 import inference.ServerMetadataResponse;
 import inference.ServerReadyRequest;
 import inference.ServerReadyResponse;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.Status;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.common.annotation.Blocking;
@@ -49,7 +50,7 @@ import java.util.function.UnaryOperator;
  * batching, leases, telemetry and metrics; only the status codes are gRPC's (GrpcStatuses).
  */
 @GrpcService
-public class KilnGrpcService implements GRPCInferenceService {
+public class KilnGrpcService extends MutinyGRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
 
     private final ShadowRuns shadows;
     private final VersionRouter router;
@@ -73,6 +74,12 @@ public class KilnGrpcService implements GRPCInferenceService {
         this.token = token;
         this.usage = usage;
         this.redactor = new Redactor(repository.root().toString());
+    }
+
+    /** The generated definition, but a ModelInfer message that is not protobuf gets INVALID_ARGUMENT, not UNKNOWN. */
+    @Override
+    public ServerServiceDefinition bindService() {
+        return UnparseableMessages.marked(super.bindService());
     }
 
     @Override
@@ -120,6 +127,10 @@ public class KilnGrpcService implements GRPCInferenceService {
             if (token.protectsInference() && !token.admits(caller)) {
                 throw Status.UNAUTHENTICATED.withDescription("inference is protected: send the admin token as"
                         + " 'authorization: Bearer <token>' metadata").asRuntimeException();
+            }
+            if (UnparseableMessages.isUnparseable(request)) {
+                throw Status.INVALID_ARGUMENT.withDescription("the message is not a ModelInferRequest: it is not valid protobuf"
+                        + " (a client built from another .proto, or a damaged or truncated message)").asRuntimeException();
             }
             // model_version (a number or an alias) names the version; without it, the model's default route picks
             // one, by the request's id when it has one (so a retry lands on the same version): the x-request-id

@@ -241,6 +241,40 @@ public class GrpcInferenceTest {
         assertTrue(reason.contains("[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, ... (3000 dimensions)]") && reason.length() < 1_000, reason);
     }
 
+    /** Bytes that are not a ModelInferRequest: INVALID_ARGUMENT with the reason, not grpc-java's UNKNOWN "Application error". */
+    @Test
+    void aMessageThatIsNotProtobufIsAnInvalidArgument() throws Exception {
+        io.grpc.MethodDescriptor.Marshaller<byte[]> raw = new io.grpc.MethodDescriptor.Marshaller<>() {
+            @Override
+            public java.io.InputStream stream(byte[] value) {
+                return new java.io.ByteArrayInputStream(value);
+            }
+
+            @Override
+            public byte[] parse(java.io.InputStream stream) {
+                try {
+                    return stream.readAllBytes();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+        io.grpc.MethodDescriptor<byte[], byte[]> infer = GRPCInferenceServiceGrpc.getModelInferMethod().toBuilder(raw, raw).build();
+        // A field tag with wire type 7, which protobuf does not have; then a string field whose length runs past the end.
+        for (byte[] garbage : List.of(new byte[]{(byte) 0x0f, 1, 2, 3}, new byte[]{0x0a, 0x7f, 'a'})) {
+            StatusRuntimeException refused = assertThrows(StatusRuntimeException.class,
+                    () -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, infer, io.grpc.CallOptions.DEFAULT, garbage));
+            assertEquals(Status.Code.INVALID_ARGUMENT, refused.getStatus().getCode(), String.valueOf(refused.getStatus()));
+            assertTrue(refused.getStatus().getDescription().contains("not a ModelInferRequest: it is not valid protobuf"),
+                    String.valueOf(refused.getStatus()));
+        }
+        // An empty message parses (every field at its default): it is an ordinary request without a model name.
+        StatusRuntimeException empty = assertThrows(StatusRuntimeException.class,
+                () -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, infer, io.grpc.CallOptions.DEFAULT, new byte[0]));
+        assertTrue(!String.valueOf(empty.getStatus().getDescription()).contains("not valid protobuf"), String.valueOf(empty.getStatus()));
+        assertTrue(kiln.serverLive(ServerLiveRequest.getDefaultInstance()).getLive());
+    }
+
     static ModelInferRequest.InferInputTensor.Builder tensor(String type, int n) {
         return ModelInferRequest.InferInputTensor.newBuilder().setName("X").setDatatype(type).addShape(n);
     }
