@@ -1048,13 +1048,27 @@ public class ModelRegistry {
                 return replaceUnloaded(slot, hold, move, prepared);
             }
             if (hold == null && slot.state() == ModelState.DISABLED) {
-                slot.update(move.move());
-                return status(slot);
+                return replaceDisabled(slot, move.move(), prepared);
             }
             if (slot.state() == ModelState.REMOVED) {
                 throw new ModelNotFoundException(slot.name());
             }
         }
+    }
+
+    /**
+     * New files for a disabled model. A manifest that enables it (an install's default) brings it
+     * back as the other replicas bring it back when they follow the disk: loaded when it must be
+     * resident, so readiness does not wait for a load nobody starts.
+     */
+    private ModelStatus replaceDisabled(ModelSlot slot, ModelEntry entry, Replacement prepared) {
+        if (entry.manifest().isEnabled()) {
+            slot.enableFrom(entry);
+            adoptOrLoad(slot, entry, prepared);
+        } else {
+            slot.update(entry);
+        }
+        return status(slot);
     }
 
     private ModelStatus swapIn(ModelSlot slot, Mover move, Replacement prepared) {

@@ -55,7 +55,7 @@ class RegistryRacesTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             Map<String, byte[]> models = new LinkedHashMap<>();
-            for (String n : List.of("race-a", "race-b", "race-c", "race-d", "race-e", "race-f", "race-g", "race-h", "race-i")) {
+            for (String n : List.of("race-a", "race-b", "race-c", "race-d", "race-e", "race-f", "race-g", "race-h", "race-i", "race-j")) {
                 models.put(n, TinyOnnx.doubler(-1));
             }
             String repo = PrivateRepository.create("race-models", models, Map.of());
@@ -160,6 +160,29 @@ class RegistryRacesTest {
         assertEquals(200, replace.get(30, TimeUnit.SECONDS));
         assertEquals(ModelState.READY, registry.status("race-c").state(), "required, so the new version came in loaded");
         assertEquals(V2, answer("race-c"));
+    }
+
+    /**
+     * A replace of a disabled model writes an enabled manifest (the install's default): it comes back
+     * loaded, as the other replicas bring it back. It used to stay AVAILABLE, unloaded, and this
+     * replica's readiness waited for it for good; one replaced with "enabled": false stays disabled.
+     */
+    @Test
+    void replacingADisabledModelBringsItBackLoaded() throws Exception {
+        Startup.awaitStarted();
+        registry.disable("race-j");
+        assertEquals(ModelState.DISABLED, registry.status("race-j").state());
+        Admin.install(replaceWithIdentity("race-j"), true).statusCode(200);
+        assertEquals(ModelState.READY, registry.status("race-j").state(), "enabled by the new manifest and required resident");
+        assertEquals(V2, answer("race-j"));
+
+        registry.disable("race-j");
+        Map<String, Object> stayDisabled = new java.util.HashMap<>(replaceWithIdentity("race-j"));
+        stayDisabled.put("enabled", false);
+        Admin.install(stayDisabled, true).statusCode(200);
+        assertEquals(ModelState.DISABLED, registry.status("race-j").state(), "a manifest that says disabled keeps it so");
+        assertEquals("409", answer("race-j"));
+        registry.enable("race-j");
     }
 
     @Test
