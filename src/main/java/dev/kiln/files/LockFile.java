@@ -129,7 +129,11 @@ public final class LockFile {
         }
     }
 
-    /** The lock only when nobody, in this JVM or elsewhere, holds it now; else null. */
+    /**
+     * The lock only when nobody, in this JVM or elsewhere, holds it now; else null. Also null when the
+     * lock file cannot be made: then nobody can tell whether its owner lives, and what the caller
+     * would sweep (another replica's download, say) must stay.
+     */
     public static Held tryAcquireAlone(Path path) {
         while (true) {
             LockFile f = OPEN.computeIfAbsent(path.toAbsolutePath().normalize(), LockFile::new);
@@ -143,7 +147,7 @@ public final class LockFile {
                 try {
                     Held held = f.lockBy(System.nanoTime());
                     f.alone = held.file != null;
-                    return held;
+                    return f.alone ? held : null;
                 } catch (Busy busy) {
                     return null;
                 }

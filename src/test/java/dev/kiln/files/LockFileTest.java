@@ -95,4 +95,20 @@ class LockFileTest {
         again.closeAndDelete();
         assertTrue(Files.notExists(lock));
     }
+
+    /**
+     * A lock file that cannot be made (here its folder is a file; in a fleet, a read-only or foreign
+     * .kiln-locks) proves nothing about its owner: a sweep gets no lock, so another replica's
+     * download is never taken for abandoned. A change still goes on, as it did (a read-only repository).
+     */
+    @Test
+    void aLockFileThatCannotBeMadeIsNeverTakenForAbandoned() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve(".kiln-locks"), "a file where the folder should be");
+        Path lock = notAFolder.resolve(".kiln-tmp-install.lock");
+        assertNull(LockFile.tryAcquireAlone(lock), "the sweep must leave it");
+        try (LockFile.Held change = LockFile.acquire(lock, Duration.ZERO)) {
+            assertNotNull(change);
+        }
+        assertNull(LockFile.tryAcquireAlone(lock));
+    }
 }
