@@ -101,6 +101,20 @@ final class ModelSlot {
         revision.incrementAndGet();
     }
 
+    /** A READY model's reason follows the disk: set while its files there would not load, cleared once they would. */
+    private void noteWhatIsOnDisk(ModelEntry newer) {
+        if (state == ModelState.READY && !java.util.Objects.equals(reason, servingDespite(newer))) {
+            reason = servingDespite(newer);
+            revision.incrementAndGet();
+        }
+    }
+
+    /** A READY model's reason: null, or why the files on disk now would not load. */
+    private static String servingDespite(ModelEntry onDisk) {
+        return onDisk.problem() == null ? null
+                : "serving the files it loaded; those on disk now cannot be loaded: " + onDisk.problem();
+    }
+
     private static ModelState restingState(ModelEntry e) {
         return e.problem() != null ? ModelState.FAILED : e.manifest().isEnabled() ? ModelState.AVAILABLE : ModelState.DISABLED;
     }
@@ -112,11 +126,15 @@ final class ModelSlot {
     /**
      * Takes a newer reading of the directory, in a stable state only. A model at rest follows it
      * when its files changed (a FAILED model keeps its reason until someone fixes them); a READY
-     * model keeps serving its session, and the new files take effect at its next load.
+     * model keeps serving its session, and the new files take effect at its next load. Files a READY
+     * model could not load now (a bad hand edit of model.yaml, a half-copied model.onnx) are not
+     * taken: it keeps the manifest it loaded with, and its reason says what the next load (a restart
+     * included) would fail on, until the files are put right.
      */
     synchronized void update(ModelEntry newer) {
         requireStable("update");
-        if (newer.equals(entry)) {
+        noteWhatIsOnDisk(newer);
+        if (state == ModelState.READY && newer.problem() != null || newer.equals(entry)) {
             return;
         }
         entry = newer;
@@ -139,6 +157,7 @@ final class ModelSlot {
      * any state, since no session depends on it.
      */
     synchronized void retag(ModelEntry newer) {
+        noteWhatIsOnDisk(newer);
         if (!newer.equals(entry)) {
             entry = newer;
             revision.incrementAndGet();

@@ -110,4 +110,38 @@ class ManifestBoundsTest {
         failedNaming("oversized", "model.yaml is " + Files.size(manifest) + " bytes", "more than the 256 KiB Kiln reads");
         given().contentType("application/json").body(SMALL).post("/v2/models/good-eager/infer").then().statusCode(200);
     }
+
+    /**
+     * A hand edit that breaks a serving model's model.yaml is not taken: the model serves on with the
+     * manifest it loaded with, and its reason says what a restart would fail on (it used to serve on
+     * silently, its category and description shown as the defaults, while a restarted replica read the
+     * same file as FAILED); the edit put right clears the reason.
+     */
+    @Test
+    void aServingModelKeepsItsManifestWhenAHandEditBreaksIt() throws Exception {
+        Startup.awaitStarted();
+        Path dir = repository.root().resolve("good-eager");
+        Path manifest = dir.resolve("model.yaml");
+        String before = Files.exists(manifest) ? Files.readString(manifest) : null;
+        try {
+            Files.writeString(manifest, "category: image\ndescription: edited\nbogus: 1\n");
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            assertEquals(ModelState.READY, registry.status("good-eager").state());
+            String reason = registry.status("good-eager").reason();
+            assertTrue(reason != null && reason.contains("those on disk now cannot be loaded") && reason.contains("bogus"), String.valueOf(reason));
+            assertTrue(!"edited".equals(registry.status("good-eager").entry().manifest().description()), "the broken edit is not taken");
+            given().contentType("application/json").body(SMALL).post("/v2/models/good-eager/infer").then().statusCode(200);
+            given().get("/api/v1/setup/models/status").then().statusCode(200)
+                    .body("installed_models.find { it.name == 'good-eager' }.reason", org.hamcrest.Matchers.containsString("bogus"));
+        } finally {
+            if (before == null) {
+                Files.delete(manifest);
+            } else {
+                Files.writeString(manifest, before);
+            }
+        }
+        given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+        assertEquals(ModelState.READY, registry.status("good-eager").state());
+        assertEquals(null, registry.status("good-eager").reason(), "put right: no reason");
+    }
 }
