@@ -34,6 +34,12 @@ public final class LockFile {
     private static final long POLL_MILLIS = 20;
     private static final Map<Path, LockFile> OPEN = new ConcurrentHashMap<>();
     private static final AtomicBoolean WARNED = new AtomicBoolean();
+    /** The last lock file that could not be made, and why, for the health report. */
+    private static final java.util.concurrent.atomic.AtomicReference<Failure> LAST_FAILURE = new java.util.concurrent.atomic.AtomicReference<>();
+
+    /** A lock file that could not be made: where, why and when. */
+    public record Failure(Path path, String message, java.time.Instant at) {
+    }
 
     private final Path path;
     private FileChannel channel;
@@ -170,10 +176,18 @@ public final class LockFile {
     private Held lockBy(long deadline) {
         try {
             if (channel == null) {
-                Files.createDirectories(path.getParent());
+                if (!Files.isDirectory(path.getParent())) {
+                    Files.createDirectories(path.getParent());
+                    shareWithGroup(path.getParent(), 0070);
+                }
+                boolean made = !Files.exists(path);
                 channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                if (made) {
+                    shareWithGroup(path, 0060);
+                }
             }
         } catch (IOException | UnsupportedOperationException e) {
+            LAST_FAILURE.set(new Failure(path, String.valueOf(e.getMessage()), java.time.Instant.now()));
             // A read-only repository has no writers to exclude; its readers go on without the lock.
             if (WARNED.compareAndSet(false, true)) {
                 LOG.warnf("cannot create lock files in %s (%s): changes by several replicas are not coordinated",
@@ -205,6 +219,27 @@ public final class LockFile {
             Thread.currentThread().interrupt();
             retire();
             throw new Busy(path, "");
+        }
+    }
+
+    /** The last lock file that could not be made, if any. */
+    public static java.util.Optional<Failure> lastFailure() {
+        return java.util.Optional.ofNullable(LAST_FAILURE.get());
+    }
+
+    /**
+     * Lets the file's group read and write it (and a folder's, make files in it): replicas that run
+     * as different users of one group (Kubernetes' fsGroup) then share the locks, where a file only
+     * its maker may write would leave the others unable to lock. Other bits (setgid) are kept. Best effort.
+     */
+    private static void shareWithGroup(Path file, int groupBits) {
+        try {
+            int mode = (Integer) Files.getAttribute(file, "unix:mode");
+            if ((mode & groupBits) != groupBits) {
+                Files.setAttribute(file, "unix:mode", (mode & 07777) | groupBits);
+            }
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
+            LOG.debugf("cannot let the group write %s: %s", file, e.getMessage());
         }
     }
 

@@ -5,6 +5,8 @@ import dev.kiln.catalog.ModelRepository;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.config.RuntimeSettings;
 import dev.kiln.config.SettingsValues;
+import dev.kiln.files.LockFile;
+import dev.kiln.files.RepositoryLocks;
 import dev.kiln.health.HealthReport.CategoryStatus;
 import dev.kiln.health.HealthReport.Dependency;
 import dev.kiln.health.HealthReport.EngineStatus;
@@ -228,6 +230,9 @@ public class DependencyHealth {
         } else if (!writable) {
             warnings.add("model repository " + root + " is read-only: settings, installs and manifests cannot be saved");
         }
+        if (writable) {
+            lockProblem(root).ifPresent(warnings::add);
+        }
         if (free != null && free < config.health().minFreeDiskBytes()) {
             warnings.add("low disk space in " + root + ": " + free / (1024 * 1024) + " MiB free, below "
                     + config.health().minFreeDiskBytes() / (1024 * 1024) + " MiB");
@@ -236,8 +241,24 @@ public class DependencyHealth {
         return new Dependency(status, null, "storage", null, root.toString(), readable, writable, free);
     }
 
+    /**
+     * A lock file of this writable repository that could not be made in the last ten minutes: the
+     * replicas' changes are then not coordinated (a read-only repository has nothing to coordinate).
+     */
+    private static java.util.Optional<String> lockProblem(Path root) {
+        return LockFile.lastFailure()
+                .filter(f -> f.path().startsWith(root) && f.at().isAfter(java.time.Instant.now().minus(java.time.Duration.ofMinutes(10))))
+                .map(f -> "cannot make lock file " + f.path() + " (" + f.message() + "): changes by several replicas are not"
+                        + " coordinated and what a dead writer left is not swept; every replica must be able to write "
+                        + root.resolve(RepositoryLocks.DIRECTORY) + " (one user, or one group: fsGroup)");
+    }
+
     private void modelProblems(List<ModelStatus> models, List<String> issues, List<String> warnings) {
         for (ModelStatus m : models) {
+            if (m.state() == ModelState.READY && m.reason() != null) {
+                warnings.add("model " + m.entry().ref().label() + " " + m.reason());
+                continue;
+            }
             if (m.state() != ModelState.FAILED) {
                 continue;
             }

@@ -112,7 +112,7 @@ final class ModelSlot {
     /** A READY model's reason: null, or why the files on disk now would not load. */
     private static String servingDespite(ModelEntry onDisk) {
         return onDisk.problem() == null ? null
-                : "serving the files it loaded; those on disk now cannot be loaded: " + onDisk.problem();
+                : "serves the files it loaded; those on disk now cannot be loaded: " + onDisk.problem();
     }
 
     private static ModelState restingState(ModelEntry e) {

@@ -133,6 +133,8 @@ class ManifestBoundsTest {
             given().contentType("application/json").body(SMALL).post("/v2/models/good-eager/infer").then().statusCode(200);
             given().get("/api/v1/setup/models/status").then().statusCode(200)
                     .body("installed_models.find { it.name == 'good-eager' }.reason", org.hamcrest.Matchers.containsString("bogus"));
+            given().get("/api/v1/setup/dependencies/health").then().statusCode(200)
+                    .body("warnings", org.hamcrest.Matchers.hasItem(org.hamcrest.Matchers.startsWith("model 'good-eager' serves the files it loaded; those on disk now cannot be loaded")));
         } finally {
             if (before == null) {
                 Files.delete(manifest);
@@ -143,5 +145,20 @@ class ManifestBoundsTest {
         given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
         assertEquals(ModelState.READY, registry.status("good-eager").state());
         assertEquals(null, registry.status("good-eager").reason(), "put right: no reason");
+    }
+
+    /** A lock file this replica cannot make (here a folder stands where it goes) is a warning in the health report, naming it. */
+    @Test
+    void aLockFileThatCannotBeMadeIsAHealthWarning() throws Exception {
+        Startup.awaitStarted();
+        Path dir = Files.createDirectories(repository.root().resolve("foreign-lock"));
+        Files.write(dir.resolve("model.onnx"), TinyOnnx.doubler(-1));
+        Files.createDirectories(repository.root().resolve(".kiln-locks").resolve("foreign-lock.lock"));
+        given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+        given().get("/api/v1/setup/dependencies/health").then().statusCode(200)
+                .body("warnings", org.hamcrest.Matchers.hasItem(org.hamcrest.Matchers.allOf(
+                        org.hamcrest.Matchers.containsString("cannot make lock file"),
+                        org.hamcrest.Matchers.containsString("foreign-lock.lock"),
+                        org.hamcrest.Matchers.containsString("changes by several replicas are not coordinated"))));
     }
 }

@@ -110,5 +110,17 @@ class LockFileTest {
             assertNotNull(change);
         }
         assertNull(LockFile.tryAcquireAlone(lock));
+        assertEquals(lock, LockFile.lastFailure().orElseThrow().path(), "kept for the health report");
+    }
+
+    /** Replicas of one group (fsGroup) but different users share the locks: the group may write the folder and files. */
+    @Test
+    void lockFilesAndTheirFolderAreWritableByTheGroup() throws Exception {
+        Path lock = dir.resolve(".kiln-locks").resolve("m.lock");
+        try (LockFile.Held held = LockFile.acquire(lock, Duration.ZERO)) {
+            assertNotNull(held);
+        }
+        assertEquals(0060, (Integer) Files.getAttribute(lock, "unix:mode") & 0060, "group rw on the file");
+        assertEquals(0070, (Integer) Files.getAttribute(lock.getParent(), "unix:mode") & 0070, "group rwx on the folder");
     }
 }
