@@ -9,6 +9,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -180,8 +181,15 @@ public final class LockFile {
                     Files.createDirectories(path.getParent());
                     shareWithGroup(path.getParent(), 0070);
                 }
-                boolean made = !Files.exists(path);
-                channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                if (Files.isSymbolicLink(path.getParent())) {
+                    throw new IOException(path.getParent().getFileName() + " is a link; it must be a folder of the repository");
+                }
+                boolean made = !Files.exists(path, LinkOption.NOFOLLOW_LINKS);
+                // Never through a link: whoever may write the shared repository could point a lock file at
+                // any file this process may write, and taking the lock writes the replica's id into it.
+                channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                        LinkOption.NOFOLLOW_LINKS);
+                requireOwnFile(path);
                 if (made) {
                     shareWithGroup(path, 0060);
                 }
@@ -219,6 +227,16 @@ public final class LockFile {
             Thread.currentThread().interrupt();
             retire();
             throw new Busy(path, "");
+        }
+    }
+
+    /** A lock file is a regular file with no other name: a hard link would make the owner's id overwrite another file. */
+    private void requireOwnFile(Path file) throws IOException {
+        Object links = Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || links instanceof Integer n && n != 1) {
+            channel.close();
+            channel = null;
+            throw new IOException("not a lock file of Kiln's (a link, or not a regular file); remove it");
         }
     }
 

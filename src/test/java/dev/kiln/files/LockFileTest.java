@@ -123,4 +123,30 @@ class LockFileTest {
         assertEquals(0060, (Integer) Files.getAttribute(lock, "unix:mode") & 0060, "group rw on the file");
         assertEquals(0070, (Integer) Files.getAttribute(lock.getParent(), "unix:mode") & 0070, "group rwx on the folder");
     }
+
+    /**
+     * A lock file that is a link is never written through: taking a lock writes the replica's id into
+     * the file, and a link placed by anyone who may write the repository would aim that at another file.
+     */
+    @Test
+    void aLockFileThatIsALinkIsNotWrittenThrough() throws Exception {
+        Path victim = Files.writeString(dir.resolve("victim.txt"), "important data");
+        Path locks = Files.createDirectories(dir.resolve(".kiln-locks"));
+        Path symbolic = Files.createSymbolicLink(locks.resolve("s.lock"), victim);
+        Path hard = Files.createLink(locks.resolve("h.lock"), victim);
+        for (Path lock : java.util.List.of(symbolic, hard)) {
+            try (LockFile.Held held = LockFile.acquire(lock, Duration.ZERO)) {
+                assertNotNull(held);
+            }
+            assertNull(LockFile.tryAcquireAlone(lock), lock + ": not a lock file, so nothing it guards is swept");
+            assertEquals(lock, LockFile.lastFailure().orElseThrow().path());
+        }
+        Path elsewhere = Files.createDirectories(dir.resolve("elsewhere"));
+        Path linkedFolder = Files.createSymbolicLink(Files.createDirectories(dir.resolve("repo")).resolve(".kiln-locks"), elsewhere);
+        try (LockFile.Held held = LockFile.acquire(linkedFolder.resolve("m.lock"), Duration.ZERO)) {
+            assertNotNull(held);
+        }
+        assertTrue(Files.notExists(elsewhere.resolve("m.lock")), "no lock file made through a linked folder");
+        assertEquals("important data", Files.readString(victim), "the linked file is untouched");
+    }
 }
