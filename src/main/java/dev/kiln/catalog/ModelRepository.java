@@ -372,14 +372,19 @@ public class ModelRepository {
         return ManifestLimits.problems(m);
     }
 
-    /** Total bytes of one version's files and the newest modification time among them. */
+    /**
+     * Total bytes of one version's files and the newest change among them: modification or status
+     * change (ctime), since new weights of the same size copied with their times kept ({@code cp -p},
+     * {@code rsync -a}, {@code tar x}, a {@code mv}) keep the old modification time, and only the
+     * status change, which nobody can set, tells that the file is another.
+     */
     private static long[] measure(Path root, Path versionDir) {
         long[] sizeAndTime = new long[2];
         try (Stream<Path> files = ModelLayout.files(root, versionDir)) {
             files.forEach(p -> {
                 try {
                     sizeAndTime[0] += Files.size(p);
-                    sizeAndTime[1] = Math.max(sizeAndTime[1], Files.getLastModifiedTime(p).toMillis());
+                    sizeAndTime[1] = Math.max(sizeAndTime[1], lastChange(p));
                 } catch (IOException e) {
                     // A file removed while we walk simply does not count.
                 }
@@ -389,6 +394,15 @@ public class ModelRepository {
             // loading it will say why.
         }
         return sizeAndTime;
+    }
+
+    private static long lastChange(Path file) throws IOException {
+        long modified = Files.getLastModifiedTime(file).toMillis();
+        try {
+            return Math.max(modified, ((java.nio.file.attribute.FileTime) Files.getAttribute(file, "unix:ctime")).toMillis());
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return modified;
+        }
     }
 
     private static String firstLine(String s) {

@@ -194,4 +194,26 @@ class ModelRepositoryTest {
         }
         assertEquals(root.resolve("ok-name_1.2"), repo.directoryOf("ok-name_1.2"));
     }
+
+    /**
+     * New weights of the same size moved in with the old modification time kept (cp -p, rsync -a, tar x,
+     * a mv) are still new files: their status change time says so, and replicas that follow the disk
+     * must not serve the old weights for good while a restarted one serves the new.
+     */
+    @Test
+    void filesSwappedWithTheirTimesKeptAreSeenAsChanged() throws Exception {
+        Path dir = model("same-size", null);
+        Path file = dir.resolve("model.onnx");
+        java.nio.file.attribute.FileTime then = java.nio.file.attribute.FileTime.fromMillis(1_764_547_200_000L); // 2025-12-01
+        Files.setLastModifiedTime(file, then);
+        ModelEntry before = repository().scan().get(0);
+        Thread.sleep(20);
+        Path copy = Files.write(root.resolve("new-weights.onnx"), new byte[1234]);
+        Files.setLastModifiedTime(copy, then);
+        Files.move(copy, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        ModelEntry after = repository().scan().get(0);
+        assertEquals(before.sizeBytes(), after.sizeBytes());
+        assertEquals(then, Files.getLastModifiedTime(file), "the modification time was kept");
+        assertFalse(before.servesLike(after), "the swap is a change");
+    }
 }
