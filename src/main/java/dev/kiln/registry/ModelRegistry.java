@@ -800,6 +800,7 @@ public class ModelRegistry {
                 arrive(entry, loadArrivals);
             } else if (slot.entry().servesLike(entry)) {
                 slot.retag(entry);
+                retryFailedLoad(slot, entry);
             } else {
                 follow(slot, entry);
             }
@@ -812,6 +813,14 @@ public class ModelRegistry {
             }
         }
         return slotsOf(name);
+    }
+
+    /** A model that must be resident and whose load failed with files that did not change is tried again, with a backoff. */
+    private void retryFailedLoad(ModelSlot slot, ModelEntry entry) {
+        if (entry.problem() == null && entry.manifest().isEnabled() && residency.required(entry, ModelState.AVAILABLE) && slot.retryDue()) {
+            LOG.infof("%s: trying its load again (%s)", slot.ref(), slot.reason());
+            startLoad(slot, false);
+        }
     }
 
     /**

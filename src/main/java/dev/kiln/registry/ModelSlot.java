@@ -35,11 +35,17 @@ final class ModelSlot {
     record DrainTicket(CompletableFuture<LoadedModel> done, boolean started) {
     }
 
+    private static final long RETRY_FIRST_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    private static final long RETRY_CAP_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+
     private final String name;
     private final ModelRef ref;
     private ModelEntry entry;
     private ModelState state;
     private String reason;
+    /** Loads that failed in a row (FAILED by a load, not by its files' problem), and when the last one did. */
+    private int failedLoads;
+    private long lastFailedLoad;
     private LoadedModel session;
     private CompletableFuture<Void> loading;
     private Drain drain;
@@ -204,13 +210,29 @@ final class ModelSlot {
 
     synchronized Runnable loadSucceeded(LoadedModel model, double seconds, long measuredBytes) {
         moveTo(ModelState.READY, null);
+        failedLoads = 0;
         install(model, seconds, measuredBytes);
         return finishLoading(null);
     }
 
-    /** The load failed: FAILED with the reason, until the files change or someone loads it again. */
+    /**
+     * Whether a FAILED load is due another try when the repository is next followed: a file that could
+     * not be read for a while (a restore, a storage hiccup) must not keep readiness down for good.
+     * 10 s after the first failure, then twice as long each time, at most 10 minutes apart.
+     */
+    synchronized boolean retryDue() {
+        if (state != ModelState.FAILED || failedLoads == 0) {
+            return false;
+        }
+        long waitNanos = Math.min(RETRY_CAP_NANOS, RETRY_FIRST_NANOS << Math.min(failedLoads - 1, 16));
+        return System.nanoTime() - lastFailedLoad >= waitNanos;
+    }
+
+    /** The load failed: FAILED with the reason, until the files change, someone loads it again, or a retry is due. */
     synchronized Runnable loadFailed(String why, Throwable cause) {
         moveTo(ModelState.FAILED, why);
+        failedLoads++;
+        lastFailedLoad = System.nanoTime();
         return finishLoading(cause);
     }
 

@@ -55,7 +55,7 @@ class RegistryRacesTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             Map<String, byte[]> models = new LinkedHashMap<>();
-            for (String n : List.of("race-a", "race-b", "race-c", "race-d", "race-e", "race-f", "race-g", "race-h", "race-i", "race-j")) {
+            for (String n : List.of("race-a", "race-b", "race-c", "race-d", "race-e", "race-f", "race-g", "race-h", "race-i", "race-j", "race-k")) {
                 models.put(n, TinyOnnx.doubler(-1));
             }
             String repo = PrivateRepository.create("race-models", models, Map.of());
@@ -183,6 +183,27 @@ class RegistryRacesTest {
         assertEquals(ModelState.DISABLED, registry.status("race-j").state(), "a manifest that says disabled keeps it so");
         assertEquals("409", answer("race-j"));
         registry.enable("race-j");
+    }
+
+    /**
+     * A load that failed while the files stayed as they were (a read error for a while: a restore, a
+     * storage hiccup) is tried again when the repository is next followed, after a backoff: it stayed
+     * FAILED for good, and readiness with it, until someone loaded it by hand.
+     */
+    @Test
+    void aFailedLoadIsTriedAgainAfterABackoff() throws Exception {
+        Startup.awaitStarted();
+        registry.unload("race-k");
+        engine().failNext(dir("race-k"));
+        given().post("/v2/repository/models/race-k/load").then().statusCode(org.hamcrest.Matchers.greaterThanOrEqualTo(400));
+        assertEquals(ModelState.FAILED, registry.status("race-k").state(), registry.status("race-k").reason());
+        registry.rescan();
+        assertEquals(ModelState.FAILED, registry.status("race-k").state(), "not before the backoff");
+        await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+            registry.rescan();
+            assertEquals(ModelState.READY, registry.status("race-k").state());
+        });
+        assertEquals(V1, answer("race-k"));
     }
 
     @Test

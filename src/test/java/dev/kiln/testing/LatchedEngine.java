@@ -53,8 +53,18 @@ public class LatchedEngine extends OnnxEngine {
         }
     }
 
+    private final java.util.Set<Path> failing = ConcurrentHashMap.newKeySet();
+
+    /** The next open of that directory fails as an unreadable file would (a storage hiccup), once. */
+    public void failNext(Path modelDirectory) {
+        failing.add(modelDirectory.toAbsolutePath().normalize());
+    }
+
     @Override
     public LoadedModel open(ModelEntry entry) throws OrtException {
+        if (failing.remove(entry.directory().toAbsolutePath().normalize())) {
+            throw new OrtException("test: the model file could not be read");
+        }
         Gate g = gates.get(entry.directory().toAbsolutePath().normalize());
         if (g != null) {
             g.arrived().countDown();
