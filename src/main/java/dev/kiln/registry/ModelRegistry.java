@@ -851,7 +851,21 @@ public class ModelRegistry {
     }
 
     private void followNewFiles(ModelSlot slot, ModelEntry entry) {
-        Replacement prepared = tryPrepare(entry);
+        Replacement prepared;
+        try {
+            prepared = prepare(entry);
+        } catch (KilnError e) {
+            if (e.kind() != KilnError.Kind.INSUFFICIENT_MEMORY) {
+                // Files that do not open (a copy still being written, a bad upload) must not cost the session
+                // that serves: it serves on, its reason says why the disk's files do not, and the next pass tries again.
+                if (slot.serveDespite(e.getMessage())) {
+                    LOG.warnf("%s: serves the files it loaded; those on disk now cannot be opened: %s", slot.ref(), e.getMessage());
+                }
+                return;
+            }
+            LOG.infof("%s: no room to open the new files beside the old session: %s", slot.ref(), e.getMessage());
+            prepared = null;
+        }
         if (prepared != null) {
             LoadedModel old = slot.swap(entry, claimed(prepared), prepared.seconds, prepared.bytes);
             if (old != null) {

@@ -107,6 +107,20 @@ final class ModelSlot {
         revision.incrementAndGet();
     }
 
+    /**
+     * A READY model whose new files on disk cannot be opened keeps its session and entry (so the next pass
+     * sees the files as changed and tries again); its reason says why. True when the reason is new.
+     */
+    synchronized boolean serveDespite(String problem) {
+        String why = "serves the files it loaded; those on disk now cannot be loaded: " + problem;
+        if (state != ModelState.READY || why.equals(reason)) {
+            return false;
+        }
+        reason = why;
+        revision.incrementAndGet();
+        return true;
+    }
+
     /** A READY model's reason follows the disk: set while its files there would not load, cleared once they would. */
     private void noteWhatIsOnDisk(ModelEntry newer) {
         if (state == ModelState.READY && !java.util.Objects.equals(reason, servingDespite(newer))) {

@@ -161,4 +161,38 @@ class ManifestBoundsTest {
                         org.hamcrest.Matchers.containsString("foreign-lock.lock"),
                         org.hamcrest.Matchers.containsString("changes by several replicas are not coordinated"))));
     }
+
+    /**
+     * A serving model's model.onnx overwritten in place (a copy still being written) does not cost the
+     * session that serves: it answers as before and says why the disk's file is not taken; once the copy
+     * is whole, the new file serves (it used to drop the session and answer 503, FAILED, for the copy's length).
+     */
+    @Test
+    void aServingModelKeepsItsSessionWhileItsFileIsHalfCopied() throws Exception {
+        Startup.awaitStarted();
+        Path file = repository.root().resolve("good-lazy").resolve("model.onnx");
+        given().contentType("application/json").body(SMALL).post("/v2/models/good-lazy/infer").then().statusCode(200)
+                .body("outputs[0].data", org.hamcrest.Matchers.contains(3.0f, -4.0f));
+        byte[] identity = TinyOnnx.identity(TinyOnnx.FLOAT, -1);
+        byte[] doubler = Files.readAllBytes(file);
+        try {
+            Files.write(file, Arrays.copyOf(identity, identity.length / 2));
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            assertEquals(ModelState.READY, registry.status("good-lazy").state());
+            String reason = registry.status("good-lazy").reason();
+            assertTrue(reason != null && reason.startsWith("serves the files it loaded; those on disk now cannot be loaded"), String.valueOf(reason));
+            given().contentType("application/json").body(SMALL).post("/v2/models/good-lazy/infer").then().statusCode(200)
+                    .body("outputs[0].data", org.hamcrest.Matchers.contains(3.0f, -4.0f));
+
+            Files.write(file, identity);
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            assertEquals(ModelState.READY, registry.status("good-lazy").state());
+            assertEquals(null, registry.status("good-lazy").reason());
+            given().contentType("application/json").body(SMALL).post("/v2/models/good-lazy/infer").then().statusCode(200)
+                    .body("outputs[0].data", org.hamcrest.Matchers.contains(1.5f, -2.0f));
+        } finally {
+            Files.write(file, doubler);
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+        }
+    }
 }
