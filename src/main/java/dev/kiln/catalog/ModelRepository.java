@@ -150,6 +150,11 @@ public class ModelRepository {
         return LockFile.acquire(RepositoryLocks.ofName(root, name), wait);
     }
 
+    /** {@link #lockName} for a change of the model's files or manifest: refused ({@link LockFile.Unusable}) without a real lock. */
+    public LockFile.Held lockNameForChange(String name, java.time.Duration wait) {
+        return LockFile.acquireForChange(RepositoryLocks.ofName(root, name), wait, root);
+    }
+
     /** Puts right what a writer that died left of this model; the caller holds its lock. True when anything was found. */
     public boolean cleanLeftovers(String name) {
         return Leftovers.cleanName(root, name);

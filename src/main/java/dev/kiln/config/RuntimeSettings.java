@@ -79,7 +79,7 @@ public class RuntimeSettings {
             throw KilnError.invalid("request body is missing: send lazy_load, warmup_iterations and/or telemetry_idle_after");
         }
         merge(current, update);
-        try (LockFile.Held held = LockFile.acquire(RepositoryLocks.ofSettings(root), LOCK_WAIT)) {
+        try (LockFile.Held held = LockFile.acquireForChange(RepositoryLocks.ofSettings(root), LOCK_WAIT, root)) {
             AtomicFiles.deleteTempFiles(root);
             reload();
             SettingsValues next = merge(current, update);
@@ -97,6 +97,8 @@ public class RuntimeSettings {
             return next;
         } catch (LockFile.Busy busy) {
             throw KilnError.conflict("another replica (" + busy.holder() + ") is writing the settings; try again");
+        } catch (LockFile.Unusable unusable) {
+            throw KilnError.unavailable("the settings cannot be saved: " + unusable.getMessage(), null);
         } catch (IOException e) {
             throw KilnError.internal("settings are valid but could not be saved to " + file + ": " + e.getMessage());
         }

@@ -70,6 +70,13 @@ public final class LockFile {
         }
     }
 
+    /** A lock file that cannot be made where a change needs it: the change must not go on uncoordinated. */
+    public static final class Unusable extends RuntimeException {
+        Unusable(String message) {
+            super(message);
+        }
+    }
+
     /** A hold on the lock, given back by {@link #close()}. */
     public static final class Held implements AutoCloseable {
         private final LockFile file;
@@ -125,6 +132,24 @@ public final class LockFile {
             }
             pause();
         }
+    }
+
+    /**
+     * {@link #acquire} for a change of the repository at {@code root}: when this process may write the
+     * repository but not make the lock file, other replicas could change the same files at the same
+     * time, so the change is refused ({@link Unusable}). A read-only repository needs no lock: nothing
+     * here can change it.
+     */
+    public static Held acquireForChange(Path path, Duration wait, Path root) {
+        Held held = acquire(path, wait);
+        if (held.file == null && Files.isWritable(root)) {
+            held.close();
+            String why = lastFailure().map(Failure::message).orElse("unknown");
+            throw new Unusable("lock file " + path + " cannot be made (" + why + "), and a change without it is not"
+                    + " coordinated with other replicas; every replica must be able to write " + path.getParent()
+                    + " (one user, or one group: fsGroup)");
+        }
+        return held;
     }
 
     private static void pause() {

@@ -623,7 +623,7 @@ public class ModelRegistry {
 
     /** Drains and unloads every version, then keeps the model refusing requests (409) until enabled again. */
     public ModelStatus disable(String name) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+        try (NameLocks.Held held = locks.holdForChange(ModelName.require(name), changeWait)) {
             List<ModelSlot> mine = present(name);
             mine.forEach(this::awaitStable);
             if (mine.stream().allMatch(s -> s.state() == ModelState.DISABLED)) {
@@ -641,7 +641,7 @@ public class ModelRegistry {
 
     /** Makes the model loadable again; the caller decides whether to load it now. */
     public ModelStatus enable(String name) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+        try (NameLocks.Held held = locks.holdForChange(ModelName.require(name), changeWait)) {
             List<ModelSlot> mine = present(name);
             mine.forEach(this::awaitStable);
             if (mine.stream().noneMatch(s -> s.state() == ModelState.DISABLED)) {
@@ -658,7 +658,7 @@ public class ModelRegistry {
      * finish normally; new ones get 409 while it drains and 404 afterwards.
      */
     public void uninstall(String name) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+        try (NameLocks.Held held = locks.holdForChange(ModelName.require(name), changeWait)) {
             List<ModelSlot> mine = present(name);
             refuseWhileNeeded(name, "uninstall");
             for (ModelSlot slot : mine) {
@@ -675,7 +675,7 @@ public class ModelRegistry {
      * Refused (409) for a model's only version, and for a version its routing still names.
      */
     public ModelVersions uninstall(String name, int version) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+        try (NameLocks.Held held = locks.holdForChange(ModelName.require(name), changeWait)) {
             present(name);
             VersionChanges.checkUninstall(directory(name), version);
             ModelSlot slot = slots.get(new ModelRef(name, version));
@@ -696,7 +696,7 @@ public class ModelRegistry {
      * may refuse with a KilnError; the result is checked as a manifest read from disk would be.
      */
     public ModelVersions changeManifest(String name, Function<ModelDirectory, ModelManifest> change) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+        try (NameLocks.Held held = locks.holdForChange(ModelName.require(name), changeWait)) {
             present(name);
             ModelDirectory dir = directory(name);
             ModelManifest next = change.apply(dir);
@@ -977,7 +977,7 @@ public class ModelRegistry {
      * unloaded one holds requests off (LOADING) while its files move.
      */
     public ModelStatus install(String name, Integer version, Path staged, Replacement prepared, boolean replace) {
-        try (NameLocks.Held held = locks.holdAcrossReplicas(ModelName.require(name), changeWait)) {
+        try (NameLocks.Held held = locks.holdForChange(ModelName.require(name), changeWait)) {
             // The repository decides, not this replica's view of it: another replica may have installed or removed the name.
             List<ModelSlot> existing = reconcile(name, true);
             if (existing.isEmpty() && composites != null && composites.isResolvable() && composites.get().find(name).isPresent()) {

@@ -1,5 +1,6 @@
 package dev.kiln.registry;
 
+import dev.kiln.errors.KilnError;
 import dev.kiln.files.LockFile;
 import dev.kiln.catalog.ModelRepository;
 
@@ -48,9 +49,25 @@ final class NameLocks {
      * replica to finish its change; a 409 naming it after that.
      */
     Held holdAcrossReplicas(String name, Duration wait) {
+        return holdAcrossReplicas(name, () -> repository.lockName(name, wait));
+    }
+
+    /**
+     * {@link #holdAcrossReplicas} for a change of the name's files or manifest: without a real lock file
+     * (one this process cannot make in a repository it may write) the change is refused with 503.
+     */
+    Held holdForChange(String name, Duration wait) {
+        try {
+            return holdAcrossReplicas(name, () -> repository.lockNameForChange(name, wait));
+        } catch (LockFile.Unusable unusable) {
+            throw KilnError.unavailable("model '" + name + "' cannot be changed: " + unusable.getMessage(), null);
+        }
+    }
+
+    private Held holdAcrossReplicas(String name, java.util.function.Supplier<LockFile.Held> lockFile) {
         Held local = hold(name);
         try {
-            LockFile.Held files = repository.lockName(name, wait);
+            LockFile.Held files = lockFile.get();
             return () -> {
                 try {
                     files.close();

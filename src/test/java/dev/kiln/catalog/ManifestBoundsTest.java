@@ -160,6 +160,11 @@ class ManifestBoundsTest {
                         org.hamcrest.Matchers.containsString("cannot make lock file"),
                         org.hamcrest.Matchers.containsString("foreign-lock.lock"),
                         org.hamcrest.Matchers.containsString("changes by several replicas are not coordinated"))));
+        // A change would not be coordinated with other replicas: refused, saying why; nothing changed.
+        given().contentType("application/json").body(Map.of("name", "foreign-lock", "enabled", false))
+                .post("/api/v1/setup/ai-models/enable").then().statusCode(503)
+                .body("error", org.hamcrest.Matchers.containsString("model 'foreign-lock' cannot be changed: lock file"));
+        assertTrue(registry.status("foreign-lock").entry().manifest().isEnabled(), "still enabled");
     }
 
     /**

@@ -111,6 +111,9 @@ class LockFileTest {
         }
         assertNull(LockFile.tryAcquireAlone(lock));
         assertEquals(lock, LockFile.lastFailure().orElseThrow().path(), "kept for the health report");
+        LockFile.Unusable refused = org.junit.jupiter.api.Assertions.assertThrows(LockFile.Unusable.class,
+                () -> LockFile.acquireForChange(lock, Duration.ZERO, dir), "a change of a writable repository needs the lock");
+        assertTrue(refused.getMessage().contains("not coordinated with other replicas"), refused.getMessage());
     }
 
     /** Replicas of one group (fsGroup) but different users share the locks: the group may write the folder and files. */
