@@ -221,10 +221,11 @@ public final class LockFile {
             }
         } catch (IOException | UnsupportedOperationException e) {
             LAST_FAILURE.set(new Failure(path, String.valueOf(e.getMessage()), java.time.Instant.now()));
-            // A read-only repository has no writers to exclude; its readers go on without the lock.
+            // A read-only repository has no writers to exclude; its readers go on without the lock, and a
+            // change of a writable one is refused by acquireForChange. The health report keeps the last failure.
             if (WARNED.compareAndSet(false, true)) {
-                LOG.warnf("cannot create lock files in %s (%s): changes by several replicas are not coordinated",
-                        path.getParent(), e.getMessage());
+                LOG.warnf("cannot create lock files in %s (%s): reads go on without them; changes of a writable repository"
+                        + " are refused until every replica can write there", path.getParent(), e.getMessage());
             }
             retire();
             return new Held(null);

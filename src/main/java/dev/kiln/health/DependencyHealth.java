@@ -242,14 +242,14 @@ public class DependencyHealth {
     }
 
     /**
-     * A lock file of this writable repository that could not be made in the last ten minutes: the
-     * replicas' changes are then not coordinated (a read-only repository has nothing to coordinate).
+     * A lock file of this writable repository that could not be made in the last ten minutes: changes
+     * it guards are refused (a read-only repository has nothing to coordinate).
      */
     private static java.util.Optional<String> lockProblem(Path root) {
         return LockFile.lastFailure()
                 .filter(f -> f.path().startsWith(root) && f.at().isAfter(java.time.Instant.now().minus(java.time.Duration.ofMinutes(10))))
-                .map(f -> "cannot make lock file " + f.path() + " (" + f.message() + "): changes by several replicas are not"
-                        + " coordinated and what a dead writer left is not swept; every replica must be able to write "
+                .map(f -> "cannot make lock file " + f.path() + " (" + f.message() + "): changes of that name (or of the settings)"
+                        + " are refused and what a dead writer left is not swept; every replica must be able to write "
                         + root.resolve(RepositoryLocks.DIRECTORY) + " (one user, or one group: fsGroup)");
     }
 

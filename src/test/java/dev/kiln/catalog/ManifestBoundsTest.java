@@ -159,7 +159,7 @@ class ManifestBoundsTest {
                 .body("warnings", org.hamcrest.Matchers.hasItem(org.hamcrest.Matchers.allOf(
                         org.hamcrest.Matchers.containsString("cannot make lock file"),
                         org.hamcrest.Matchers.containsString("foreign-lock.lock"),
-                        org.hamcrest.Matchers.containsString("changes by several replicas are not coordinated"))));
+                        org.hamcrest.Matchers.containsString("are refused and what a dead writer left is not swept"))));
         // A change would not be coordinated with other replicas: refused, saying why; nothing changed.
         given().contentType("application/json").body(Map.of("name", "foreign-lock", "enabled", false))
                 .post("/api/v1/setup/ai-models/enable").then().statusCode(503)
