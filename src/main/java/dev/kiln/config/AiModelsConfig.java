@@ -209,6 +209,14 @@ public interface AiModelsConfig {
         /** How often idle models are checked against their keep-alive. */
         @WithDefault("1s")
         Duration sweepInterval();
+
+        /**
+         * A model that appears after startup (installed through another replica, copied in by hand)
+         * counts for readiness once it has been READY, or this long after it appeared: a copy still
+         * being written into a shared repository must not take every replica out of service.
+         */
+        @WithDefault("60s")
+        Duration arrivalGrace();
     }
 
     interface Warmup {

@@ -1,7 +1,6 @@
 package dev.kiln.health;
 
 import dev.kiln.registry.ModelRegistry;
-import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.warmup.StartupWarmup;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
@@ -16,19 +15,18 @@ import java.util.List;
 
 /**
  * Kubernetes probes. started: the startup warm-up has ended. ready: every model that must be
- * resident is READY (a lazy model loading or unloading never flips it). live: the process answers.
+ * resident is READY (a lazy model loading or unloading never flips it; one that appeared after startup
+ * counts once READY or after ai.models.registry.arrival-grace). live: the process answers.
  */
 @ApplicationScoped
 public class KilnHealthChecks {
 
     private final StartupWarmup startup;
     private final ModelRegistry registry;
-    private final ResidencyPolicy residency;
 
-    public KilnHealthChecks(StartupWarmup startup, ModelRegistry registry, ResidencyPolicy residency) {
+    public KilnHealthChecks(StartupWarmup startup, ModelRegistry registry) {
         this.startup = startup;
         this.registry = registry;
-        this.residency = residency;
     }
 
     @Produces
@@ -42,7 +40,7 @@ public class KilnHealthChecks {
     @Readiness
     HealthCheck requiredModelsReady() {
         return () -> {
-            List<String> missing = residency.notReady(registry.list());
+            List<String> missing = registry.requiredNotReady();
             return HealthCheckResponse.named("required-models").status(missing.isEmpty())
                     .withData("not_ready", String.join(",", missing)).build();
         };

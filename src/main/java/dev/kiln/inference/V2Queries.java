@@ -11,7 +11,6 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelVersions;
-import dev.kiln.registry.ResidencyPolicy;
 import dev.kiln.registry.ServedModels;
 import dev.kiln.routing.VersionRouter;
 import dev.kiln.runtime.OnnxEngine;
@@ -34,17 +33,15 @@ public class V2Queries {
 
     private final ModelRegistry registry;
     private final ServedModels served;
-    private final ResidencyPolicy residency;
     private final OnnxEngine engine;
     private final UsageTracker usage;
     private final VersionRouter router;
     private final String version;
 
-    public V2Queries(ModelRegistry registry, ServedModels served, ResidencyPolicy residency, OnnxEngine engine, UsageTracker usage,
+    public V2Queries(ModelRegistry registry, ServedModels served, OnnxEngine engine, UsageTracker usage,
                      VersionRouter router, @ConfigProperty(name = "quarkus.application.version", defaultValue = "dev") String version) {
         this.registry = registry;
         this.served = served;
-        this.residency = residency;
         this.engine = engine;
         this.usage = usage;
         this.router = router;
@@ -56,7 +53,7 @@ public class V2Queries {
     }
 
     public ServerReady serverReady() {
-        List<String> notReady = residency.notReady(registry.list());
+        List<String> notReady = registry.requiredNotReady();
         return notReady.isEmpty() ? new ServerReady(true, null)
                 : new ServerReady(false, "models that must be resident are not ready: " + String.join(", ", notReady));
     }

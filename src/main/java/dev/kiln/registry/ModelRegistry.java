@@ -93,6 +93,7 @@ public class ModelRegistry {
     private final ScheduledExecutorService sweeper;
     private final Duration sweepEvery;
     private volatile boolean stopping;
+    private final Duration arrivalGrace;
     /** Asked which enabled pipelines need a model before it is uninstalled or disabled (a field: optional, and it depends on this). */
     @jakarta.inject.Inject
     Instance<Composites> composites;
@@ -109,6 +110,7 @@ public class ModelRegistry {
         this.locks = new NameLocks(repository);
         this.changeWait = drainTimeout.multipliedBy(2).plusSeconds(60);
         this.sweepEvery = config.registry().sweepInterval();
+        this.arrivalGrace = config.registry().arrivalGrace();
         this.loader = Executors.newFixedThreadPool(Math.max(1, config.registry().loadThreads()), daemon("kiln-loader-"));
         this.sweeper = Executors.newSingleThreadScheduledExecutor(daemon("kiln-keep-alive-"));
     }
@@ -158,6 +160,14 @@ public class ModelRegistry {
     /** Every served version of every model, by name then version. */
     public List<ModelStatus> list() {
         return slots.values().stream().map(this::status).toList();
+    }
+
+    /**
+     * The models (each version that must be resident) that hold readiness back, by name ({@code name/2}
+     * for other versions than 1): not READY, and not a late arrival within its grace. Empty: ready.
+     */
+    public List<String> requiredNotReady() {
+        return residency.notReady(slots.values().stream().filter(slot -> !slot.settling()).map(this::status).toList());
     }
 
     /** Every model with its served versions and the numbers of all it has on disk, by name. */
@@ -899,6 +909,9 @@ public class ModelRegistry {
     /** A model new to this replica, made visible serving when it must be resident and a session opens for it. */
     private ModelSlot arrive(ModelEntry entry, boolean load) {
         ModelSlot fresh = new ModelSlot(entry, revision);
+        if (load) {
+            fresh.settleFor(arrivalGrace);
+        }
         boolean required = load && residency.required(entry, fresh.state());
         Replacement prepared = required ? tryPrepare(entry) : null;
         publish(fresh, prepared);

@@ -43,6 +43,8 @@ final class ModelSlot {
     private ModelEntry entry;
     private ModelState state;
     private String reason;
+    /** Until when (System.nanoTime) a model that arrived after startup and was never READY does not count for readiness; 0: it counts. */
+    private long settlingUntil;
     /** Loads that failed in a row (FAILED by a load, not by its files' problem), and when the last one did. */
     private int failedLoads;
     private long lastFailedLoad;
@@ -225,8 +227,22 @@ final class ModelSlot {
     synchronized Runnable loadSucceeded(LoadedModel model, double seconds, long measuredBytes) {
         moveTo(ModelState.READY, null);
         failedLoads = 0;
+        settlingUntil = 0;
         install(model, seconds, measuredBytes);
         return finishLoading(null);
+    }
+
+    /** A late arrival: it does not count for readiness for {@code grace}, or until it is READY. */
+    synchronized void settleFor(java.time.Duration grace) {
+        settlingUntil = Math.max(1, System.nanoTime() + grace.toNanos());
+    }
+
+    /** Whether it is a late arrival, never READY yet, within its grace. */
+    synchronized boolean settling() {
+        if (settlingUntil != 0 && (state == ModelState.READY || System.nanoTime() - settlingUntil >= 0)) {
+            settlingUntil = 0;
+        }
+        return settlingUntil != 0;
     }
 
     /**

@@ -54,7 +54,7 @@ class ManifestBoundsTest {
             manifests.put("negative-keep-alive", "lazy_load: true\nkeep_alive: \"-5h\"\n");
             manifests.put("huge-warmup", "warmup:\n  shapes:\n    X: [100000, 100000]\n");
             return Map.of("ai.models.repository", PrivateRepository.create("manifest-bounds-models", models, manifests),
-                    "ai.models.lazy-load", "true");
+                    "ai.models.lazy-load", "true", "ai.models.registry.arrival-grace", "10s");
         }
     }
 
@@ -197,6 +197,37 @@ class ManifestBoundsTest {
                     .body("outputs[0].data", org.hamcrest.Matchers.contains(1.5f, -2.0f));
         } finally {
             Files.write(file, doubler);
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+        }
+    }
+
+    /**
+     * A model copied in by hand after startup, its file still half written, does not take the replica out
+     * of service at once (every replica of a fleet reads the same folder): it counts for readiness once it
+     * has been READY, or after ai.models.registry.arrival-grace; a broken one then does.
+     */
+    @Test
+    void aModelCopiedInAfterStartupCountsForReadinessAfterItsGrace() throws Exception {
+        Startup.awaitStarted();
+        given().get("/q/health/ready").then().statusCode(200);
+        Path dir = Files.createDirectories(repository.root().resolve("half-copied"));
+        byte[] identity = TinyOnnx.identity(TinyOnnx.FLOAT, -1);
+        try {
+            Files.write(dir.resolve("model.onnx"), Arrays.copyOf(identity, identity.length / 2));
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> registry.status("half-copied").state() == ModelState.FAILED);
+            given().get("/q/health/ready").then().statusCode(200);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+                    given().get("/q/health/ready").then().statusCode(503)
+                            .body("checks.find { it.name == 'required-models' }.data.not_ready", org.hamcrest.Matchers.equalTo("half-copied")));
+            Files.write(dir.resolve("model.onnx"), identity);
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .until(() -> registry.status("half-copied").state() == ModelState.READY);
+            given().get("/q/health/ready").then().statusCode(200);
+        } finally {
+            dev.kiln.testing.PackagedKiln.deleteTree(dir);
             given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
         }
     }
