@@ -37,13 +37,15 @@ final class ModelSlot {
 
     private static final long RETRY_FIRST_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
     private static final long RETRY_CAP_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+    private static final String SERVES_DESPITE = "serves the files it loaded; those on disk now cannot be loaded: ";
 
     private final String name;
     private final ModelRef ref;
     private ModelEntry entry;
     private ModelState state;
     private String reason;
-    /** Until when (System.nanoTime) a model that arrived after startup and was never READY does not count for readiness; 0: it counts. */
+    /** A model that arrived after startup and was never READY does not count for readiness until settlingUntil (System.nanoTime). */
+    private boolean settlingNow;
     private long settlingUntil;
     /** Loads that failed in a row (FAILED by a load, not by its files' problem), and when the last one did. */
     private int failedLoads;
@@ -114,7 +116,7 @@ final class ModelSlot {
      * sees the files as changed and tries again); its reason says why. True when the reason is new.
      */
     synchronized boolean serveDespite(String problem) {
-        String why = "serves the files it loaded; those on disk now cannot be loaded: " + problem;
+        String why = SERVES_DESPITE + problem;
         if (state != ModelState.READY || why.equals(reason)) {
             return false;
         }
@@ -134,7 +136,7 @@ final class ModelSlot {
     /** A READY model's reason: null, or why the files on disk now would not load. */
     private static String servingDespite(ModelEntry onDisk) {
         return onDisk.problem() == null ? null
-                : "serves the files it loaded; those on disk now cannot be loaded: " + onDisk.problem();
+                : SERVES_DESPITE + onDisk.problem();
     }
 
     private static ModelState restingState(ModelEntry e) {
@@ -227,22 +229,23 @@ final class ModelSlot {
     synchronized Runnable loadSucceeded(LoadedModel model, double seconds, long measuredBytes) {
         moveTo(ModelState.READY, null);
         failedLoads = 0;
-        settlingUntil = 0;
+        settlingNow = false;
         install(model, seconds, measuredBytes);
         return finishLoading(null);
     }
 
     /** A late arrival: it does not count for readiness for {@code grace}, or until it is READY. */
     synchronized void settleFor(java.time.Duration grace) {
-        settlingUntil = Math.max(1, System.nanoTime() + grace.toNanos());
+        settlingNow = true;
+        settlingUntil = System.nanoTime() + grace.toNanos();
     }
 
     /** Whether it is a late arrival, never READY yet, within its grace. */
     synchronized boolean settling() {
-        if (settlingUntil != 0 && (state == ModelState.READY || System.nanoTime() - settlingUntil >= 0)) {
-            settlingUntil = 0;
+        if (settlingNow && (state == ModelState.READY || System.nanoTime() - settlingUntil >= 0)) {
+            settlingNow = false;
         }
-        return settlingUntil != 0;
+        return settlingNow;
     }
 
     /**
