@@ -34,7 +34,13 @@ public final class AtomicFiles {
             Files.deleteIfExists(temp);
             throw e;
         }
-        Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        try {
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            // The target cannot be replaced (a folder where the file goes, say): nothing half-written stays behind.
+            Files.deleteIfExists(temp);
+            throw e;
+        }
         syncDirectory(dir);
     }
 
