@@ -116,6 +116,7 @@ public class RuntimeSettings {
         }
         SettingsUpdate saved = parse(bytes);
         if (saved == null) {
+            lastRead = bytes; // ignored, and said so once: the next pass does not warn again about the same bytes
             return java.util.Optional.empty();
         }
         try {
