@@ -8,10 +8,13 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -202,22 +205,7 @@ public final class LockFile {
     private Held lockBy(long deadline) {
         try {
             if (channel == null) {
-                if (!Files.isDirectory(path.getParent())) {
-                    Files.createDirectories(path.getParent());
-                    shareWithGroup(path.getParent(), 0070);
-                }
-                if (Files.isSymbolicLink(path.getParent())) {
-                    throw new IOException(path.getParent().getFileName() + " is a link; it must be a folder of the repository");
-                }
-                boolean made = !Files.exists(path, LinkOption.NOFOLLOW_LINKS);
-                // Never through a link: whoever may write the shared repository could point a lock file at
-                // any file this process may write, and taking the lock writes the replica's id into it.
-                channel = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
-                        LinkOption.NOFOLLOW_LINKS);
-                requireOwnFile(path);
-                if (made) {
-                    shareWithGroup(path, 0060);
-                }
+                channel = openWithoutLinks();
             }
         } catch (IOException | UnsupportedOperationException e) {
             LAST_FAILURE.set(new Failure(path, String.valueOf(e.getMessage()), java.time.Instant.now()));
@@ -256,13 +244,63 @@ public final class LockFile {
         }
     }
 
-    /** A lock file is a regular file with no other name: a hard link would make the owner's id overwrite another file. */
-    private void requireOwnFile(Path file) throws IOException {
-        Object links = Files.getAttribute(file, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
-        if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || links instanceof Integer n && n != 1) {
-            channel.close();
-            channel = null;
-            throw new IOException("not a lock file of Kiln's (a link, or not a regular file); remove it");
+    /**
+     * Opens the lock file never through a link. Whoever may write the shared repository could point a
+     * lock file, or its folder, at any file this process may write, and taking the lock writes the
+     * replica's id into it. So the folder is opened without following a link, and the file relative to
+     * that open folder without following one either: a swap between a check and the open finds nothing
+     * to follow. The file must then be a regular file with no other name (a hard link).
+     */
+    private FileChannel openWithoutLinks() throws IOException {
+        Path folder = path.getParent();
+        if (!Files.isDirectory(folder, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(folder);
+            shareWithGroup(folder, 0070);
+        }
+        try (DirectoryStream<Path> above = Files.newDirectoryStream(folder.getParent())) {
+            if (!(above instanceof SecureDirectoryStream<Path> secureAbove)) {
+                throw new IOException("this file system cannot open a file relative to an open folder");
+            }
+            try (SecureDirectoryStream<Path> locks = secureAbove.newDirectoryStream(folder.getFileName(), LinkOption.NOFOLLOW_LINKS)) {
+                Path name = path.getFileName();
+                PosixFileAttributeView view = locks.getFileAttributeView(name, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+                boolean made = !exists(view);
+                FileChannel opened = (FileChannel) locks.newByteChannel(name, java.util.Set.of(StandardOpenOption.CREATE,
+                        StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
+                Object links = Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+                if (!view.readAttributes().isRegularFile() || links instanceof Integer n && n != 1) {
+                    opened.close();
+                    throw new IOException("not a lock file of Kiln's (a link, or not a regular file); remove it");
+                }
+                if (made) {
+                    shareWithGroup(view);
+                }
+                return opened;
+            }
+        } catch (java.nio.file.FileSystemException e) {
+            throw new IOException(e.getFile() + ": " + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName())
+                    + (Files.isSymbolicLink(folder) ? " (" + folder.getFileName() + " is a link; it must be a folder of the repository)" : ""), e);
+        }
+    }
+
+    private static boolean exists(PosixFileAttributeView view) throws IOException {
+        try {
+            view.readAttributes();
+            return true;
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
+    }
+
+    /** A lock file just made: its group may read and write it (through the view of the open folder: no link followed). */
+    private static void shareWithGroup(PosixFileAttributeView view) {
+        try {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = java.util.EnumSet.copyOf(view.readAttributes().permissions());
+            perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_READ);
+            perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE);
+            view.setPermissions(perms);
+        } catch (IOException | UnsupportedOperationException e) {
+            LOG.debugf("cannot let the group write a lock file: %s", e.getMessage());
         }
     }
 
@@ -278,9 +316,10 @@ public final class LockFile {
      */
     private static void shareWithGroup(Path file, int groupBits) {
         try {
-            int mode = (Integer) Files.getAttribute(file, "unix:mode");
+            // Not through a link (the mode is changed on a descriptor opened with O_NOFOLLOW); setgid is kept.
+            int mode = (Integer) Files.getAttribute(file, "unix:mode", LinkOption.NOFOLLOW_LINKS);
             if ((mode & groupBits) != groupBits) {
-                Files.setAttribute(file, "unix:mode", (mode & 07777) | groupBits);
+                Files.setAttribute(file, "unix:mode", (mode & 07777) | groupBits, LinkOption.NOFOLLOW_LINKS);
             }
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException | ClassCastException e) {
             LOG.debugf("cannot let the group write %s: %s", file, e.getMessage());
