@@ -861,14 +861,17 @@ public class ModelRegistry {
     }
 
     private void followNewFiles(ModelSlot slot, ModelEntry entry) {
+        if (slot.rejectedRecently(entry)) {
+            return;
+        }
         Replacement prepared;
         try {
             prepared = prepare(entry);
         } catch (KilnError e) {
             if (e.kind() != KilnError.Kind.INSUFFICIENT_MEMORY) {
                 // Files that do not open (a copy still being written, a bad upload) must not cost the session
-                // that serves: it serves on, its reason says why the disk's files do not, and the next pass tries again.
-                if (slot.serveDespite(e.getMessage())) {
+                // that serves: it serves on, its reason says why the disk's files do not, until they change.
+                if (slot.serveDespite(entry, e.getMessage())) {
                     LOG.warnf("%s: serves the files it loaded; those on disk now cannot be opened: %s", slot.ref(), e.getMessage());
                 }
                 return;

@@ -37,6 +37,7 @@ final class ModelSlot {
 
     private static final long RETRY_FIRST_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
     private static final long RETRY_CAP_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+    private static final long REJECTED_RETRY_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
     private static final String SERVES_DESPITE = "serves the files it loaded; those on disk now cannot be loaded: ";
 
     private final String name;
@@ -47,6 +48,9 @@ final class ModelSlot {
     /** A model that arrived after startup and was never READY does not count for readiness until settlingUntil (System.nanoTime). */
     private boolean settlingNow;
     private long settlingUntil;
+    /** New files on disk a READY model could not open, and when: not tried again each pass while they stay as they were. */
+    private ModelEntry rejected;
+    private long rejectedAt;
     /** Loads that failed in a row (FAILED by a load, not by its files' problem), and when the last one did. */
     private int failedLoads;
     private long lastFailedLoad;
@@ -112,10 +116,12 @@ final class ModelSlot {
     }
 
     /**
-     * A READY model whose new files on disk cannot be opened keeps its session and entry (so the next pass
-     * sees the files as changed and tries again); its reason says why. True when the reason is new.
+     * A READY model whose new files on disk cannot be opened keeps its session and entry; its reason says
+     * why, and those files are tried again when they change, or after ten minutes. True when the reason is new.
      */
-    synchronized boolean serveDespite(String problem) {
+    synchronized boolean serveDespite(ModelEntry onDisk, String problem) {
+        rejected = onDisk;
+        rejectedAt = System.nanoTime();
         String why = SERVES_DESPITE + problem;
         if (state != ModelState.READY || why.equals(reason)) {
             return false;
@@ -123,6 +129,14 @@ final class ModelSlot {
         reason = why;
         revision.incrementAndGet();
         return true;
+    }
+
+    /**
+     * Whether these files on disk are the ones that could not be opened last time, less than ten minutes
+     * ago: opening them again each pass would cost a replica a read of the whole file every few seconds.
+     */
+    synchronized boolean rejectedRecently(ModelEntry onDisk) {
+        return rejected != null && rejected.servesLike(onDisk) && System.nanoTime() - rejectedAt < REJECTED_RETRY_NANOS;
     }
 
     /** A READY model's reason follows the disk: set while its files there would not load, cleared once they would. */

@@ -55,7 +55,7 @@ class RegistryRacesTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             Map<String, byte[]> models = new LinkedHashMap<>();
-            for (String n : List.of("race-a", "race-b", "race-c", "race-d", "race-e", "race-f", "race-g", "race-h", "race-i", "race-j", "race-k")) {
+            for (String n : List.of("race-a", "race-b", "race-c", "race-d", "race-e", "race-f", "race-g", "race-h", "race-i", "race-j", "race-k", "race-l")) {
                 models.put(n, TinyOnnx.doubler(-1));
             }
             String repo = PrivateRepository.create("race-models", models, Map.of());
@@ -204,6 +204,29 @@ class RegistryRacesTest {
             assertEquals(ModelState.READY, registry.status("race-k").state());
         });
         assertEquals(V1, answer("race-k"));
+    }
+
+    /**
+     * New files that do not open are not opened again at every pass while they stay as they were (each
+     * attempt reads the whole file); the model serves on, and files that change are tried at once.
+     */
+    @Test
+    void filesThatDoNotOpenAreNotTriedAgainUntilTheyChange() throws Exception {
+        Startup.awaitStarted();
+        assertEquals(ModelState.READY, registry.status("race-l").state());
+        int before = engine().opens(dir("race-l"));
+        Files.write(dir("race-l").resolve("model.onnx"), new byte[]{1, 2, 3, 4, 5, 6, 7, 8});
+        for (int pass = 0; pass < 4; pass++) {
+            registry.rescan();
+        }
+        assertEquals(before + 1, engine().opens(dir("race-l")), "tried once, not at each pass");
+        assertEquals(ModelState.READY, registry.status("race-l").state());
+        assertEquals(V1, answer("race-l"), "the loaded session serves on");
+        Thread.sleep(20);
+        Files.write(dir("race-l").resolve("model.onnx"), TinyOnnx.identity(TinyOnnx.FLOAT, -1));
+        registry.rescan();
+        assertEquals(before + 2, engine().opens(dir("race-l")));
+        assertEquals(V2, answer("race-l"), "changed files are taken at once");
     }
 
     @Test

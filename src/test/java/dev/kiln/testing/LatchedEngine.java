@@ -60,8 +60,17 @@ public class LatchedEngine extends OnnxEngine {
         failing.add(modelDirectory.toAbsolutePath().normalize());
     }
 
+    private final Map<Path, java.util.concurrent.atomic.AtomicInteger> opens = new ConcurrentHashMap<>();
+
+    /** How many times a session was asked for of that directory's files. */
+    public int opens(Path modelDirectory) {
+        java.util.concurrent.atomic.AtomicInteger n = opens.get(modelDirectory.toAbsolutePath().normalize());
+        return n == null ? 0 : n.get();
+    }
+
     @Override
     public LoadedModel open(ModelEntry entry) throws OrtException {
+        opens.computeIfAbsent(entry.directory().toAbsolutePath().normalize(), d -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
         if (failing.remove(entry.directory().toAbsolutePath().normalize())) {
             throw new OrtException("test: the model file could not be read");
         }
