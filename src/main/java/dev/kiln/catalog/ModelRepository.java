@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.errors.KilnError;
 import dev.kiln.files.AtomicFiles;
 import dev.kiln.files.BoundedYaml;
 import dev.kiln.files.LockFile;
@@ -102,12 +103,27 @@ public class ModelRepository {
         return root.resolve(ModelName.require(name));
     }
 
-    /** Replaces the manifest atomically: readers see the old one or the new one, never half. */
+    /**
+     * Replaces the manifest atomically: readers see the old one or the new one, never half. One that
+     * cannot be read (a broken hand edit) is not replaced (409): what is written is the manifest as read
+     * with one change, and from an unreadable one that would be the defaults, the operator's fields lost.
+     */
     public void writeManifest(String name, ModelManifest manifest) {
+        requireReadableManifest(name);
         try {
             AtomicFiles.write(directoryOf(name).resolve(ModelEntry.MANIFEST_FILE), toYaml(manifest));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write manifest of " + name, e);
+        }
+    }
+
+    /** 409 when the model's model.yaml is there but cannot be read: a change written from it would drop its fields. */
+    public void requireReadableManifest(String name) {
+        Path file = directoryOf(name).resolve(ModelEntry.MANIFEST_FILE);
+        Manifest now = Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS) ? manifest(file, name) : null;
+        if (now != null && now.unread()) {
+            throw KilnError.conflict("model.yaml of '" + name + "' is not changed: " + now.problem()
+                    + "; put it right (or replace the model) first, or its other fields would be lost");
         }
     }
 
@@ -334,8 +350,15 @@ public class ModelRepository {
         return new ModelDirectory(name, dir, m.manifest(), List.copyOf(versions));
     }
 
-    /** A manifest as read, or the defaults with the reason it could not be read. */
-    private record Manifest(ModelManifest manifest, String problem) {
+    /** A manifest as read, or the defaults with the reason it could not be read ({@code unread}). */
+    private record Manifest(ModelManifest manifest, String problem, boolean unread) {
+        Manifest(ModelManifest manifest, String problem) {
+            this(manifest, problem, false);
+        }
+
+        static Manifest unread(String name, String problem) {
+            return new Manifest(ModelManifest.defaults(name), problem, true);
+        }
     }
 
     private Manifest manifest(Path manifestFile, String name) {
@@ -347,10 +370,10 @@ public class ModelRepository {
             ModelManifest manifest = (declared == null ? ModelManifest.defaults(name) : declared.withDefaults(name));
             return new Manifest(manifest, check(name, manifest));
         } catch (BoundedYaml.Refused e) {
-            return new Manifest(ModelManifest.defaults(name), e.getMessage());
+            return Manifest.unread(name, e.getMessage());
         } catch (IOException e) {
             String reason = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
-            return new Manifest(ModelManifest.defaults(name), "model.yaml is not valid: " + firstLine(reason));
+            return Manifest.unread(name, "model.yaml is not valid: " + firstLine(reason));
         }
     }
 

@@ -640,6 +640,7 @@ public class ModelRegistry {
                 return status(last(mine));
             }
             refuseWhileNeeded(name, "disable");
+            repository.requireReadableManifest(name);
             for (ModelSlot slot : mine) {
                 settle(slot, ModelState.DISABLED, "disabled by an operator");
             }

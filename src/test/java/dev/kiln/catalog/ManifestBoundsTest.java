@@ -135,6 +135,13 @@ class ManifestBoundsTest {
                     .body("installed_models.find { it.name == 'good-eager' }.reason", org.hamcrest.Matchers.containsString("bogus"));
             given().get("/api/v1/setup/dependencies/health").then().statusCode(200)
                     .body("warnings", org.hamcrest.Matchers.hasItem(org.hamcrest.Matchers.startsWith("model 'good-eager' serves the files it loaded; those on disk now cannot be loaded")));
+            // A disable would write the manifest as read with enabled: false: from a broken one, the defaults.
+            String broken = Files.readString(manifest);
+            given().contentType("application/json").body(Map.of("name", "good-eager", "enabled", false))
+                    .post("/api/v1/setup/ai-models/enable").then().statusCode(409)
+                    .body("error", org.hamcrest.Matchers.containsString("model.yaml of 'good-eager' is not changed"));
+            assertEquals(broken, Files.readString(manifest), "the operator's file is left as it is");
+            assertEquals(ModelState.READY, registry.status("good-eager").state());
         } finally {
             if (before == null) {
                 Files.delete(manifest);
