@@ -76,7 +76,7 @@ public class KilnGrpcService extends MutinyGRPCInferenceServiceGrpc.GRPCInferenc
         this.redactor = new Redactor(repository.root().toString());
     }
 
-    /** The generated definition, but a ModelInfer message that is not protobuf gets INVALID_ARGUMENT, not UNKNOWN. */
+    /** The generated definition, but a request message that is not protobuf gets INVALID_ARGUMENT, not UNKNOWN. */
     @Override
     public ServerServiceDefinition bindService() {
         return UnparseableMessages.marked(super.bindService());
@@ -127,10 +127,6 @@ public class KilnGrpcService extends MutinyGRPCInferenceServiceGrpc.GRPCInferenc
             if (token.protectsInference() && !token.admits(caller)) {
                 throw Status.UNAUTHENTICATED.withDescription("inference is protected: send the admin token as"
                         + " 'authorization: Bearer <token>' metadata").asRuntimeException();
-            }
-            if (UnparseableMessages.isUnparseable(request)) {
-                throw Status.INVALID_ARGUMENT.withDescription("the message is not a ModelInferRequest: it is not valid protobuf"
-                        + " (a client built from another .proto, or a damaged or truncated message)").asRuntimeException();
             }
             // model_version (a number or an alias) names the version; without it, the model's default route picks
             // one, by the request's id when it has one (so a retry lands on the same version): the x-request-id

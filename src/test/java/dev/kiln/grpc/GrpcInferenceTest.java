@@ -272,6 +272,11 @@ public class GrpcInferenceTest {
         StatusRuntimeException empty = assertThrows(StatusRuntimeException.class,
                 () -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, infer, io.grpc.CallOptions.DEFAULT, new byte[0]));
         assertTrue(!String.valueOf(empty.getStatus().getDescription()).contains("not valid protobuf"), String.valueOf(empty.getStatus()));
+        io.grpc.MethodDescriptor<byte[], byte[]> metadata = GRPCInferenceServiceGrpc.getModelMetadataMethod().toBuilder(raw, raw).build();
+        StatusRuntimeException other = assertThrows(StatusRuntimeException.class,
+                () -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, metadata, io.grpc.CallOptions.DEFAULT, new byte[]{(byte) 0xff, (byte) 0xff}));
+        assertEquals(Status.Code.INVALID_ARGUMENT, other.getStatus().getCode(), "every RPC alike: " + other.getStatus());
+        assertTrue(other.getStatus().getDescription().contains("not a ModelMetadataRequest"), String.valueOf(other.getStatus()));
         assertTrue(kiln.serverLive(ServerLiveRequest.getDefaultInstance()).getLive());
     }
 
