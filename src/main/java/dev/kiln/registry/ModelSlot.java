@@ -248,10 +248,10 @@ final class ModelSlot {
         return finishLoading(null);
     }
 
-    /** A late arrival: it does not count for readiness for {@code grace}, or until it is READY. */
-    synchronized void settleFor(java.time.Duration grace) {
+    /** A late arrival: it does not count for readiness until {@code untilNanos} (System.nanoTime), or until it is READY. */
+    synchronized void settleUntil(long untilNanos) {
         settlingNow = true;
-        settlingUntil = System.nanoTime() + grace.toNanos();
+        settlingUntil = untilNanos;
     }
 
     /** Whether it is a late arrival, never READY yet, within its grace. */

@@ -228,6 +228,13 @@ class ManifestBoundsTest {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
                     given().get("/q/health/ready").then().statusCode(503)
                             .body("checks.find { it.name == 'required-models' }.data.not_ready", org.hamcrest.Matchers.equalTo("half-copied")));
+            // Taken away and brought back, it gets no new grace: a folder that comes and goes cannot keep readiness up.
+            Path aside = repository.root().resolveSibling("half-copied-aside");
+            Files.move(dir, aside);
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            Files.move(aside, dir);
+            given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
+            given().get("/q/health/ready").then().statusCode(503);
             Files.write(dir.resolve("model.onnx"), identity);
             given().post("/api/v1/setup/ai-models/rescan").then().statusCode(200);
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10))
