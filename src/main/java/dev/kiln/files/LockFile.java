@@ -16,6 +16,7 @@ import java.nio.file.SecureDirectoryStream;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,8 +39,9 @@ public final class LockFile {
     private static final long POLL_MILLIS = 20;
     private static final Map<Path, LockFile> OPEN = new ConcurrentHashMap<>();
     private static final AtomicBoolean WARNED = new AtomicBoolean();
-    /** The last lock file that could not be made, and why, for the health report. */
-    private static final java.util.concurrent.atomic.AtomicReference<Failure> LAST_FAILURE = new java.util.concurrent.atomic.AtomicReference<>();
+    /** Lock files that could not be made, and why, for the health report: the newest few, each until it is made. */
+    private static final Map<Path, Failure> FAILURES = new ConcurrentHashMap<>();
+    private static final int FAILURES_KEPT = 16;
 
     /** A lock file that could not be made: where, why and when. */
     public record Failure(Path path, String message, java.time.Instant at) {
@@ -147,7 +149,7 @@ public final class LockFile {
         Held held = acquire(path, wait);
         if (held.file == null && Files.isWritable(root)) {
             held.close();
-            String why = lastFailure().map(Failure::message).orElse("unknown");
+            String why = java.util.Optional.ofNullable(FAILURES.get(path.toAbsolutePath().normalize())).map(Failure::message).orElse("unknown");
             throw new Unusable("lock file " + path + " cannot be made (" + why + "), and a change without it is not"
                     + " coordinated with other replicas; every replica must be able to write " + path.getParent()
                     + " (one user, or one group: fsGroup)");
@@ -206,9 +208,10 @@ public final class LockFile {
         try {
             if (channel == null) {
                 channel = openWithoutLinks();
+                FAILURES.remove(path);
             }
         } catch (IOException | UnsupportedOperationException e) {
-            LAST_FAILURE.set(new Failure(path, String.valueOf(e.getMessage()), java.time.Instant.now()));
+            remember(new Failure(path, String.valueOf(e.getMessage()), java.time.Instant.now()));
             // A read-only repository has no writers to exclude; its readers go on without the lock, and a
             // change of a writable one is refused by acquireForChange. The health report keeps the last failure.
             if (WARNED.compareAndSet(false, true)) {
@@ -264,7 +267,6 @@ public final class LockFile {
             try (SecureDirectoryStream<Path> locks = secureAbove.newDirectoryStream(folder.getFileName(), LinkOption.NOFOLLOW_LINKS)) {
                 Path name = path.getFileName();
                 PosixFileAttributeView view = locks.getFileAttributeView(name, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-                boolean made = !exists(view);
                 FileChannel opened = (FileChannel) locks.newByteChannel(name, java.util.Set.of(StandardOpenOption.CREATE,
                         StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
                 Object links = Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
@@ -272,9 +274,7 @@ public final class LockFile {
                     opened.close();
                     throw new IOException("not a lock file of Kiln's (a link, or not a regular file); remove it");
                 }
-                if (made) {
-                    shareWithGroup(view);
-                }
+                shareWithGroup(view); // also one made before Kiln did this (an upgrade), when this process owns it
                 return opened;
             }
         } catch (java.nio.file.FileSystemException e) {
@@ -283,22 +283,14 @@ public final class LockFile {
         }
     }
 
-    private static boolean exists(PosixFileAttributeView view) throws IOException {
-        try {
-            view.readAttributes();
-            return true;
-        } catch (java.nio.file.NoSuchFileException e) {
-            return false;
-        }
-    }
-
-    /** A lock file just made: its group may read and write it (through the view of the open folder: no link followed). */
+    /** A lock file's group may read and write it (set through the view of the open folder: no link followed). */
     private static void shareWithGroup(PosixFileAttributeView view) {
         try {
             java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = java.util.EnumSet.copyOf(view.readAttributes().permissions());
-            perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_READ);
-            perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE);
-            view.setPermissions(perms);
+            if (perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+                    | perms.add(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE)) {
+                view.setPermissions(perms);
+            }
         } catch (IOException | UnsupportedOperationException e) {
             LOG.debugf("cannot let the group write a lock file: %s", e.getMessage());
         }
@@ -306,7 +298,19 @@ public final class LockFile {
 
     /** The last lock file that could not be made, if any. */
     public static java.util.Optional<Failure> lastFailure() {
-        return java.util.Optional.ofNullable(LAST_FAILURE.get());
+        return failures().stream().findFirst();
+    }
+
+    /** The lock files that could not be made and have not been made since, newest first. */
+    public static List<Failure> failures() {
+        return FAILURES.values().stream().sorted(java.util.Comparator.comparing(Failure::at).reversed()).toList();
+    }
+
+    private static void remember(Failure failure) {
+        FAILURES.put(failure.path(), failure);
+        if (FAILURES.size() > FAILURES_KEPT) {
+            failures().stream().skip(FAILURES_KEPT).forEach(old -> FAILURES.remove(old.path(), old));
+        }
     }
 
     /**

@@ -231,7 +231,7 @@ public class DependencyHealth {
             warnings.add("model repository " + root + " is read-only: settings, installs and manifests cannot be saved");
         }
         if (writable) {
-            lockProblem(root).ifPresent(warnings::add);
+            warnings.addAll(lockProblems(root));
         }
         if (free != null && free < config.health().minFreeDiskBytes()) {
             warnings.add("low disk space in " + root + ": " + free / (1024 * 1024) + " MiB free, below "
@@ -242,15 +242,16 @@ public class DependencyHealth {
     }
 
     /**
-     * A lock file of this writable repository that could not be made in the last ten minutes: changes
-     * it guards are refused (a read-only repository has nothing to coordinate).
+     * Each lock file of this writable repository that could not be made in the last ten minutes (and
+     * not since): changes it guards are refused (a read-only repository has nothing to coordinate).
      */
-    private static java.util.Optional<String> lockProblem(Path root) {
-        return LockFile.lastFailure()
+    private static List<String> lockProblems(Path root) {
+        return LockFile.failures().stream()
                 .filter(f -> f.path().startsWith(root) && f.at().isAfter(java.time.Instant.now().minus(java.time.Duration.ofMinutes(10))))
                 .map(f -> "cannot make lock file " + f.path() + " (" + f.message() + "): changes of that name (or of the settings)"
                         + " are refused and what a dead writer left is not swept; every replica must be able to write "
-                        + root.resolve(RepositoryLocks.DIRECTORY) + " (one user, or one group: fsGroup)");
+                        + root.resolve(RepositoryLocks.DIRECTORY) + " (one user, or one group: fsGroup)")
+                .toList();
     }
 
     private void modelProblems(List<ModelStatus> models, List<String> issues, List<String> warnings) {

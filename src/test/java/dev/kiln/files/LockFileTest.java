@@ -125,6 +125,33 @@ class LockFileTest {
         }
         assertEquals(0060, (Integer) Files.getAttribute(lock, "unix:mode") & 0060, "group rw on the file");
         assertEquals(0070, (Integer) Files.getAttribute(lock.getParent(), "unix:mode") & 0070, "group rwx on the folder");
+
+        Path older = Files.createFile(lock.resolveSibling("older.lock"),
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--")));
+        try (LockFile.Held held = LockFile.acquire(older, Duration.ZERO)) {
+            assertNotNull(held);
+        }
+        assertEquals(0060, (Integer) Files.getAttribute(older, "unix:mode") & 0060, "one made before (an upgrade) is shared too");
+    }
+
+    /** Every lock file that cannot be made is kept for the health report, not only the last one; one made since is dropped. */
+    @Test
+    void eachLockFileThatCannotBeMadeIsKeptUntilItIsMade() throws Exception {
+        Path locks = Files.createDirectories(dir.resolve(".kiln-locks"));
+        Path first = Files.createDirectories(locks.resolve("first.lock"));
+        Path second = Files.createDirectories(locks.resolve("second.lock"));
+        for (Path lock : java.util.List.of(first, second)) {
+            try (LockFile.Held held = LockFile.acquire(lock, Duration.ZERO)) {
+                assertNotNull(held);
+            }
+        }
+        java.util.List<Path> failed = LockFile.failures().stream().map(LockFile.Failure::path).toList();
+        assertTrue(failed.contains(first) && failed.contains(second), failed.toString());
+        Files.delete(first);
+        try (LockFile.Held held = LockFile.acquire(first, Duration.ZERO)) {
+            assertNotNull(held);
+        }
+        assertTrue(LockFile.failures().stream().noneMatch(f -> f.path().equals(first)), "made since: dropped");
     }
 
     /**
