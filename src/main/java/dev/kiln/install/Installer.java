@@ -9,6 +9,7 @@ import dev.kiln.catalog.VersionNumber;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
 import dev.kiln.files.AtomicFiles;
+import dev.kiln.files.LockFile;
 import dev.kiln.install.InstallJob.Status;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
@@ -193,6 +194,7 @@ public class Installer {
         Path staging = null;
         Replacement replacement = null;
         try {
+            requireLockable(r.name());
             staging = repository.newStagingDirectory("install-" + job.id);
             Path modelDir = staging.resolve("model");
             String sha = source.isOci() ? oci.pull(source, r.sha256(), staging, modelDir, job) : fetch(source, r, staging, modelDir, job);
@@ -226,6 +228,21 @@ public class Installer {
             }
             runningByName.remove(r.name(), job);
             job.release();
+        }
+    }
+
+    /**
+     * Fails the job before it downloads when the name's lock file cannot be made: the install would be
+     * refused at its end anyway (see LockFile.acquireForChange). Another replica holding the lock now
+     * is not a reason: the install waits for it when it moves the files in.
+     */
+    private void requireLockable(String name) throws InstallStepException {
+        try (LockFile.Held probe = repository.lockNameForChange(name, java.time.Duration.ZERO)) {
+            // only the check
+        } catch (LockFile.Busy busy) {
+            // held by another replica's change now: fine
+        } catch (LockFile.Unusable unusable) {
+            throw new InstallStepException("model '" + name + "' cannot be changed: " + unusable.getMessage());
         }
     }
 

@@ -66,6 +66,23 @@ class InstallTest {
         }
     }
 
+    /** A name whose lock file cannot be made fails its install before the download, saying why (it would be refused at its end). */
+    @Test
+    void anInstallWhoseLockCannotBeMadeFailsBeforeItDownloads() throws Exception {
+        Startup.awaitStarted();
+        Path lock = Files.createDirectories(TestRepository.ROOT.resolve(".kiln-locks").resolve("inst-nolock.lock"));
+        try {
+            String url = server.serve("/nolock.onnx", identity, Mode.NORMAL);
+            Admin.install(request("inst-nolock", url, null), true).statusCode(org.hamcrest.Matchers.greaterThanOrEqualTo(400))
+                    .body("status", equalTo("failed"))
+                    .body("error", containsString("model 'inst-nolock' cannot be changed: lock file"));
+            assertEquals(0, server.requests("/nolock.onnx"), "nothing downloaded");
+            assertNothingLeft("inst-nolock");
+        } finally {
+            Files.delete(lock);
+        }
+    }
+
     static Map<String, Object> request(String name, String url, String sha) {
         Map<String, Object> body = new HashMap<>(Map.of("name", name, "url", url, "category", "text"));
         if (sha != null) {

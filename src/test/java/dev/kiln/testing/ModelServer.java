@@ -25,6 +25,13 @@ public final class ModelServer implements AutoCloseable {
 
     private final HttpServer server;
     private final Map<String, Served> files = new ConcurrentHashMap<>();
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> gets = new ConcurrentHashMap<>();
+
+    /** How many requests asked for that path. */
+    public int requests(String path) {
+        java.util.concurrent.atomic.AtomicInteger n = gets.get(path);
+        return n == null ? 0 : n.get();
+    }
 
     public ModelServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -77,6 +84,7 @@ public final class ModelServer implements AutoCloseable {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        gets.computeIfAbsent(ex.getRequestURI().getPath(), p -> new java.util.concurrent.atomic.AtomicInteger()).incrementAndGet();
         Served s = files.get(ex.getRequestURI().getPath());
         if (s == null) {
             ex.sendResponseHeaders(404, -1);
