@@ -62,8 +62,10 @@ class DependencyHealthTest {
             assertEquals("unhealthy", h.get("overall_status").asText());
             assertTrue(h.get("issues").get(0).asText().contains("model 'health-broken' must be resident but failed"), h.get("issues").toString());
             assertEquals("error", h.get("ai_models").get("other").get("status").asText());
-            given().get("/q/health/ready").then().statusCode(503);
-            given().get("/v2/health/ready").then().statusCode(400);
+            // It appeared after startup: it counts for readiness once READY or after ai.models.registry.arrival-grace
+            // (ManifestBoundsTest plays the grace out); within it, readiness stays up while the report names the failure.
+            given().get("/q/health/ready").then().statusCode(200);
+            given().get("/v2/health/ready").then().statusCode(200);
         } finally {
             TestRepository.delete("health-broken");
             V2.rescanAndIndex().statusCode(200);
