@@ -213,7 +213,7 @@ public final class LockFile {
         } catch (IOException | UnsupportedOperationException e) {
             remember(new Failure(path, String.valueOf(e.getMessage()), java.time.Instant.now()));
             // A read-only repository has no writers to exclude; its readers go on without the lock, and a
-            // change of a writable one is refused by acquireForChange. The health report keeps the last failure.
+            // change of a writable one is refused by acquireForChange. The health report names each failure.
             if (WARNED.compareAndSet(false, true)) {
                 LOG.warnf("cannot create lock files in %s (%s): reads go on without them; changes of a writable repository"
                         + " are refused until every replica can write there", path.getParent(), e.getMessage());
@@ -294,11 +294,6 @@ public final class LockFile {
         } catch (IOException | UnsupportedOperationException e) {
             LOG.debugf("cannot let the group write a lock file: %s", e.getMessage());
         }
-    }
-
-    /** The last lock file that could not be made, if any. */
-    public static java.util.Optional<Failure> lastFailure() {
-        return failures().stream().findFirst();
     }
 
     /** The lock files that could not be made and have not been made since, newest first. */

@@ -94,7 +94,7 @@ public class ModelRegistry {
     private final Duration sweepEvery;
     private volatile boolean stopping;
     private final Duration arrivalGrace;
-    /** The end (System.nanoTime) of each late arrival's grace, until it is READY or long over. */
+    /** The end (System.nanoTime) of each late arrival's grace, until it has been READY or the grace is long over. */
     private final Map<ModelRef, Long> graceEnds = new ConcurrentHashMap<>();
     private static final long FORGET_GRACE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
     /** Asked which enabled pipelines need a model before it is uninstalled or disabled (a field: optional, and it depends on this). */
@@ -170,19 +170,34 @@ public class ModelRegistry {
      * for other versions than 1): not READY, and not a late arrival within its grace. Empty: ready.
      */
     public List<String> requiredNotReady() {
-        slots.values().stream().filter(slot -> slot.state() == ModelState.READY).forEach(slot -> graceEnds.remove(slot.ref()));
-        return residency.notReady(slots.values().stream().filter(slot -> !slot.settling()).map(this::status).toList());
+        long now = System.nanoTime();
+        List<ModelStatus> counted = new ArrayList<>();
+        for (ModelSlot slot : slots.values()) {
+            ModelStatus model = status(slot);
+            if (model.loadCount() > 0) {
+                graceEnds.remove(slot.ref()); // it has been READY: no grace any more
+            } else if (inGrace(slot.ref(), now)) {
+                continue;
+            }
+            counted.add(model);
+        }
+        return residency.notReady(counted);
+    }
+
+    private boolean inGrace(ModelRef ref, long now) {
+        Long end = graceEnds.get(ref);
+        return end != null && end - now > 0;
     }
 
     /**
-     * When a late arrival's grace ends: one grace per model version until it has been READY, so a
-     * broken folder that comes and goes does not start a new one each time it comes back. A grace
-     * ended ten minutes ago is forgotten: a new install of the name, later, gets its own.
+     * Starts a late arrival's grace: one per model version until it has been READY, so a broken folder
+     * that comes and goes does not start a new one each time it comes back. A grace ended ten minutes
+     * ago is forgotten: a new install of the name, later, gets its own.
      */
-    private long graceEnd(ModelRef ref) {
+    private void startGrace(ModelRef ref) {
         long now = System.nanoTime();
         graceEnds.values().removeIf(end -> now - end > FORGET_GRACE_NANOS);
-        return graceEnds.computeIfAbsent(ref, r -> now + arrivalGrace.toNanos());
+        graceEnds.putIfAbsent(ref, now + arrivalGrace.toNanos());
     }
 
     /** Every model with its served versions and the numbers of all it has on disk, by name. */
@@ -929,7 +944,7 @@ public class ModelRegistry {
     private ModelSlot arrive(ModelEntry entry, boolean load) {
         ModelSlot fresh = new ModelSlot(entry, revision);
         if (load) {
-            fresh.settleUntil(graceEnd(entry.ref()));
+            startGrace(entry.ref());
         }
         boolean required = load && residency.required(entry, fresh.state());
         Replacement prepared = required ? tryPrepare(entry) : null;

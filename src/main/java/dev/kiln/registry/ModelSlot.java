@@ -45,9 +45,6 @@ final class ModelSlot {
     private ModelEntry entry;
     private ModelState state;
     private String reason;
-    /** A model that arrived after startup and was never READY does not count for readiness until settlingUntil (System.nanoTime). */
-    private boolean settlingNow;
-    private long settlingUntil;
     /** New files on disk a READY model could not open, and when: not tried again each pass while they stay as they were. */
     private ModelEntry rejected;
     private long rejectedAt;
@@ -122,7 +119,7 @@ final class ModelSlot {
     synchronized boolean serveDespite(ModelEntry onDisk, String problem) {
         rejected = onDisk;
         rejectedAt = System.nanoTime();
-        String why = SERVES_DESPITE + problem;
+        String why = servingDespite(problem);
         if (state != ModelState.READY || why.equals(reason)) {
             return false;
         }
@@ -141,16 +138,15 @@ final class ModelSlot {
 
     /** A READY model's reason follows the disk: set while its files there would not load, cleared once they would. */
     private void noteWhatIsOnDisk(ModelEntry newer) {
-        if (state == ModelState.READY && !java.util.Objects.equals(reason, servingDespite(newer))) {
-            reason = servingDespite(newer);
+        if (state == ModelState.READY && !java.util.Objects.equals(reason, servingDespite(newer.problem()))) {
+            reason = servingDespite(newer.problem());
             revision.incrementAndGet();
         }
     }
 
     /** A READY model's reason: null, or why the files on disk now would not load. */
-    private static String servingDespite(ModelEntry onDisk) {
-        return onDisk.problem() == null ? null
-                : SERVES_DESPITE + onDisk.problem();
+    private static String servingDespite(String problemOnDisk) {
+        return problemOnDisk == null ? null : SERVES_DESPITE + problemOnDisk;
     }
 
     private static ModelState restingState(ModelEntry e) {
@@ -243,23 +239,8 @@ final class ModelSlot {
     synchronized Runnable loadSucceeded(LoadedModel model, double seconds, long measuredBytes) {
         moveTo(ModelState.READY, null);
         failedLoads = 0;
-        settlingNow = false;
         install(model, seconds, measuredBytes);
         return finishLoading(null);
-    }
-
-    /** A late arrival: it does not count for readiness until {@code untilNanos} (System.nanoTime), or until it is READY. */
-    synchronized void settleUntil(long untilNanos) {
-        settlingNow = true;
-        settlingUntil = untilNanos;
-    }
-
-    /** Whether it is a late arrival, never READY yet, within its grace. */
-    synchronized boolean settling() {
-        if (settlingNow && (state == ModelState.READY || System.nanoTime() - settlingUntil >= 0)) {
-            settlingNow = false;
-        }
-        return settlingNow;
     }
 
     /**
