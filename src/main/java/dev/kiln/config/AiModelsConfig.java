@@ -258,6 +258,21 @@ public interface AiModelsConfig {
         /** A session needs about this many times its files' size in memory. */
         @WithDefault("1.5")
         double sessionOverhead();
+
+        /**
+         * ONNX Runtime runs are stopped (507) when the process's resident memory reaches this share of
+         * the container's memory limit (or the machine's memory); 0: never. A run's working memory is
+         * not known before it runs; the room above the ceiling is for the operator a run is in.
+         */
+        @WithDefault("85")
+        int runCeilingPercent();
+
+        /**
+         * A run that grew the process by more than this gives back, right after it, what its session's
+         * arena took beyond a small run (which the arena would otherwise keep for good); 0: never.
+         */
+        @WithDefault("268435456")
+        long giveBackAboveBytes();
     }
 
     interface Install {

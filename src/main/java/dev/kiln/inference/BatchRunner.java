@@ -6,15 +6,19 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.kiln.catalog.ModelManifest;
 import dev.kiln.errors.KilnError;
 import dev.kiln.runtime.Datatype;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OutputTensor;
+import dev.kiln.runtime.RunMemoryGuard;
 import dev.kiln.runtime.TensorBuffer;
+import dev.kiln.runtime.WarmupInputs;
 import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.context.Context;
+import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,11 +37,13 @@ import java.util.function.Supplier;
  */
 final class BatchRunner {
 
-    /** What a session takes and how its requests batch; computed once per session. */
-    record Plan(ModelSignature signature, BatchPolicy batching, RunCost cost) {
+    private static final Logger LOG = Logger.getLogger(BatchRunner.class);
 
-        Plan(ModelSignature signature, BatchPolicy batching) {
-            this(signature, batching, new RunCost());
+    /** What a session takes and how its requests batch; computed once per session. */
+    record Plan(ModelSignature signature, BatchPolicy batching, RunCost cost, ModelManifest manifest) {
+
+        Plan(ModelSignature signature, BatchPolicy batching, ModelManifest manifest) {
+            this(signature, batching, new RunCost(), manifest);
         }
     }
 
@@ -47,9 +53,14 @@ final class BatchRunner {
     private final Tracing tracing;
     private final InflightBytes inflight;
     private final Function<Pending, Plan> plans;
+    private final RunMemoryGuard guard;
+    /** A run that grew the process by more than this gives its session's arena back (0: never). */
+    private final long giveBackAbove;
 
     BatchRunner(Supplier<OrtEnvironment> env, UsageTracker usage, Tracing tracing, InflightBytes inflight,
-                Function<Pending, Plan> plans) {
+                Function<Pending, Plan> plans, RunMemoryGuard guard, long giveBackAbove) {
+        this.guard = guard;
+        this.giveBackAbove = giveBackAbove;
         this.env = env;
         this.usage = usage;
         this.tracing = tracing;
@@ -214,7 +225,7 @@ final class BatchRunner {
             Tracing.fail(runSpan, e);
             runSpan.end();
             batchSpan.end();
-            if (group.size() > 1 && !(e instanceof Error)) {
+            if (group.size() > 1 && !(e instanceof Error) && !stoppedForMemory(e)) {
                 // A run a request's values broke: run each alone, so only that one fails.
                 group.forEach(p -> execute(List.of(p), part));
             } else {
@@ -230,6 +241,11 @@ final class BatchRunner {
             return;
         }
         answer(group, part, outputs, inferNanos);
+    }
+
+    /** Stopped at the memory ceiling: running its requests again one by one now would only meet it again. */
+    private static boolean stoppedForMemory(Throwable e) {
+        return e instanceof KilnError k && k.kind() == KilnError.Kind.INSUFFICIENT_MEMORY;
     }
 
     /** Each caller's rows, written in its own form; a unit's lease is released after its last part. */
@@ -281,22 +297,53 @@ final class BatchRunner {
     private List<OutputTensor> run(LoadedModel session, List<Pending> group, int part) throws OrtException {
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         ModelInputs first = group.get(0).parts.get(part).inputs;
+        RunMemoryGuard.Watch watch = null;
         try {
             for (int i = 0; i < first.tensors().size(); i++) {
                 int at = i;
                 TensorBuffer joined = TensorBuffer.concat(group.stream().map(p -> p.parts.get(part).inputs.tensors().get(at)).toList());
                 feeds.put(joined.name(), joined.toOnnx(env.get()));
             }
-            try (OrtSession.Result result = session.run(feeds, first.outputs())) {
+            watch = guard.watch(group.get(0).model(), group.stream().mapToLong(p -> p.parts.get(part).inputs.elements()).sum());
+            try (OrtSession.Result result = session.run(feeds, first.outputs(), watch.options())) {
                 checkOutputs(group, part, result);
                 List<OutputTensor> out = new ArrayList<>();
                 for (Map.Entry<String, OnnxValue> e : result) {
                     out.add(OutputTensor.of(e.getKey(), e.getValue()));
                 }
                 return out;
+            } catch (OrtException e) {
+                if (watch.stopped()) {
+                    throw new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, watch.reason(), 1, e);
+                }
+                throw e;
             }
         } finally {
             feeds.values().forEach(OnnxTensor::close);
+            if (watch != null) {
+                giveBackIfGrown(session, group.get(0), watch);
+                watch.close();
+            }
+        }
+    }
+
+    /**
+     * A run that was stopped, or grew the process by more than give-back-above, leaves that memory in
+     * its session's arena for good unless it is given back now (a small run with the shrink option).
+     * Runs that stay within what the warm-up already took grow nothing and pay nothing.
+     */
+    private void giveBackIfGrown(LoadedModel session, Pending p, RunMemoryGuard.Watch watch) {
+        if (!watch.stopped() && (giveBackAbove <= 0 || watch.grownBy(giveBackAbove) <= giveBackAbove)) {
+            return;
+        }
+        Map<String, OnnxTensor> small = Map.of();
+        try {
+            small = WarmupInputs.build(env.get(), session.inputs(), plans.apply(p).manifest());
+            session.giveBackArena(small);
+        } catch (OrtException | RuntimeException e) {
+            LOG.warnf("could not give back the memory a run of %s took: %s", p.model(), e.getMessage());
+        } finally {
+            small.values().forEach(OnnxTensor::close);
         }
     }
 

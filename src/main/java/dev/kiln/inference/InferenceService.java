@@ -5,15 +5,18 @@ import dev.kiln.catalog.ModelManifest;
 import dev.kiln.catalog.ModelRef;
 import dev.kiln.config.AiModelsConfig;
 import dev.kiln.errors.KilnError;
+import dev.kiln.registry.ContainerMemory;
 import dev.kiln.registry.Lease;
 import dev.kiln.registry.ModelLifecycleEvent;
 import dev.kiln.registry.ModelNotFoundException;
 import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ModelUnavailableException;
+import dev.kiln.registry.ResidentMemory;
 import dev.kiln.runtime.LoadedModel;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.OnnxFileSignature;
+import dev.kiln.runtime.RunMemoryGuard;
 import dev.kiln.routing.VersionRouter;
 import dev.kiln.telemetry.Tracing;
 import dev.kiln.telemetry.UsageTracker;
@@ -91,7 +94,16 @@ public class InferenceService {
             t.setDaemon(true);
             return t;
         });
-        this.runner = new BatchRunner(engine::environment, usage, tracing, inflight, this::plan);
+        this.runner = new BatchRunner(engine::environment, usage, tracing, inflight, this::plan, runGuard(config),
+                config.memory().giveBackAboveBytes());
+    }
+
+    private static RunMemoryGuard runGuard(AiModelsConfig config) {
+        int percent = Math.max(0, Math.min(100, config.memory().runCeilingPercent()));
+        ContainerMemory limit = ContainerMemory.detect();
+        String source = percent + "% of " + (limit.bytes() >> 20) + " MiB, " + limit.source();
+        LOG.infof("inference runs are stopped when Kiln's resident memory reaches %s", percent == 0 ? "(never: run-ceiling-percent 0)" : source);
+        return new RunMemoryGuard(limit.bytes() / 100 * percent, source, ResidentMemory::bytes);
     }
 
     /**
@@ -325,7 +337,7 @@ public class InferenceService {
         ModelManifest manifest = entry.map(ModelEntry::manifest).orElse(ModelManifest.defaults(p.model()));
         BatchRunner.Plan plan = new BatchRunner.Plan(new ModelSignature(session.inputs(), session.outputs(),
                 manifest.inputLimits() == null ? Map.of() : manifest.inputLimits()),
-                BatchPolicy.of(manifest, session.inputs(), session.outputs(), operators(entry), batching));
+                BatchPolicy.of(manifest, session.inputs(), session.outputs(), operators(entry), batching), manifest);
         plans.put(session, plan);
         return plan;
     }

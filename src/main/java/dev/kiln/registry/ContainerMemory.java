@@ -9,11 +9,11 @@ import java.util.Optional;
  * How much memory this process may use: the container's cgroup limit (v2 {@code memory.max}, v1
  * {@code memory.limit_in_bytes}), or the machine's memory when there is no limit.
  */
-record ContainerMemory(long bytes, String source) {
+public record ContainerMemory(long bytes, String source) {
 
     private static final long UNLIMITED_V1 = 1L << 60;
 
-    static ContainerMemory detect() {
+    public static ContainerMemory detect() {
         return cgroup(Path.of("/sys/fs/cgroup/memory.max"), "cgroup v2 memory.max")
                 .or(() -> cgroup(Path.of("/sys/fs/cgroup/memory/memory.limit_in_bytes"), "cgroup v1 memory.limit_in_bytes"))
                 .orElseGet(ContainerMemory::physical);

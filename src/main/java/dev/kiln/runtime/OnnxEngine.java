@@ -192,7 +192,7 @@ public class OnnxEngine {
             }
             try (OrtSession.SessionOptions options = options(entry.manifest(), provider)) {
                 OrtSession session = environment().createSession(entry.modelFile().toString(), options);
-                return new LoadedModel(session, provider, reasons);
+                return new LoadedModel(session, provider, reasons, config.session().cpuArena());
             } catch (OrtException e) {
                 last = e;
                 if (ExecutionProviders.CPU.equals(provider)) {

@@ -100,6 +100,12 @@ final class SettingsCatalog {
                     s -> s.config().keepAlive()),
             new Row("ai.models.memory.session-overhead", "double", "1.5", false,
                     "A session needs about this many times its files' size", s -> s.config().memory().sessionOverhead()),
+            new Row("ai.models.memory.run-ceiling-percent", "int", "85", false,
+                    "Runs are stopped (507) when Kiln's resident memory reaches this share of the container's limit; 0: never",
+                    s -> s.config().memory().runCeilingPercent()),
+            new Row("ai.models.memory.give-back-above-bytes", "bytes", "268435456", false,
+                    "A run that grew Kiln by more than this gives its session's arena back right after; 0: never",
+                    s -> s.config().memory().giveBackAboveBytes()),
             new Row("ai.models.ocr.max-pixels", "long", "20000000", false,
                     "Largest image /v1/ocr and the image.decode pipeline step accept (width x height), read from the header"
                             + " before any pixel is decoded", s -> s.config().ocr().maxPixels()),

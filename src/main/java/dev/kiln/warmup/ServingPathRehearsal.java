@@ -5,6 +5,7 @@ import dev.kiln.embeddings.EmbeddingService;
 import dev.kiln.inference.InferenceService;
 import dev.kiln.inference.V2Codec;
 import dev.kiln.registry.ModelStatus;
+import dev.kiln.runtime.WarmupInputs;
 import dev.kiln.runtime.Datatype;
 import dev.kiln.runtime.TensorBuffer;
 import dev.kiln.runtime.TensorSpec;

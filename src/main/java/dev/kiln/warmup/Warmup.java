@@ -11,6 +11,7 @@ import dev.kiln.registry.ModelRegistry;
 import dev.kiln.registry.ModelState;
 import dev.kiln.registry.ModelStatus;
 import dev.kiln.registry.ResidencyPolicy;
+import dev.kiln.runtime.WarmupInputs;
 import dev.kiln.runtime.OnnxEngine;
 import dev.kiln.runtime.TensorSpec;
 import dev.kiln.telemetry.Tracing;

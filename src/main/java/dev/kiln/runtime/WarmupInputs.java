@@ -1,13 +1,9 @@
-package dev.kiln.warmup;
+package dev.kiln.runtime;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import dev.kiln.catalog.ModelManifest;
-import dev.kiln.runtime.Datatype;
-import dev.kiln.runtime.InvalidTensorException;
-import dev.kiln.runtime.TensorBuffer;
-import dev.kiln.runtime.TensorSpec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,12 +15,12 @@ import java.util.Map;
  * ids (1 for masks, 0 for token types), mid-range values for images. Dynamic dimensions take the
  * manifest's {@code warmup.shapes}, else 1.
  */
-final class WarmupInputs {
+public final class WarmupInputs {
 
     private WarmupInputs() {
     }
 
-    static Map<String, OnnxTensor> build(OrtEnvironment env, List<TensorSpec> inputs, ModelManifest manifest) throws OrtException {
+    public static Map<String, OnnxTensor> build(OrtEnvironment env, List<TensorSpec> inputs, ModelManifest manifest) throws OrtException {
         Map<String, OnnxTensor> feeds = new LinkedHashMap<>();
         try {
             for (TensorSpec spec : inputs) {
@@ -41,7 +37,7 @@ final class WarmupInputs {
         }
     }
 
-    static long[] shape(TensorSpec spec, ModelManifest manifest) {
+    public static long[] shape(TensorSpec spec, ModelManifest manifest) {
         List<Long> wanted = manifest.warmup() == null || manifest.warmup().shapes() == null
                 ? null : manifest.warmup().shapes().get(spec.name());
         long[] shape = spec.shape().clone();
@@ -53,7 +49,7 @@ final class WarmupInputs {
         return shape;
     }
 
-    static Object value(Datatype type, String name, long i) {
+    public static Object value(Datatype type, String name, long i) {
         return switch (type) {
             case FP32, FP64, FP16 -> 0.5;
             case BOOL -> Boolean.TRUE;
