@@ -57,6 +57,28 @@ class KubernetesManifestsTest {
         assertEquals("kiln", d.getMetadata().getNamespace());
     }
 
+    /**
+     * The pod's memory limit holds the Java heap, the models' budget and what runs take while they run
+     * (plus the JVM's and ONNX Runtime's own): a heap share and a budget that fill the limit between
+     * them leave the kernel to kill the pod at the first large request. A quarter of the limit at
+     * least stays for the rest (one 64 x 512-token request to the fp32 MiniLM takes 1.8 GB while it runs).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "gpu"})
+    void heapAndModelBudgetLeaveRoomForRuns(String overlay) throws Exception {
+        Map<String, Object> objects = render(overlay);
+        Container c = ((Deployment) objects.get("Deployment")).getSpec().getTemplate().getSpec().getContainers().get(0);
+        long limit = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(c.getResources().getLimits().get("memory")).longValueExact();
+        String javaOptions = c.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst().orElseThrow().getValue();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(javaOptions);
+        assertTrue(m.find(), javaOptions);
+        long heap = limit * Integer.parseInt(m.group(1)) / 100;
+        String budget = ((io.fabric8.kubernetes.api.model.ConfigMap) objects.get("ConfigMap")).getData().get("AI_MODELS_MEMORY_BUDGET_BYTES");
+        long models = budget == null ? (limit - heap) * 60 / 100 : Long.parseLong(budget);
+        assertTrue(heap + models <= limit * 3 / 4, overlay + ": heap " + (heap >> 20) + " MiB + model budget " + (models >> 20)
+                + " MiB leave less than a quarter of the " + (limit >> 20) + " MiB limit for runs");
+    }
+
     @Test
     void gpuOverlayAsksForAGpuAndPrefersCuda() throws Exception {
         Map<String, Object> objects = render("gpu");
