@@ -99,11 +99,22 @@ public class InferenceService {
     }
 
     private static RunMemoryGuard runGuard(AiModelsConfig config) {
-        int percent = Math.max(0, Math.min(100, config.memory().runCeilingPercent()));
+        int asked = config.memory().runCeilingPercent();
+        // At 100 the kernel's limit (which also counts the page cache) comes first: the guard would never act.
+        int percent = Math.max(0, Math.min(95, asked));
+        if (percent != asked) {
+            LOG.warnf("ai.models.memory.run-ceiling-percent %d is outside 0 (never) to 95: %d is used", asked, percent);
+        }
         ContainerMemory limit = ContainerMemory.detect();
+        long ceiling = limit.bytes() / 100 * percent;
         String source = percent + "% of " + (limit.bytes() >> 20) + " MiB, " + limit.source();
         LOG.infof("inference runs are stopped when Kiln's resident memory reaches %s", percent == 0 ? "(never: run-ceiling-percent 0)" : source);
-        return new RunMemoryGuard(limit.bytes() / 100 * percent, source, ResidentMemory::bytes);
+        long now = ResidentMemory.bytes();
+        if (percent > 0 && now >= ceiling) {
+            LOG.warnf("the run ceiling (%d MiB, %s) is below what Kiln takes already (%d MiB): every inference run will be stopped",
+                    ceiling >> 20, source, now >> 20);
+        }
+        return new RunMemoryGuard(ceiling, source, ResidentMemory::bytes);
     }
 
     /**

@@ -74,7 +74,7 @@ class RunMemoryGuardTest {
     void aRunThatTakesTheProcessPastTheCeilingIsStoppedAndSaysWhy() throws Exception {
         RunMemoryGuard guard = new RunMemoryGuard(ResidentMemory.bytes() + 120 * MIB, "a test ceiling", ResidentMemory::bytes);
         Map<String, OnnxTensor> feeds = tokens(16, 512);
-        try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 16 * 512 * 3)) {
+        try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 16 * 512 * 3, () -> false)) {
             OrtException e = assertThrows(OrtException.class, () -> model.run(feeds, Set.of(), watch.options()).close());
             assertTrue(watch.stopped(), e.getMessage());
             assertTrue(watch.reason().contains("the run of 'all-minilm-l6-v2' was stopped") && watch.reason().contains("a test ceiling"),
@@ -86,7 +86,8 @@ class RunMemoryGuardTest {
             small.values().forEach(OnnxTensor::close);
         }
         // The session runs on: a stop ends one run, not the model.
-        try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 8 * 3); var r = model.run(tokens(1, 8), Set.of(), watch.options())) {
+        RunMemoryGuard roomy = new RunMemoryGuard(ResidentMemory.bytes() + (1L << 30), "a roomy ceiling", ResidentMemory::bytes);
+        try (RunMemoryGuard.Watch watch = roomy.watch("all-minilm-l6-v2", 8 * 3, () -> false); var r = model.run(tokens(1, 8), Set.of(), watch.options())) {
             assertFalse(watch.stopped());
             assertEquals(8L * 384, ((OnnxTensor) r.get(0)).getInfo().getNumElements());
         }
@@ -96,7 +97,7 @@ class RunMemoryGuardTest {
     void withoutACeilingNothingIsStopped() throws Exception {
         RunMemoryGuard guard = new RunMemoryGuard(0, "off", ResidentMemory::bytes);
         Map<String, OnnxTensor> feeds = tokens(16, 512);
-        try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 16 * 512 * 3); var r = model.run(feeds, Set.of(), watch.options())) {
+        try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 16 * 512 * 3, () -> false); var r = model.run(feeds, Set.of(), watch.options())) {
             assertFalse(watch.stopped());
             assertEquals(16L * 512 * 384, ((OnnxTensor) r.get(0)).getInfo().getNumElements());
         } finally {
@@ -104,6 +105,37 @@ class RunMemoryGuardTest {
             Map<String, OnnxTensor> small = tokens(1, 8);
             model.giveBackArena(small);
             small.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    @Test
+    void aRunWhoseCallersHaveGoneIsStoppedWithoutACeiling() throws Exception {
+        RunMemoryGuard guard = new RunMemoryGuard(0, "off", ResidentMemory::bytes);
+        Map<String, OnnxTensor> feeds = tokens(16, 512);
+        long t0 = System.nanoTime();
+        try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 16 * 512 * 3, () -> System.nanoTime() - t0 > 100_000_000L)) {
+            assertThrows(OrtException.class, () -> model.run(feeds, Set.of(), watch.options()).close());
+            assertTrue(watch.abandoned());
+            assertFalse(watch.stopped(), "not a memory stop");
+        } finally {
+            feeds.values().forEach(OnnxTensor::close);
+            Map<String, OnnxTensor> small = tokens(1, 8);
+            model.giveBackArena(small);
+            small.values().forEach(OnnxTensor::close);
+        }
+    }
+
+    @Test
+    void aCeilingBelowWhatKilnTakesAtRestStopsEveryRunAlike() throws Exception {
+        RunMemoryGuard guard = new RunMemoryGuard(1, "one byte", ResidentMemory::bytes);
+        for (int i = 0; i < 5; i++) {
+            Map<String, OnnxTensor> feeds = tokens(1, 8);
+            try (RunMemoryGuard.Watch watch = guard.watch("all-minilm-l6-v2", 8 * 3, () -> false)) {
+                assertThrows(OrtException.class, () -> model.run(feeds, Set.of(), watch.options()).close(), "run " + i);
+                assertTrue(watch.stopped());
+            } finally {
+                feeds.values().forEach(OnnxTensor::close);
+            }
         }
     }
 
