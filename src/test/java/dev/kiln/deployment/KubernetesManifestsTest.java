@@ -72,6 +72,12 @@ class KubernetesManifestsTest {
         String javaOptions = c.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst().orElseThrow().getValue();
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("-XX:MaxRAMPercentage=(\\d+)").matcher(javaOptions);
         assertTrue(m.find(), javaOptions);
+        for (String dockerfile : List.of("deployment/Dockerfile.jvm", "deployment/Dockerfile.gpu")) {
+            String entrypoint = Files.readAllLines(Path.of(dockerfile)).stream().dropWhile(l -> !l.startsWith("ENTRYPOINT"))
+                    .collect(java.util.stream.Collectors.joining("\n"));
+            assertTrue(!entrypoint.isEmpty() && !entrypoint.contains("MaxRAMPercentage"),
+                    dockerfile + ": a heap size on the command line wins over the Deployment's JAVA_TOOL_OPTIONS: " + entrypoint);
+        }
         long heap = limit * Integer.parseInt(m.group(1)) / 100;
         String budget = ((io.fabric8.kubernetes.api.model.ConfigMap) objects.get("ConfigMap")).getData().get("AI_MODELS_MEMORY_BUDGET_BYTES");
         long models = budget == null ? (limit - heap) * 60 / 100 : Long.parseLong(budget);
