@@ -60,12 +60,7 @@ class RunMemoryGuardTest {
         }
         long kept = ResidentMemory.bytes() - before;
         assertTrue(kept > 250 * MIB, "the arena keeps the large run's memory: " + kept / MIB + " MiB");
-        Map<String, OnnxTensor> small = tokens(1, 8);
-        try {
-            model.giveBackArena(small);
-        } finally {
-            small.values().forEach(OnnxTensor::close);
-        }
+        giveBack();
         long left = ResidentMemory.bytes() - before;
         assertTrue(left < kept - 200 * MIB, "given back: " + kept / MIB + " MiB held, " + left / MIB + " MiB after");
     }
@@ -81,9 +76,7 @@ class RunMemoryGuardTest {
                     watch.reason());
         } finally {
             feeds.values().forEach(OnnxTensor::close);
-            Map<String, OnnxTensor> small = tokens(1, 8);
-            model.giveBackArena(small);
-            small.values().forEach(OnnxTensor::close);
+            giveBack();
         }
         // The session runs on: a stop ends one run, not the model.
         RunMemoryGuard roomy = new RunMemoryGuard(ResidentMemory.bytes() + (1L << 30), "a roomy ceiling", ResidentMemory::bytes);
@@ -102,9 +95,7 @@ class RunMemoryGuardTest {
             assertEquals(16L * 512 * 384, ((OnnxTensor) r.get(0)).getInfo().getNumElements());
         } finally {
             feeds.values().forEach(OnnxTensor::close);
-            Map<String, OnnxTensor> small = tokens(1, 8);
-            model.giveBackArena(small);
-            small.values().forEach(OnnxTensor::close);
+            giveBack();
         }
     }
 
@@ -119,9 +110,7 @@ class RunMemoryGuardTest {
             assertFalse(watch.stopped(), "not a memory stop");
         } finally {
             feeds.values().forEach(OnnxTensor::close);
-            Map<String, OnnxTensor> small = tokens(1, 8);
-            model.giveBackArena(small);
-            small.values().forEach(OnnxTensor::close);
+            giveBack();
         }
     }
 
@@ -136,6 +125,16 @@ class RunMemoryGuardTest {
             } finally {
                 feeds.values().forEach(OnnxTensor::close);
             }
+        }
+    }
+
+    /** What the test's large run left in the arena goes back before the next test measures. */
+    private static void giveBack() throws OrtException {
+        Map<String, OnnxTensor> small = tokens(1, 8);
+        try {
+            model.giveBackArena(small);
+        } finally {
+            small.values().forEach(OnnxTensor::close);
         }
     }
 
