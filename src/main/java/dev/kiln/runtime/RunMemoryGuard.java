@@ -34,12 +34,12 @@ public final class RunMemoryGuard {
     private static final long MIN_POLL_MILLIS = 2;
     private static final long MAX_POLL_MILLIS = 50;
 
-    private final long ceiling;
-    private final String source;
-    private final LongSupplier resident;
     private static final String MEMORY = "memory";
     private static final String ABANDONED = "abandoned";
 
+    private final long ceiling;
+    private final String source;
+    private final LongSupplier resident;
     private final Set<Watch> running = ConcurrentHashMap.newKeySet();
     private volatile Thread watcher;
     /** True while the watcher waits for a run with no deadline: only then does a new run wake it. */
@@ -57,10 +57,6 @@ public final class RunMemoryGuard {
         this.ceiling = ceiling;
         this.source = source;
         this.resident = resident;
-    }
-
-    public long ceiling() {
-        return ceiling;
     }
 
     /**
@@ -199,27 +195,37 @@ public final class RunMemoryGuard {
                 }
                 continue;
             }
-            lastRunSeenAt = System.nanoTime();
-            long now = resident.getAsLong();
-            lastResident = now;
-            lastReadAt = System.nanoTime();
-            if (now < 0) {
-                LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(MAX_POLL_MILLIS));
-                continue;
+            long millis = MAX_POLL_MILLIS;
+            try {
+                millis = poll();
+            } catch (RuntimeException e) {
+                // The watch must outlive anything one run's callers throw at it.
+                LOG.warnf("the run watch: %s", e);
             }
-            for (Watch w : running) {
-                w.peak = Math.max(w.peak, now);
-                if (w.abandoned.getAsBoolean() && w.stop(ABANDONED, now)) {
-                    LOG.debugf("stopped a run of %s: its callers have gone", w.model);
-                }
-            }
-            if (ceiling > 0 && now >= ceiling) {
-                stopAll(now);
-            }
-            long room = ceiling > 0 ? Math.max(0, ceiling - now) : Long.MAX_VALUE;
-            long millis = Math.min(MAX_POLL_MILLIS, Math.max(MIN_POLL_MILLIS, room / BYTES_PER_MILLI / 2));
             LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(millis));
         }
+    }
+
+    /** One look at the runs going; returns how long until the next. */
+    private long poll() {
+        lastRunSeenAt = System.nanoTime();
+        long now = resident.getAsLong();
+        lastResident = now;
+        lastReadAt = System.nanoTime();
+        if (now < 0) {
+            return MAX_POLL_MILLIS;
+        }
+        for (Watch w : running) {
+            w.peak = Math.max(w.peak, now);
+            if (w.abandoned.getAsBoolean() && w.stop(ABANDONED, now)) {
+                LOG.debugf("stopped a run of %s: its callers have gone", w.model);
+            }
+        }
+        if (ceiling > 0 && now >= ceiling) {
+            stopAll(now);
+        }
+        long room = ceiling > 0 ? Math.max(0, ceiling - now) : Long.MAX_VALUE;
+        return Math.min(MAX_POLL_MILLIS, Math.max(MIN_POLL_MILLIS, room / BYTES_PER_MILLI / 2));
     }
 
     private void stopAll(long now) {
@@ -229,11 +235,6 @@ public final class RunMemoryGuard {
                         w.model, w.inputElements, mib(now), mib(ceiling), source);
             }
         }
-    }
-
-    /** The resident memory the watch last read (-1 before it read any). */
-    long lastResident() {
-        return lastResident;
     }
 
     private static long mib(long bytes) {
