@@ -268,8 +268,9 @@ public interface AiModelsConfig {
         int runCeilingPercent();
 
         /**
-         * A run that grew the process by more than this gives back, right after it, what its session's
-         * arena took beyond a small run (which the arena would otherwise keep for good); 0: never.
+         * A run that grew the process by more than this gives back, when its session's last run in flight
+         * ends, what the session's arena took beyond a small run (which the arena would otherwise keep for
+         * good); 0: only after a run stopped at the ceiling.
          */
         @WithDefault("268435456")
         long giveBackAboveBytes();

@@ -104,7 +104,7 @@ final class SettingsCatalog {
                     "Runs are stopped (507) when Kiln's resident memory reaches this share of the container's limit; 0: never",
                     s -> s.config().memory().runCeilingPercent()),
             new Row("ai.models.memory.give-back-above-bytes", "bytes", "268435456", false,
-                    "A run that grew Kiln by more than this gives its session's arena back right after; 0: never",
+                    "A run that grew Kiln by more than this gives its session's arena back when the session's runs end; 0: only after a stopped run",
                     s -> s.config().memory().giveBackAboveBytes()),
             new Row("ai.models.ocr.max-pixels", "long", "20000000", false,
                     "Largest image /v1/ocr and the image.decode pipeline step accept (width x height), read from the header"
