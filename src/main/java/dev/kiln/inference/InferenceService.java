@@ -238,20 +238,25 @@ public class InferenceService {
     }
 
     private CompletionStage<List<Object>> submit(String model, int version, List<? extends InferenceCall<?>> calls, boolean counted) {
-        registry.status(model, version);
+        boolean cold = !registry.status(model, version).loaded();
         ModelRef ref = new ModelRef(model, version);
         long arrived = System.nanoTime();
         Context trace = Context.current();
         CompletableFuture<List<Object>> answer = new CompletableFuture<>();
+        // Started before the lease: a quick load on the loader thread could end before this thread looked.
+        Span load = cold && counted ? tracing.start("kiln.load.wait", trace, model, version) : null;
         // What is not use never loads a model: a rehearsal of an unloaded model just ends.
         CompletableFuture<Lease> leased = counted ? registry.lease(model, version) : registry.leaseIfLoaded(model, version);
-        Span load = leased.isDone() ? null : tracing.start("kiln.load.wait", trace, model, version);
+        if (load == null && !leased.isDone()) {
+            load = tracing.start("kiln.load.wait", trace, model, version);
+        }
+        Span loadWait = load;
         leased.whenComplete((lease, failure) -> {
-            if (load != null) {
+            if (loadWait != null) {
                 if (failure != null) {
-                    Tracing.fail(load, Failures.of(model, failure));
+                    Tracing.fail(loadWait, Failures.of(model, failure));
                 }
-                load.end();
+                loadWait.end();
             }
             if (failure != null) {
                 finish(ref, counted, arrived, answer, null, Failures.of(model, failure));
