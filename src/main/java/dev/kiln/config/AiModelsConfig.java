@@ -227,6 +227,13 @@ public interface AiModelsConfig {
         /** Warm-up inferences per model when its manifest does not say. */
         @WithDefault("1")
         int iterations();
+
+        /**
+         * Once the startup warm-up and its rehearsals are over, give back what starting took and nothing
+         * keeps: one collection of the heap, then glibc's free pages (StartupMemoryRelease).
+         */
+        @WithDefault("true")
+        boolean releaseMemory();
     }
 
     interface Telemetry {

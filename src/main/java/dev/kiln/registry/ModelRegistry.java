@@ -516,6 +516,16 @@ public class ModelRegistry {
         }
     }
 
+    /**
+     * Runs work that gives memory back (a collection, a trim) between measurements, so that what it
+     * frees is not taken off the size of a model being opened or warmed at the same time.
+     */
+    public void outsideMeasurements(Runnable work) {
+        synchronized (measuring) {
+            work.run();
+        }
+    }
+
     // ---- memory ----
 
     /**

@@ -10,6 +10,7 @@ import dev.kiln.runtime.Datatype;
 import dev.kiln.runtime.TensorBuffer;
 import dev.kiln.runtime.TensorSpec;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 @ApplicationScoped
 public class ServingPathRehearsal {
 
+    private static final Logger LOG = Logger.getLogger(ServingPathRehearsal.class);
     /** Enough requests for the codecs' loops to be compiled, within a budget that keeps startup short. */
     static final int REQUESTS = 300;
     static final long BUDGET_NANOS = TimeUnit.MILLISECONDS.toNanos(400);
@@ -73,6 +75,27 @@ public class ServingPathRehearsal {
             });
         } catch (java.util.concurrent.RejectedExecutionException e) {
             unfinished.decrementAndGet();   // shutting down: nothing to rehearse for
+        }
+    }
+
+    /**
+     * Runs the task on the rehearsal thread once every rehearsal asked for before it is over; it
+     * counts as one for {@link #idle()}. A task that fails is logged and forgotten.
+     */
+    void afterQueued(Runnable task) {
+        unfinished.incrementAndGet();
+        try {
+            thread.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("after the startup rehearsals: " + e);
+                } finally {
+                    unfinished.decrementAndGet();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            unfinished.decrementAndGet();   // shutting down
         }
     }
 

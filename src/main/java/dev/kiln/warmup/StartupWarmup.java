@@ -1,6 +1,7 @@
 package dev.kiln.warmup;
 
 import dev.kiln.config.AiModelsConfig;
+import dev.kiln.registry.ModelRegistry;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.http.HttpServerStart;
 import io.quarkus.vertx.http.HttpsServerStart;
@@ -26,16 +27,24 @@ public class StartupWarmup {
     private static final String JOB = "kiln-startup-warmup";
 
     private final Warmup warmup;
+    private final ServingPathRehearsal rehearsal;
+    private final ModelRegistry registry;
     private final boolean enabled;
+    private final boolean releaseMemory;
     private volatile Phase phase = Phase.PENDING;
     private volatile WarmupReport last;
     private boolean started;
     private boolean listening;
     private boolean launched;
 
-    public StartupWarmup(Warmup warmup, AiModelsConfig config) {
+    private volatile StartupMemoryRelease.Released released;
+
+    public StartupWarmup(Warmup warmup, ServingPathRehearsal rehearsal, ModelRegistry registry, AiModelsConfig config) {
         this.warmup = warmup;
+        this.rehearsal = rehearsal;
+        this.registry = registry;
         this.enabled = config.warmup().onStartup();
+        this.releaseMemory = config.warmup().releaseMemory();
     }
 
     void onStart(@Observes @Priority(20) StartupEvent ev) {
@@ -78,6 +87,26 @@ public class StartupWarmup {
             phase = Phase.FAILED;
             LOG.error("startup warm-up failed", e);
         }
+        if (!releaseMemory) {
+            return;
+        }
+        // Once the rehearsals the warm-up asked for are over too: what starting took and no longer needs.
+        // On a thread of its own, so that rehearsals of models loaded meanwhile do not wait for its pauses.
+        rehearsal.afterQueued(() -> {
+            Thread thread = new Thread(this::release, "kiln-startup-release");
+            thread.setDaemon(true);
+            thread.start();
+        });
+    }
+
+    private void release() {
+        released = StartupMemoryRelease.release(registry::outsideMeasurements);
+        LOG.info(released.message());
+    }
+
+    /** What the release after startup gave back, once it has run. */
+    java.util.Optional<StartupMemoryRelease.Released> released() {
+        return java.util.Optional.ofNullable(released);
     }
 
     /** True once the startup warm-up has ended (or is switched off); failures end it too. */

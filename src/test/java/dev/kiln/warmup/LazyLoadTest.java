@@ -34,7 +34,7 @@ class LazyLoadTest {
     public static class Lazy implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            return Map.of("ai.models.lazy-load", "true");
+            return Map.of("ai.models.lazy-load", "true", "ai.models.warmup.release-memory", "true");
         }
     }
 
@@ -47,6 +47,8 @@ class LazyLoadTest {
 
     @jakarta.inject.Inject
     ServingPathRehearsal rehearsal;
+    @jakarta.inject.Inject
+    StartupWarmup startup;
     @jakarta.inject.Inject
     dev.kiln.registry.ModelRegistry registry;
 
@@ -154,5 +156,19 @@ class LazyLoadTest {
         }
         assertNotNull(found, "recommendation for the lazy model: " + recs);
         assertTrue(found.get("reason").asText().contains("1 cold start(s)"), found.toString());
+    }
+
+    /**
+     * Once the startup's rehearsals are over, what starting took and nothing keeps is given back, once,
+     * and the log says how much (StartupMemoryReleaseTest measures the release itself).
+     */
+    @Test
+    @Order(6)
+    void memoryIsGivenBackOnceAfterTheStartupRehearsals() {
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(60)).until(() -> startup.released().isPresent());
+        StartupMemoryRelease.Released r = startup.released().orElseThrow();
+        assertTrue(r.beforeBytes() > 0 && r.afterBytes() > 0, r.message());
+        assertTrue(r.message().startsWith("after startup: resident memory "), r.message());
+        assertTrue(rehearsal.began("all-minilm-l6-v2-q").isPresent(), "the release came after a startup rehearsal");
     }
 }
