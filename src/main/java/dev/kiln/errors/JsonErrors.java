@@ -2,6 +2,7 @@ package dev.kiln.errors;
 
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.InvalidFormatException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
@@ -18,6 +19,13 @@ public final class JsonErrors {
     public static String describe(JsonProcessingException e) {
         if (e instanceof UnrecognizedPropertyException u) {
             return "unknown field '" + u.getPropertyName() + "'";
+        }
+        StreamConstraintsException c = e instanceof StreamConstraintsException own ? own
+                : e.getCause() instanceof StreamConstraintsException wrapped ? wrapped : null;
+        if (c != null) {
+            // Well-formed, but past one of the reader's bounds (a string of more than 20,000,000 characters,
+            // nesting deeper than 1,000): say which, without the Java method Jackson names.
+            return "the JSON is too large to read: " + c.getOriginalMessage().replaceAll(",? ?from `[^`]*`", "");
         }
         if (e instanceof JsonParseException p) {
             return "malformed JSON: " + p.getOriginalMessage();

@@ -248,6 +248,25 @@ class EmbeddingsTest {
         }
     }
 
+    /**
+     * A text with no whitespace to cut at is capped before tokenizing: two million CJK characters took
+     * the tokenizer 1.1 GB (a 3 GiB pod died of five million). Its tokens are those of its first characters.
+     */
+    @Test
+    void aLongTextWithoutWhitespaceIsCappedBeforeTokenizing() {
+        var entry = registry.status(Q).entry();
+        String text = "中文字".repeat(700_000);
+        long before = dev.kiln.registry.ResidentMemory.bytes();
+        var encoded = tokenizers.encodeAll(entry, List.of(text, "a short one"), 128);
+        long grew = dev.kiln.registry.ResidentMemory.bytes() - before;
+        assertTrue(grew < 256L << 20, "the tokenizer read the whole text: resident memory grew " + (grew >> 20) + " MiB");
+        assertEquals(java.util.Arrays.toString(tokenizers.encode(entry, text.substring(0, 300), 128).getIds()),
+                java.util.Arrays.toString(encoded[0].getIds()));
+        assertEquals(128, encoded[0].getIds().length);
+        assertEquals(java.util.Arrays.toString(tokenizers.encode(entry, "a short one", 128).getIds()),
+                java.util.Arrays.toString(encoded[1].getIds()));
+    }
+
     static long batchedRuns(String model) {
         JsonNode stats = Json.of(given().get("/v2/models/" + model + "/stats").then().statusCode(200)).get("model_stats").get(0);
         long n = 0;
