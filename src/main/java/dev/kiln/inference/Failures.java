@@ -20,6 +20,7 @@ final class Failures {
         Throwable f = t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
         OutOfMemoryError oom = OutOfMemory.find(f);
         if (oom != null) {
+            OutOfMemory.report("a request to '" + model + "'", oom);
             return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "Kiln ran out of memory answering '" + model
                     + "' (" + oom.getMessage() + "): retry shortly, or send fewer rows", 1, f);
         }

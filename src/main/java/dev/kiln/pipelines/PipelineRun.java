@@ -166,9 +166,11 @@ final class PipelineRun<T> {
         if (f instanceof KilnError) {
             return f;
         }
-        if (OutOfMemory.in(f)) {
-            return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "Kiln ran out of memory running pipeline '" + name + "': retry shortly",
-                    1, f);
+        OutOfMemoryError oom = OutOfMemory.find(f);
+        if (oom != null) {
+            OutOfMemory.report("a request to pipeline '" + name + "'", oom);
+            return new KilnError(KilnError.Kind.INSUFFICIENT_MEMORY, "Kiln ran out of memory running pipeline '" + name + "' ("
+                    + oom.getMessage() + "): retry shortly", 1, f);
         }
         return new KilnError(KilnError.Kind.INTERNAL, "pipeline '" + name + "' failed: " + f, null, f);
     }

@@ -99,7 +99,9 @@ public class ErrorMapper {
             LOG.debugf("a request failed after it was answered or its connection closed: %s", e);
             return null;
         }
-        if (OutOfMemory.in(e)) {
+        OutOfMemoryError oom = OutOfMemory.find(e);
+        if (oom != null) {
+            OutOfMemory.report("a request to " + request.path(), oom);
             return error(507, OUT_OF_MEMORY);
         }
         LOG.error("unexpected failure", e);

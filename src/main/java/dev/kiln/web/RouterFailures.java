@@ -28,8 +28,11 @@ public class RouterFailures {
                 LOG.debugf("a request failed after its connection closed: %s", ctx.failure());
                 return;
             }
-            if (OutOfMemory.in(ctx.failure())) {
-                // As later on the path: the heap is the request's problem to wait out, not a fault to log.
+            OutOfMemoryError oom = OutOfMemory.find(ctx.failure());
+            if (oom != null) {
+                // As later on the path: the heap is the request's problem to wait out, not a fault; said in
+                // the log at most every ten seconds, so an operator sees it.
+                OutOfMemory.report("a request to " + ctx.request().path(), oom);
                 ctx.response().setStatusCode(507).putHeader("Content-Type", "application/json")
                         .end(new JsonObject().put("error", ErrorMapper.OUT_OF_MEMORY).encode());
                 return;
