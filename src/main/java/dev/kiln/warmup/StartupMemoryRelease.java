@@ -23,8 +23,9 @@ final class StartupMemoryRelease {
     /** Resident bytes before and after, what the trim said (empty when the JVM could not trim), the collection's time. */
     record Released(long beforeBytes, long afterBytes, String trim, long collectionMillis) {
         String message() {
+            String then = trim.isEmpty() ? "" : ", then glibc's free pages returned";
             return "after startup: resident memory " + mib(beforeBytes) + " → " + mib(afterBytes)
-                    + " (the heap collected" + " in " + collectionMillis + " ms" + (trim.isEmpty() ? "" : ", then glibc's free pages returned") + ")";
+                    + " (the heap collected in " + collectionMillis + " ms" + then + ")";
         }
 
         private static String mib(long bytes) {
@@ -39,16 +40,19 @@ final class StartupMemoryRelease {
     static Released release(Executor apart) {
         awaitQuietCompiler();
         long before = ResidentMemory.bytes();
-        long start = System.nanoTime();
-        apart.execute(System::gc);
-        long collected = (System.nanoTime() - start) / 1_000_000;
+        long[] collected = {0};
+        apart.execute(() -> {
+            long start = System.nanoTime();   // timed inside: apart may first wait for a model's load to be measured
+            System.gc();
+            collected[0] = (System.nanoTime() - start) / 1_000_000;
+        });
         // The trim waits for what is freed after the pause: G1 uncommits the shrunk heap on a thread of its
         // own, and HotSpot hands the JIT's pooled arena chunks back to malloc only every 5 s. Measured here,
         // a trim a second after the collection gave back 3–6 MiB, one two seconds later 12–13 more.
         pause(6000);
         String[] trim = {""};
         apart.execute(() -> trim[0] = trimNativeHeap());
-        return new Released(before, ResidentMemory.bytes(), trim[0], collected);
+        return new Released(before, ResidentMemory.bytes(), trim[0], collected[0]);
     }
 
     /**
