@@ -13,10 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class OutOfMemory {
 
-    private static final Logger LOG = Logger.getLogger(OutOfMemory.class);
-    private static final long QUIET_NANOS = TimeUnit.SECONDS.toNanos(10);
-    private static final AtomicLong lastLine = new AtomicLong(System.nanoTime() - 2 * QUIET_NANOS);
-    private static final AtomicInteger unlogged = new AtomicInteger();
+    private static final Reports REPORTS = new Reports(TimeUnit.SECONDS.toNanos(10));
 
     private OutOfMemory() {
     }
@@ -28,18 +25,31 @@ public final class OutOfMemory {
      * the count of those not logged since, so a flood cannot fill the log.
      */
     public static void report(String what, OutOfMemoryError oom) {
-        unlogged.incrementAndGet();
-        long now = System.nanoTime();
-        long last = lastLine.get();
-        if (now - last >= QUIET_NANOS && lastLine.compareAndSet(last, now)) {
-            int n = unlogged.getAndSet(0);
-            LOG.warnf("%s ran out of memory (%s) and was answered 507%s; memory: README, \"Model lifecycle and memory\"", what,
-                    oom.getMessage(), n > 1 ? " (with " + (n - 1) + " more since the last such line)" : "");
-        }
+        REPORTS.report(what, oom);
     }
 
-    public static boolean in(Throwable failure) {
-        return find(failure) != null;
+    /** The lines of {@link #report}: one every {@code quietNanos} at most, with the count of the others. */
+    static final class Reports {
+        private static final Logger LOG = Logger.getLogger(OutOfMemory.class);
+        private final long quietNanos;
+        private final AtomicLong lastLine;
+        private final AtomicInteger unlogged = new AtomicInteger();
+
+        Reports(long quietNanos) {
+            this.quietNanos = quietNanos;
+            this.lastLine = new AtomicLong(System.nanoTime() - 2 * quietNanos);
+        }
+
+        void report(String what, OutOfMemoryError oom) {
+            unlogged.incrementAndGet();
+            long now = System.nanoTime();
+            long last = lastLine.get();
+            if (now - last >= quietNanos && lastLine.compareAndSet(last, now)) {
+                int n = unlogged.getAndSet(0);
+                LOG.warnf("%s ran out of memory (%s) and was answered 507%s; memory: README, \"Model lifecycle and memory\"", what,
+                        oom.getMessage(), n > 1 ? " (with " + (n - 1) + " more since the last such line)" : "");
+            }
+        }
     }
 
     /** The OutOfMemoryError among the failure's causes (itself included), or null. */
