@@ -99,7 +99,7 @@ public class Tokenizers {
             while (to < texts.size() && chars + texts.get(to).length() <= PART_CHARS) {
                 chars += texts.get(to++).length();
             }
-            Encoding[] part = to - from == 1 ? new Encoding[] {tokenizer.encode(texts.get(from))} : tokenizer.batchEncode(texts.subList(from, to));
+            Encoding[] part = tokenizer.batchEncode(texts.subList(from, to));
             System.arraycopy(part, 0, encoded, from, part.length);
             from = to;
         }

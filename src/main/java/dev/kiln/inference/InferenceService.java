@@ -252,14 +252,16 @@ public class InferenceService {
         }
         Span loadWait = load;
         leased.whenComplete((lease, failure) -> {
+            // Made once: the span and the caller are told the same failure (and a 507 is logged once).
+            Throwable failed = failure == null ? null : Failures.of(model, failure);
             if (loadWait != null) {
-                if (failure != null) {
-                    Tracing.fail(loadWait, Failures.of(model, failure));
+                if (failed != null) {
+                    Tracing.fail(loadWait, failed);
                 }
                 loadWait.end();
             }
-            if (failure != null) {
-                finish(ref, counted, arrived, answer, null, Failures.of(model, failure));
+            if (failed != null) {
+                finish(ref, counted, arrived, answer, null, failed);
                 return;
             }
             enqueue(ref, lease, calls, counted, arrived, trace, answer);

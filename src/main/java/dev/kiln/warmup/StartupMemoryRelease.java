@@ -4,6 +4,7 @@ import dev.kiln.registry.ResidentMemory;
 
 import javax.management.JMException;
 import javax.management.ObjectName;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.concurrent.Executor;
 
@@ -60,7 +61,7 @@ final class StartupMemoryRelease {
      * it a queue, and its arenas, freed when that is done, are a good part of what a trim returns.
      */
     private static void awaitQuietCompiler() {
-        java.lang.management.CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         if (jit == null || !jit.isCompilationTimeMonitoringSupported()) {
             return;
         }

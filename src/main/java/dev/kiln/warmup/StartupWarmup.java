@@ -11,6 +11,8 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.event.ObservesAsync;
 import org.jboss.logging.Logger;
 
+import java.util.Optional;
+
 /**
  * Runs the warm-up once, on its own thread as soon as the application has started and its HTTP
  * server listens, so HTTP answers at once and the startup probe turns UP when the warm-up ends.
@@ -105,8 +107,8 @@ public class StartupWarmup {
     }
 
     /** What the release after startup gave back, once it has run. */
-    java.util.Optional<StartupMemoryRelease.Released> released() {
-        return java.util.Optional.ofNullable(released);
+    Optional<StartupMemoryRelease.Released> released() {
+        return Optional.ofNullable(released);
     }
 
     /** True once the startup warm-up has ended (or is switched off); failures end it too. */
