@@ -14,10 +14,10 @@ import java.util.concurrent.Executor;
  * live) and glibc's free pages (the JVM's System.trim_native_heap: what the JIT's arenas, the
  * configuration and the sessions' load buffers freed stays resident in malloc's arenas otherwise).
  * Measured on nine MiniLMs (README, "Startup"): 247–251 → 214–216 MiB lazy, 993–1,009 → 921–924 MiB
- * eager, for one pause of tens of milliseconds. Where the JVM has no such command (not glibc, an older
- * JDK) only the collection runs; -XX:+DisableExplicitGC turns the collection off. The collection and
- * the trim run apart from the registry's measurements (what they free is no model's size); the waits
- * around them hold nothing.
+ * eager, for one full collection's pause (134–196 ms measured on a busy 2-core host). Where the JVM
+ * has no such command (not glibc, an older JDK) only the collection runs; -XX:+DisableExplicitGC turns
+ * the collection off. The collection and the trim run apart from the registry's measurements (what
+ * they free is no model's size); the waits around them hold nothing.
  */
 final class StartupMemoryRelease {
 
